@@ -1,0 +1,1 @@
+"""Debrief's engine: incidents, timeline, knowledge, assistant, postmortem, trackers. Never imports errbot."""

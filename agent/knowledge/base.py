@@ -1,0 +1,75 @@
+"""`KnowledgeBase`: the one object the CLI, the assistant and the postmortem use to ingest and search."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from agent.knowledge.embedder import Embedder, make_embedder
+from agent.knowledge.ingest import IngestReport, Ingestor
+from agent.knowledge.search import Catalog, Mode, search
+from agent.knowledge.vectors import open_client, open_collection
+from agent.models import SearchHit
+from agent.settings import Settings
+
+if TYPE_CHECKING:
+    from chromadb.api.models.Collection import Collection
+
+
+class KnowledgeBase:
+    """Runbooks and past incidents: incremental ingest and hybrid search over one Chroma collection."""
+
+    def __init__(
+        self, collection: Collection, embedder: Embedder, redact: Callable[[str], str], default_dir: Path
+    ) -> None:
+        self._collection = collection
+        self._embedder = embedder
+        self._redact = redact
+        self._default_dir = default_dir
+        self._catalog: Catalog | None = None
+        self._lock = threading.Lock()
+
+    def ingest(
+        self, paths: Sequence[Path] = (), kind: str | None = None, progress: bool = True
+    ) -> IngestReport:
+        report = Ingestor(self._collection, self._embedder, self._redact).run(
+            list(paths) or [self._default_dir], kind, progress
+        )
+        if report.files or report.removed:
+            with self._lock:
+                self._catalog = None
+        return report
+
+    def search(
+        self, query: str, kind: str | None = None, limit: int = 5, mode: Mode = "hybrid"
+    ) -> list[SearchHit]:
+        """Best documents first; `kind` is runbook, incident or None for any."""
+        return search(
+            self._redact(query),
+            collection=self._collection,
+            embedder=self._embedder,
+            catalog=self.catalog(),
+            kind=kind,
+            limit=limit,
+            mode=mode,
+        )
+
+    def catalog(self) -> Catalog:
+        with self._lock:
+            if self._catalog is None:
+                self._catalog = Catalog.load(self._collection)
+            return self._catalog
+
+    def count(self) -> int:
+        """Number of stored chunks (document-level pieces included)."""
+        return self._collection.count()
+
+
+def open_knowledge_base(settings: Settings, embedder: Embedder | None = None) -> KnowledgeBase:
+    from agent.redact import Redactor
+
+    embedder = embedder or make_embedder(settings)
+    collection = open_collection(open_client(settings), embedder.name)
+    return KnowledgeBase(collection, embedder, Redactor(), settings.knowledge_dir)

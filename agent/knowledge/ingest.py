@@ -1,0 +1,214 @@
+"""`debrief ingest`: Markdown files -> redacted chunks in Chroma, incrementally.
+
+Each file's content hash lives on its document-level record in Chroma itself, so the store is the only state:
+unchanged files are skipped, changed files replaced, files deleted from an ingested folder removed. The
+document-level record is written last, so a run killed half-way re-ingests the file next time.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tqdm import tqdm
+
+from agent.errors import KnowledgeError
+from agent.knowledge.chunks import KINDS, Chunk, build_chunks, content_hash, document_id, infer_kind
+from agent.knowledge.embedder import Embedder
+
+if TYPE_CHECKING:
+    from chromadb.api.models.Collection import Collection
+
+MARKDOWN_SUFFIXES = (".md", ".markdown")
+MAX_FILE_BYTES = 2_000_000
+WRITE_BATCH = 256
+
+
+@dataclass(frozen=True)
+class KnowledgeFile:
+    path: Path
+    root: Path
+    source: str  # path relative to the folder it was ingested from, POSIX style
+    kind: str
+
+    @property
+    def doc_id(self) -> str:
+        return document_id(self.root, self.source)
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    path: str
+    reason: str
+
+
+@dataclass
+class IngestReport:
+    files: int = 0
+    chunks: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    seconds: float = 0.0
+    skipped: list[SkippedFile] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "files": self.files,
+            "chunks": self.chunks,
+            "unchanged": self.unchanged,
+            "removed": self.removed,
+            "seconds": round(self.seconds, 3),
+            "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
+        }
+
+
+def discover(paths: Sequence[Path], kind: str | None) -> tuple[list[KnowledgeFile], list[Path]]:
+    """Files to ingest, and the folders whose deleted files should be removed from the store."""
+    if kind is not None and kind not in KINDS:
+        raise KnowledgeError(f"unknown kind {kind!r}; use runbook or incident")
+    files: list[KnowledgeFile] = []
+    folders: list[Path] = []
+    for given in paths:
+        if given.is_dir():
+            folders.append(given)
+            for path in sorted(p for p in given.rglob("*") if _is_markdown(p, given)):
+                source = path.relative_to(given).as_posix()
+                files.append(KnowledgeFile(path, given, source, kind or infer_kind(given / source)))
+        elif given.is_file():
+            files.append(KnowledgeFile(given, given.parent, given.name, kind or infer_kind(given)))
+        else:
+            raise KnowledgeError(f"no such file or folder: {given}")
+    return files, folders
+
+
+def _is_markdown(path: Path, root: Path) -> bool:
+    hidden = any(part.startswith(".") for part in path.relative_to(root).parts)
+    return not hidden and path.suffix.lower() in MARKDOWN_SUFFIXES and path.is_file()
+
+
+def read_text(path: Path) -> str:
+    """The file's text, or KnowledgeError saying why it cannot be ingested."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise KnowledgeError(f"cannot read: {exc.strerror or exc}") from exc
+    if len(data) > MAX_FILE_BYTES:
+        raise KnowledgeError(f"too large ({len(data)} bytes, limit {MAX_FILE_BYTES})")
+    if b"\x00" in data:
+        raise KnowledgeError("binary file, not Markdown")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise KnowledgeError(f"not UTF-8 text (byte {exc.start})") from exc
+    if not text.strip():
+        raise KnowledgeError("empty file")
+    return text
+
+
+class Ingestor:
+    """Brings one Chroma collection in line with a set of files."""
+
+    def __init__(self, collection: Collection, embedder: Embedder, redact: Callable[[str], str]) -> None:
+        self._collection = collection
+        self._embedder = embedder
+        self._redact = redact
+
+    def run(self, paths: Sequence[Path], kind: str | None = None, progress: bool = True) -> IngestReport:
+        started = time.perf_counter()
+        files, folders = discover(paths, kind)
+        known = self._known_documents()
+        report = IngestReport()
+        changed: list[tuple[KnowledgeFile, str, str]] = []
+        for file in files:
+            try:
+                text = read_text(file.path)
+            except KnowledgeError as exc:
+                report.skipped.append(SkippedFile(str(file.path), str(exc)))
+                continue
+            digest = content_hash(text, file.kind)
+            if known.get(file.doc_id, {}).get("hash") == digest:
+                report.unchanged += 1
+            else:
+                changed.append((file, text, digest))
+        report.chunks = self._write(changed, known, progress)
+        report.files = len(changed)
+        report.removed = self._remove_deleted(files, folders, known)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _known_documents(self) -> dict[str, dict[str, Any]]:
+        result = self._collection.get(where={"level": "doc"}, include=["metadatas"])
+        metadatas = result["metadatas"] or []
+        return {str(meta["doc_id"]): dict(meta) for meta in metadatas if meta}
+
+    def _write(
+        self, changed: list[tuple[KnowledgeFile, str, str]], known: dict[str, dict[str, Any]], progress: bool
+    ) -> int:
+        if not changed:
+            return 0
+        stale = [file.doc_id for file, _, _ in changed if file.doc_id in known]
+        if stale:
+            self._collection.delete(where={"doc_id": {"$in": stale}})
+        sections: list[tuple[Chunk, dict[str, Any]]] = []
+        documents: list[tuple[Chunk, dict[str, Any]]] = []
+        for file, text, digest in changed:
+            chunks = build_chunks(self._redact(text), doc_id=file.doc_id, source=file.source, kind=file.kind)
+            for chunk in chunks:
+                meta = _metadata(chunk)
+                if chunk.level == "doc":
+                    documents.append((chunk, {**meta, "hash": digest, "root": str(file.root.resolve())}))
+                else:
+                    sections.append((chunk, meta))
+        bar = tqdm(
+            total=len(sections) + len(documents),
+            desc="embedding",
+            unit="chunk",
+            file=sys.stderr,
+            disable=not progress or None,
+            leave=False,
+        )
+        with bar:
+            for batch in _batches([*sections, *documents], WRITE_BATCH):
+                self._upsert(batch)
+                bar.update(len(batch))
+        return len(sections) + len(documents)
+
+    def _upsert(self, batch: list[tuple[Chunk, dict[str, Any]]]) -> None:
+        texts = [chunk.embedding_text() for chunk, _ in batch]
+        self._collection.upsert(
+            ids=[chunk.id for chunk, _ in batch],
+            embeddings=self._embedder.embed_documents(texts),  # type: ignore[arg-type]
+            documents=[chunk.text for chunk, _ in batch],
+            metadatas=[meta for _, meta in batch],
+        )
+
+    def _remove_deleted(
+        self, files: list[KnowledgeFile], folders: list[Path], known: dict[str, dict[str, Any]]
+    ) -> int:
+        roots = {str(folder.resolve()) for folder in folders}
+        present = {file.doc_id for file in files}
+        gone = [doc_id for doc_id, meta in known.items() if meta.get("root") in roots and doc_id not in present]
+        if gone:
+            self._collection.delete(where={"doc_id": {"$in": gone}})
+        return len(gone)
+
+
+def _metadata(chunk: Chunk) -> dict[str, Any]:
+    return {
+        "doc_id": chunk.doc_id,
+        "source": chunk.source,
+        "kind": chunk.kind,
+        "title": chunk.title,
+        "heading": chunk.heading,
+        "level": chunk.level,
+        "ordinal": chunk.ordinal,
+    }
+
+
+def _batches(items: Sequence[Any], size: int) -> Iterable[list[Any]]:
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])

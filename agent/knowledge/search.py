@@ -1,0 +1,185 @@
+"""Hybrid search: dense (Chroma) and BM25 rankings of whole documents, fused by weighted reciprocal rank.
+
+Fusion happens per document, not per chunk: a runbook is the unit a responder wants, and chunk-level fusion
+measured worse (BENCHMARKS.md). Each hit then names the document's best-matching section.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+
+from agent.knowledge.embedder import Embedder
+from agent.knowledge.lexical import LexicalDocument, LexicalIndex, tokenize
+from agent.models import SearchHit
+
+if TYPE_CHECKING:
+    from chromadb.api.models.Collection import Collection
+
+Mode = Literal["hybrid", "dense", "bm25"]
+MODES: tuple[Mode, ...] = ("hybrid", "dense", "bm25")
+DENSE_CANDIDATES = 60
+LEXICAL_CANDIDATES = 60
+RRF_K = 20
+DENSE_WEIGHT = 1.0
+LEXICAL_WEIGHT = 1.0
+SNIPPET_CHARS = 240
+
+
+@dataclass
+class CatalogDocument:
+    doc_id: str
+    source: str
+    kind: str
+    title: str
+    sections: list[tuple[str, str, str]] = field(default_factory=list)  # (chunk id, heading, text)
+
+
+class Catalog:
+    """Every document's sections in memory: the BM25 corpus, and snippets for lexical-only hits."""
+
+    def __init__(self, documents: dict[str, CatalogDocument]) -> None:
+        self.documents = documents
+        self.index = LexicalIndex(
+            [
+                LexicalDocument(
+                    doc.doc_id,
+                    doc.kind,
+                    doc.title,
+                    " ".join(heading for _, heading, _ in doc.sections),
+                    "\n".join(text for _, _, text in doc.sections),
+                )
+                for doc in documents.values()
+            ]
+        )
+
+    @classmethod
+    def load(cls, collection: Collection) -> Catalog:
+        result = collection.get(include=["documents", "metadatas"])
+        documents: dict[str, CatalogDocument] = {}
+        rows = zip(result["ids"], result["documents"] or [], result["metadatas"] or [], strict=False)
+        for chunk_id, text, meta in sorted(rows, key=lambda row: (str(row[2]["doc_id"]), int(row[2]["ordinal"]))):
+            doc_id = str(meta["doc_id"])
+            doc = documents.get(doc_id)
+            if doc is None:
+                doc = documents[doc_id] = CatalogDocument(
+                    doc_id, str(meta["source"]), str(meta["kind"]), str(meta["title"])
+                )
+            if meta["level"] == "chunk":
+                doc.sections.append((chunk_id, str(meta["heading"]), text or ""))
+        return cls(documents)
+
+
+@dataclass
+class _Candidate:
+    doc_id: str
+    dense: float | None = None
+    lexical: float | None = None
+    best_chunk: str | None = None  # chunk id of the best dense section
+    fused: float = 0.0
+
+
+def search(
+    query: str,
+    *,
+    collection: Collection,
+    embedder: Embedder,
+    catalog: Catalog,
+    kind: str | None = None,
+    limit: int = 5,
+    mode: Mode = "hybrid",
+) -> list[SearchHit]:
+    if not query.strip() or not catalog.documents:
+        return []
+    candidates: dict[str, _Candidate] = {}
+    if mode in ("hybrid", "dense"):
+        _add_dense(query, collection, embedder, kind, candidates)
+    if mode in ("hybrid", "bm25"):
+        _add_lexical(query, catalog, kind, candidates)
+    known = [candidate for candidate in candidates.values() if candidate.doc_id in catalog.documents]
+    return [_hit(candidate, catalog, query) for candidate in _fuse(known, mode)[:limit]]
+
+
+def _add_dense(
+    query: str, collection: Collection, embedder: Embedder, kind: str | None, out: dict[str, _Candidate]
+) -> None:
+    result = collection.query(
+        query_embeddings=[embedder.embed_query(query)],  # type: ignore[list-item]
+        n_results=DENSE_CANDIDATES,
+        where={"kind": kind} if kind else None,
+        include=["metadatas", "distances"],
+    )
+    ids = result["ids"][0]
+    metadatas = (result["metadatas"] or [[]])[0]
+    distances = (result["distances"] or [[]])[0]
+    for chunk_id, meta, distance in zip(ids, metadatas, distances, strict=True):
+        similarity = 1.0 - float(distance)
+        candidate = out.setdefault(str(meta["doc_id"]), _Candidate(str(meta["doc_id"])))
+        if candidate.dense is None or similarity > candidate.dense:
+            candidate.dense = similarity
+        if meta["level"] == "chunk" and candidate.best_chunk is None:
+            candidate.best_chunk = chunk_id  # results arrive best first
+
+
+def _add_lexical(query: str, catalog: Catalog, kind: str | None, out: dict[str, _Candidate]) -> None:
+    scores = catalog.index.scores(query, kind)
+    top = np.argsort(-scores)[:LEXICAL_CANDIDATES]
+    for position in top:
+        if scores[position] <= 0:
+            break
+        doc_id = catalog.index.doc_ids[int(position)]
+        out.setdefault(doc_id, _Candidate(doc_id)).lexical = float(scores[position])
+
+
+def _fuse(candidates: list[_Candidate], mode: Mode) -> list[_Candidate]:
+    dense_rank = _ranks([c for c in candidates if c.dense is not None], lambda c: c.dense or 0.0)
+    lexical_rank = _ranks([c for c in candidates if c.lexical is not None], lambda c: c.lexical or 0.0)
+    for candidate in candidates:
+        if mode == "dense":
+            candidate.fused = candidate.dense or 0.0
+        elif mode == "bm25":
+            candidate.fused = candidate.lexical or 0.0
+        else:
+            candidate.fused = sum(
+                weight / (RRF_K + ranks[candidate.doc_id])
+                for weight, ranks in ((DENSE_WEIGHT, dense_rank), (LEXICAL_WEIGHT, lexical_rank))
+                if candidate.doc_id in ranks
+            )
+    return sorted((c for c in candidates if c.fused > 0), key=lambda c: -c.fused)
+
+
+def _ranks(candidates: list[_Candidate], key: object) -> dict[str, int]:
+    ordered = sorted(candidates, key=key, reverse=True)  # type: ignore[arg-type]
+    return {candidate.doc_id: rank for rank, candidate in enumerate(ordered, start=1)}
+
+
+def _hit(candidate: _Candidate, catalog: Catalog, query: str) -> SearchHit:
+    doc = catalog.documents[candidate.doc_id]
+    heading, text = _best_section(doc, candidate.best_chunk, query)
+    return SearchHit(
+        source=doc.source,
+        kind=doc.kind,
+        title=doc.title,
+        heading=heading,
+        score=round(candidate.fused, 6),
+        snippet=_snippet(text),
+    )
+
+
+def _best_section(doc: CatalogDocument, chunk_id: str | None, query: str) -> tuple[str, str]:
+    if not doc.sections:
+        return "", ""
+    for section_id, heading, text in doc.sections:
+        if section_id == chunk_id:
+            return heading, text
+    wanted = set(tokenize(query))
+    _, heading, text = max(doc.sections, key=lambda s: len(wanted & set(tokenize(f"{s[1]} {s[2]}"))))
+    return heading, text
+
+
+def _snippet(text: str) -> str:
+    flat = re.sub(r"\s+", " ", text).strip()
+    return flat if len(flat) <= SNIPPET_CHARS else flat[: SNIPPET_CHARS - 1].rsplit(" ", 1)[0] + "…"

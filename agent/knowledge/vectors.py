@@ -1,0 +1,42 @@
+"""The Chroma side: an embedded `PersistentClient` by default, `HttpClient` when CHROMA_HOST is set."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from agent.errors import KnowledgeError
+from agent.settings import Settings
+
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+    from chromadb.api.models.Collection import Collection
+
+
+def open_client(settings: Settings) -> ClientAPI:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    try:
+        if settings.chroma_host:
+            return chromadb.HttpClient(
+                host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
+            )
+        path = settings.data_dir / "chroma"
+        path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    except (OSError, ValueError) as exc:
+        where = f"{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else settings.data_dir
+        raise KnowledgeError(f"cannot open the Chroma store at {where}: {exc}") from exc
+
+
+def collection_name(embedder_name: str) -> str:
+    """One collection per vector space, so switching embedders never mixes dimensions."""
+    return "debrief-" + re.sub(r"[^a-zA-Z0-9._-]", "-", embedder_name).strip("-.")
+
+
+def open_collection(client: ClientAPI, embedder_name: str) -> Collection:
+    return client.get_or_create_collection(
+        collection_name(embedder_name), configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
+    )

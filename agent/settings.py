@@ -1,0 +1,172 @@
+"""Every setting Debrief reads, in one object (DESIGN.md §3.4).
+
+Settings are read once at start (`load_settings`) and passed down; nothing else reads the
+environment. A wrong value stops start-up with one line that names the variable.
+"""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlparse
+
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from agent.errors import SettingsError
+
+TRACKER_NAMES = ("jira", "github")
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+def _check_http_url(name: str, value: str | None) -> str | None:
+    if value is None or value == "":
+        return None
+    parsed = urlparse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise ValueError(f"{name} must be an http(s) URL with a host, got {value!r}")
+    return value.rstrip("/")
+
+
+class Settings(BaseSettings):
+    """Debrief's configuration; field aliases are the environment variable names."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", populate_by_name=True, case_sensitive=False, frozen=True
+    )
+
+    data_dir: Path = Field(Path("data"), alias="DEBRIEF_DATA_DIR")
+    knowledge_dir: Path = Field(Path("knowledge"), alias="DEBRIEF_KNOWLEDGE_DIR")
+    backend: str = Field("Text", alias="DEBRIEF_BACKEND")
+    database_url: str | None = Field(None, alias="DEBRIEF_DATABASE_URL")
+
+    openai_api_key: SecretStr | None = Field(None, alias="OPENAI_API_KEY")
+    openai_base_url: str | None = Field(None, alias="OPENAI_BASE_URL")
+    llm_model: str = Field("gpt-4o-mini", alias="DEBRIEF_LLM_MODEL")
+    llm_timeout_s: float = Field(30.0, alias="DEBRIEF_LLM_TIMEOUT", gt=0)
+    embeddings: Literal["local", "openai"] = Field("local", alias="DEBRIEF_EMBEDDINGS")
+    embeddings_model: str = Field("text-embedding-3-small", alias="DEBRIEF_EMBEDDINGS_MODEL")
+
+    chroma_host: str | None = Field(None, alias="CHROMA_HOST")
+    chroma_port: int = Field(8000, alias="CHROMA_PORT", ge=1, le=65535)
+
+    jira_url: str | None = Field(None, alias="JIRA_URL")
+    jira_user: str | None = Field(None, alias="JIRA_USER")
+    jira_api_token: SecretStr | None = Field(None, alias="JIRA_API_TOKEN")
+    jira_project: str | None = Field(None, alias="JIRA_PROJECT")
+    github_token: SecretStr | None = Field(None, alias="GITHUB_TOKEN")
+    github_repository: str | None = Field(None, alias="GITHUB_REPOSITORY")
+    github_api_url: str = Field("https://api.github.com", alias="GITHUB_API_URL")
+    trackers: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="DEBRIEF_TRACKERS")
+    auto_file: bool = Field(False, alias="DEBRIEF_AUTO_FILE")
+
+    slack_bot_token: SecretStr | None = Field(None, alias="SLACK_BOT_TOKEN")
+    slack_app_token: SecretStr | None = Field(None, alias="SLACK_APP_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(None, alias="SLACK_SIGNING_SECRET")
+    slack_api_url: str | None = Field(None, alias="SLACK_API_URL")
+    teams_app_id: str | None = Field(None, alias="TEAMS_APP_ID")
+    teams_app_password: SecretStr | None = Field(None, alias="TEAMS_APP_PASSWORD")
+    http_port: int = Field(3978, alias="DEBRIEF_HTTP_PORT", ge=1, le=65535)
+    admins: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="DEBRIEF_ADMINS")
+
+    @field_validator("trackers", "admins", mode="before")
+    @classmethod
+    def _csv(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("trackers")
+    @classmethod
+    def _known_trackers(cls, value: list[str]) -> list[str]:
+        names = [name.lower() for name in value if name.lower() != "none"]
+        unknown = [name for name in names if name not in TRACKER_NAMES]
+        if unknown:
+            raise ValueError(f"unknown tracker {unknown[0]!r}; use jira, github or none")
+        return names
+
+    @field_validator("openai_base_url", "jira_url", "github_api_url", "slack_api_url", mode="after")
+    @classmethod
+    def _urls(cls, value: str | None, info: ValidationInfo) -> str | None:
+        name = info.field_name or "URL"
+        return _check_http_url(_ALIASES.get(name, name), value)
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("sqlite:", "postgresql:", "postgresql+")):
+            raise ValueError(f"must start with sqlite:// or postgresql://, got {value.split(':')[0]!r}")
+        return value or None
+
+    @field_validator("github_repository")
+    @classmethod
+    def _owner_name(cls, value: str | None) -> str | None:
+        if value and (value.count("/") != 1 or not all(value.split("/"))):
+            raise ValueError(f"must be owner/name, got {value!r}")
+        return value or None
+
+    @model_validator(mode="after")
+    def _dependent_settings(self) -> Settings:
+        required = {
+            "jira": ("jira_url", "jira_user", "jira_api_token", "jira_project"),
+            "github": ("github_token", "github_repository"),
+        }
+        for tracker in self.trackers:
+            for field in required[tracker]:
+                if not getattr(self, field):
+                    raise SettingsError(
+                        _ALIASES[field], f"DEBRIEF_TRACKERS names {tracker} but {_ALIASES[field]} is not set"
+                    )
+        if self.embeddings == "openai" and not self.openai_api_key:
+            raise SettingsError("OPENAI_API_KEY", "DEBRIEF_EMBEDDINGS=openai needs OPENAI_API_KEY")
+        return self
+
+    @property
+    def database(self) -> str:
+        """The SQLAlchemy URL: the configured one, else SQLite in the data dir."""
+        return self.database_url or f"sqlite:///{(self.data_dir / 'debrief.db').resolve()}"
+
+    @property
+    def llm_enabled(self) -> bool:
+        return self.openai_api_key is not None and bool(self.openai_api_key.get_secret_value())
+
+
+_ALIASES = {name: str(field.alias) for name, field in Settings.model_fields.items()}
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment (and `.env`) once; raise `SettingsError` naming the bad variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except SettingsError:
+        raise
+    except ValidationError as exc:
+        raise _first_error(exc) from None
+
+
+def _first_error(exc: ValidationError) -> SettingsError:
+    error = exc.errors()[0]
+    field = str(error["loc"][0]) if error["loc"] else ""
+    variable = _ALIASES.get(field, field)
+    cause = error.get("ctx", {}).get("error")
+    if isinstance(cause, SettingsError):
+        return cause
+    message = str(cause) if cause else error["msg"]
+    return SettingsError(variable, f"{variable}: {message}")
+
+
+def check_services(settings: Settings, timeout_s: float = 3.0) -> None:
+    """Fail fast on configured servers that cannot be reached (today: the Chroma server)."""
+    if settings.chroma_host:
+        try:
+            with socket.create_connection((settings.chroma_host, settings.chroma_port), timeout=timeout_s):
+                pass
+        except OSError as exc:
+            raise SettingsError(
+                "CHROMA_HOST",
+                f"CHROMA_HOST: cannot reach Chroma at {settings.chroma_host}:{settings.chroma_port} ({exc})",
+            ) from None

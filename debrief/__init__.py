@@ -1,0 +1,1 @@
+"""Debrief's entry points: the `debrief` CLI and the Errbot launcher."""

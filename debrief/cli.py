@@ -1,0 +1,117 @@
+"""The `debrief` command (DESIGN.md §3.1). Each command parses, calls one engine function, prints.
+
+`--json` output goes to stdout; logs and progress go to stderr. Errors are one line, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from agent.errors import DebriefError, SettingsError
+from agent.settings import Settings, check_services, load_settings
+
+log = logging.getLogger("debrief")
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """Turn Debrief's errors into one clear line and a non-zero exit."""
+    try:
+        yield
+    except SettingsError as exc:
+        click.echo(f"debrief: configuration error: {exc}", err=True)
+        sys.exit(2)
+    except DebriefError as exc:
+        click.echo(f"debrief: error: {exc}", err=True)
+        sys.exit(1)
+
+
+def _settings(ctx: click.Context) -> Settings:
+    settings = ctx.obj
+    assert isinstance(settings, Settings)
+    return settings
+
+
+def _emit(as_json: bool, payload: dict[str, Any], human: Callable[[], None]) -> None:
+    if as_json:
+        click.echo(json.dumps(payload, ensure_ascii=False, default=str))
+    else:
+        human()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="Log more to stderr.")
+@click.pass_context
+def main(ctx: click.Context, verbose: bool) -> None:
+    """Debrief: the incident channel's assistant, timeline keeper and postmortem writer."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    with _user_errors():
+        settings = load_settings()
+        check_services(settings)
+    ctx.obj = settings
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--kind", type=click.Choice(["runbook", "incident"]), help="Kind of every file (default: by path).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
+@click.pass_context
+def ingest(ctx: click.Context, paths: tuple[Path, ...], kind: str | None, as_json: bool) -> None:
+    """Ingest Markdown runbooks and postmortems (default: the knowledge dir), incrementally."""
+    from agent.knowledge import open_knowledge_base
+
+    with _user_errors():
+        report = open_knowledge_base(_settings(ctx)).ingest(paths, kind)
+    for skipped in report.skipped:
+        click.echo(f"skipped {skipped.path}: {skipped.reason}", err=True)
+
+    def human() -> None:
+        click.echo(
+            f"ingested {report.files} files ({report.chunks} chunks), {report.unchanged} unchanged, "
+            f"{report.removed} removed, {len(report.skipped)} skipped in {report.seconds:.2f}s"
+        )
+
+    _emit(as_json, report.as_json(), human)
+
+
+@main.command()
+@click.argument("query")
+@click.option("--kind", type=click.Choice(["runbook", "incident", "any"]), default="any", show_default=True)
+@click.option("--limit", type=click.IntRange(1, 100), default=5, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
+@click.pass_context
+def search(ctx: click.Context, query: str, kind: str, limit: int, as_json: bool) -> None:
+    """Hybrid search of the knowledge base. QUERY '-' reads one query per line from stdin."""
+    from agent.knowledge import open_knowledge_base
+
+    with _user_errors():
+        knowledge = open_knowledge_base(_settings(ctx))
+        queries = (line.strip() for line in sys.stdin) if query == "-" else iter([query])
+        for text in queries:
+            if not text:
+                continue
+            hits = knowledge.search(text, kind=None if kind == "any" else kind, limit=limit)
+            payload = {"query": text, "results": [hit.model_dump() for hit in hits]}
+            _emit(as_json or query == "-", payload, lambda hits=hits, text=text: _print_hits(text, hits))
+
+
+def _print_hits(query: str, hits: list[Any]) -> None:
+    if not hits:
+        click.echo(f"no match for {query!r} in the knowledge base")
+        return
+    for number, hit in enumerate(hits, start=1):
+        where = f"{hit.title} > {hit.heading}" if hit.heading else hit.title
+        click.echo(f"{number}. {hit.source}  [{hit.kind}]  {where}")
+        click.echo(f"   {hit.snippet}")
