@@ -12,7 +12,6 @@ import json
 import resource
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -62,7 +61,9 @@ def _recall(ranks: list[int | None], k: int) -> float:
     return sum(1 for r in ranks if r is not None and r <= k) / len(ranks)
 
 
-def latency(kb: KnowledgeBase, queries: list[dict[str, Any]], mode: Mode, repeat: int = 3) -> dict[str, float]:
+def latency(
+    kb: KnowledgeBase, queries: list[dict[str, Any]], mode: Mode, repeat: int = 3
+) -> dict[str, float]:
     timings = []
     for _ in range(repeat):
         for case in queries:
@@ -82,7 +83,9 @@ def scale_up(corpus: Path, target_chunks: int, kb: KnowledgeBase, workdir: Path)
         shutil.copytree(corpus / "runbooks", dest)
         for path in dest.rglob("*.md"):
             text = path.read_text(encoding="utf-8", errors="replace")
-            path.write_text(f"<!-- copy {copy} -->\n{text}\n\nVariant {copy} of this runbook.\n", encoding="utf-8")
+            path.write_text(
+                f"<!-- copy {copy} -->\n{text}\n\nVariant {copy} of this runbook.\n", encoding="utf-8"
+            )
         kb.ingest([dest], kind="runbook", progress=False)
     return kb.count()
 
@@ -130,7 +133,10 @@ def main() -> None:
 
 
 def render(results: dict[str, Any]) -> str:
-    lines = ["| mode | kind | queries | recall@1 | recall@3 | recall@5 | MRR |", "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| mode | kind | queries | recall@1 | recall@3 | recall@5 | MRR |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for mode, by_kind in results["quality"].items():
         for kind, row in by_kind.items():
             lines.append(
@@ -159,4 +165,4 @@ def render(results: dict[str, Any]) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

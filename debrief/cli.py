@@ -65,7 +65,9 @@ def main(ctx: click.Context, verbose: bool) -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--kind", type=click.Choice(["runbook", "incident"]), help="Kind of every file (default: by path).")
+@click.option(
+    "--kind", type=click.Choice(["runbook", "incident"]), help="Kind of every file (default: by path)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
 @click.pass_context
 def ingest(ctx: click.Context, paths: tuple[Path, ...], kind: str | None, as_json: bool) -> None:
@@ -103,8 +105,10 @@ def search(ctx: click.Context, query: str, kind: str, limit: int, as_json: bool)
             if not text:
                 continue
             hits = knowledge.search(text, kind=None if kind == "any" else kind, limit=limit)
-            payload = {"query": text, "results": [hit.model_dump() for hit in hits]}
-            _emit(as_json or query == "-", payload, lambda hits=hits, text=text: _print_hits(text, hits))
+            if as_json or query == "-":
+                click.echo(json.dumps({"query": text, "results": [hit.model_dump() for hit in hits]}))
+            else:
+                _print_hits(text, hits)
 
 
 def _print_hits(query: str, hits: list[Any]) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from agent.knowledge.embedder import Embedder, make_embedder
-from agent.knowledge.ingest import IngestReport, Ingestor
+from agent.knowledge.ingest import Ingestor, IngestReport
 from agent.knowledge.search import Catalog, Mode, search
 from agent.knowledge.vectors import open_client, open_collection
 from agent.models import SearchHit

@@ -54,15 +54,18 @@ def build_chunks(text: str, *, doc_id: str, source: str, kind: str) -> list[Chun
         for section in document.sections
         for piece in split_long(section.text)
     ]
-    body_text = "\n\n".join(
-        f"{heading}\n{piece}" if heading else piece for heading, piece in sections
-    ) or document.title
+    body_text = (
+        "\n\n".join(f"{heading}\n{piece}" if heading else piece for heading, piece in sections)
+        or document.title
+    )
     chunks = [
         Chunk(f"{doc_id}:doc", doc_id, source, kind, document.title, "", body_text[:DOC_TEXT_CHARS], "doc", 0)
     ]
     for ordinal, (heading, piece) in enumerate(sections, start=1):
         chunks.append(
-            Chunk(f"{doc_id}:{ordinal}", doc_id, source, kind, document.title, heading, piece, "chunk", ordinal)
+            Chunk(
+                f"{doc_id}:{ordinal}", doc_id, source, kind, document.title, heading, piece, "chunk", ordinal
+            )
         )
     return chunks
 

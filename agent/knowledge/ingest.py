@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from tqdm import tqdm
 
@@ -22,6 +22,7 @@ from agent.knowledge.embedder import Embedder
 
 if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
+    from chromadb.api.types import Where
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 MAX_FILE_BYTES = 2_000_000
@@ -152,7 +153,7 @@ class Ingestor:
             return 0
         stale = [file.doc_id for file, _, _ in changed if file.doc_id in known]
         if stale:
-            self._collection.delete(where={"doc_id": {"$in": stale}})
+            self._collection.delete(where=_any_document(stale))
         sections: list[tuple[Chunk, dict[str, Any]]] = []
         documents: list[tuple[Chunk, dict[str, Any]]] = []
         for file, text, digest in changed:
@@ -191,9 +192,11 @@ class Ingestor:
     ) -> int:
         roots = {str(folder.resolve()) for folder in folders}
         present = {file.doc_id for file in files}
-        gone = [doc_id for doc_id, meta in known.items() if meta.get("root") in roots and doc_id not in present]
+        gone = [
+            doc_id for doc_id, meta in known.items() if meta.get("root") in roots and doc_id not in present
+        ]
         if gone:
-            self._collection.delete(where={"doc_id": {"$in": gone}})
+            self._collection.delete(where=_any_document(gone))
         return len(gone)
 
 
@@ -207,6 +210,10 @@ def _metadata(chunk: Chunk) -> dict[str, Any]:
         "level": chunk.level,
         "ordinal": chunk.ordinal,
     }
+
+
+def _any_document(doc_ids: list[str]) -> Where:
+    return cast("Where", {"doc_id": {"$in": doc_ids}})
 
 
 def _batches(items: Sequence[Any], size: int) -> Iterable[list[Any]]:

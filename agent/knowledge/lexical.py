@@ -14,9 +14,69 @@ import Stemmer
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _WORD = re.compile(r"[A-Za-z0-9]+")
 _STOPWORDS = frozenset(
-    "a an and are as at be but by can do does for from has have how i if in is it its me my no not of on or our "
-    "so that the their then there these this to up was we what when where which who why will with you your "
-    "again any anything keep keeps still just some".split()
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "but",
+        "by",
+        "can",
+        "do",
+        "does",
+        "for",
+        "from",
+        "has",
+        "have",
+        "how",
+        "i",
+        "if",
+        "in",
+        "is",
+        "it",
+        "its",
+        "me",
+        "my",
+        "no",
+        "not",
+        "of",
+        "on",
+        "or",
+        "our",
+        "so",
+        "that",
+        "the",
+        "their",
+        "then",
+        "there",
+        "these",
+        "this",
+        "to",
+        "up",
+        "was",
+        "we",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "will",
+        "with",
+        "you",
+        "your",
+        "again",
+        "any",
+        "anything",
+        "keep",
+        "keeps",
+        "still",
+        "just",
+        "some",
+    ]
 )
 TITLE_WEIGHT = 3
 HEADING_WEIGHT = 2
@@ -35,7 +95,8 @@ def tokenize(text: str) -> list[str]:
         words.extend(part.lower() for part in parts)
         if len(parts) > 1:
             words.append(word.lower())
-    return _stemmer().stemWords([w for w in words if w not in _STOPWORDS and len(w) > 1])
+    stems: list[str] = _stemmer().stemWords([w for w in words if w not in _STOPWORDS and len(w) > 1])
+    return stems
 
 
 @dataclass(frozen=True)
@@ -48,7 +109,9 @@ class LexicalDocument:
 
     def tokens(self) -> list[str]:
         return (
-            tokenize(self.title) * TITLE_WEIGHT + tokenize(self.headings) * HEADING_WEIGHT + tokenize(self.body)
+            tokenize(self.title) * TITLE_WEIGHT
+            + tokenize(self.headings) * HEADING_WEIGHT
+            + tokenize(self.body)
         )
 
 

@@ -7,6 +7,7 @@ measured worse (BENCHMARKS.md). Each hit then names the document's best-matching
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -61,7 +62,9 @@ class Catalog:
         result = collection.get(include=["documents", "metadatas"])
         documents: dict[str, CatalogDocument] = {}
         rows = zip(result["ids"], result["documents"] or [], result["metadatas"] or [], strict=False)
-        for chunk_id, text, meta in sorted(rows, key=lambda row: (str(row[2]["doc_id"]), int(row[2]["ordinal"]))):
+        for chunk_id, text, meta in sorted(
+            rows, key=lambda row: (str(row[2]["doc_id"]), int(str(row[2]["ordinal"])))
+        ):
             doc_id = str(meta["doc_id"])
             doc = documents.get(doc_id)
             if doc is None:
@@ -107,7 +110,7 @@ def _add_dense(
     query: str, collection: Collection, embedder: Embedder, kind: str | None, out: dict[str, _Candidate]
 ) -> None:
     result = collection.query(
-        query_embeddings=[embedder.embed_query(query)],  # type: ignore[list-item]
+        query_embeddings=[embedder.embed_query(query)],  # type: ignore[arg-type]
         n_results=DENSE_CANDIDATES,
         where={"kind": kind} if kind else None,
         include=["metadatas", "distances"],
@@ -151,8 +154,8 @@ def _fuse(candidates: list[_Candidate], mode: Mode) -> list[_Candidate]:
     return sorted((c for c in candidates if c.fused > 0), key=lambda c: -c.fused)
 
 
-def _ranks(candidates: list[_Candidate], key: object) -> dict[str, int]:
-    ordered = sorted(candidates, key=key, reverse=True)  # type: ignore[arg-type]
+def _ranks(candidates: list[_Candidate], key: Callable[[_Candidate], float]) -> dict[str, int]:
+    ordered = sorted(candidates, key=key, reverse=True)
     return {candidate.doc_id: rank for rank, candidate in enumerate(ordered, start=1)}
 
 

@@ -27,7 +27,9 @@ def open_client(settings: Settings) -> ClientAPI:
         path.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
     except (OSError, ValueError) as exc:
-        where = f"{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else settings.data_dir
+        where = (
+            f"{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else settings.data_dir
+        )
         raise KnowledgeError(f"cannot open the Chroma store at {where}: {exc}") from exc
 
 

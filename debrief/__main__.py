@@ -1,0 +1,5 @@
+"""`python -m debrief` is the `debrief` command."""
+
+from debrief.cli import main
+
+main()

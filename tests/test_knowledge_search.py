@@ -1,0 +1,60 @@
+"""Hybrid search: dense and BM25 fused per document by reciprocal rank."""
+
+from __future__ import annotations
+
+from agent.knowledge import KnowledgeBase
+from agent.knowledge.search import RRF_K, _Candidate, _fuse
+from tests.knowledge_fixtures import kb, knowledge_dir
+
+__all__ = ["kb", "knowledge_dir"]
+
+
+def test_symptom_query_finds_the_matching_runbook_with_its_section(kb: KnowledgeBase) -> None:
+    kb.ingest(progress=False)
+    top = kb.search("app says too many clients, db requests timing out", kind="runbook", limit=3)[0]
+    assert top.source == "runbooks/db-connections.md"
+    assert top.title == "Database connection pool exhausted"
+    assert top.heading in ("Symptoms", "Mitigation")
+    assert top.kind == "runbook"
+    assert top.snippet and top.score > 0
+
+
+def test_kind_filter_keeps_only_that_kind(kb: KnowledgeBase) -> None:
+    kb.ingest(progress=False)
+    incidents = kb.search("database ran out of connections", kind="incident", limit=5)
+    assert [hit.source for hit in incidents] == ["incidents/2024-01-10-db.md"]
+    runbooks = kb.search("database ran out of connections", kind="runbook", limit=5)
+    assert runbooks and all(hit.kind == "runbook" for hit in runbooks)
+
+
+def test_each_document_appears_once(kb: KnowledgeBase) -> None:
+    kb.ingest(progress=False)
+    sources = [hit.source for hit in kb.search("disk full node filesystem images", limit=10)]
+    assert len(sources) == len(set(sources))
+
+
+def test_empty_store_and_empty_query_return_nothing(kb: KnowledgeBase) -> None:
+    assert kb.search("anything") == []
+    kb.ingest(progress=False)
+    assert kb.search("   ") == []
+
+
+def test_each_mode_ranks_on_its_own_signal(kb: KnowledgeBase) -> None:
+    kb.ingest(progress=False)
+    # "crictl" only occurs in one file: BM25 finds it by the exact word
+    assert kb.search("crictl", mode="bm25", limit=1)[0].source == "runbooks/disk-full.md"
+    # no shared words with the TLS runbook, but the meaning is close
+    assert kb.search("https cert about to lapse", mode="dense", limit=1)[0].source == "runbooks/tls-expiry.md"
+
+
+def test_rrf_rewards_documents_ranked_well_by_both_lists() -> None:
+    both = _Candidate("both", dense=0.70, lexical=5.0)
+    dense_only = _Candidate("dense-only", dense=0.90)
+    lexical_only = _Candidate("lexical-only", lexical=9.0)
+    ranked = _fuse([dense_only, lexical_only, both], "hybrid")
+    assert ranked[0].doc_id == "both"
+    assert ranked[0].fused == 2 / (RRF_K + 2)
+    assert {c.doc_id: c.fused for c in ranked[1:]} == {
+        "dense-only": 1 / (RRF_K + 1),
+        "lexical-only": 1 / (RRF_K + 1),
+    }
