@@ -1,0 +1,1 @@
+"""Local HTTP servers that speak vendor APIs (Jira, GitHub) so tests exercise the real clients."""

@@ -1,0 +1,262 @@
+"""A fake Jira (REST API v2) that speaks enough of the wire protocol for the real `jira` client.
+
+Covers: serverInfo, field, issue create/get, JQL search (`/search` on Server, `/search/jql` on Cloud)
+for `project = X AND labels = "Y"`, and user search. Basic auth is checked on every request.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from tests.fakes.server import FakeServer, Request, Response, Route
+
+Deployment = Literal["Server", "Cloud"]
+API = "/rest/api/2"
+STATUSES = {
+    "To Do": {"id": "10000", "name": "To Do", "statusCategory": {"key": "new", "name": "To Do"}},
+    "In Progress": {"id": "3", "name": "In Progress", "statusCategory": {"key": "indeterminate"}},
+    "Done": {"id": "10001", "name": "Done", "statusCategory": {"key": "done", "name": "Done"}},
+}
+FIELDS = (
+    "summary",
+    "description",
+    "labels",
+    "duedate",
+    "assignee",
+    "status",
+    "project",
+    "issuetype",
+    "created",
+)
+_CLAUSE = re.compile(r'\s*(\w+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s"]+))\s*')
+
+
+@dataclass(frozen=True)
+class JiraUser:
+    name: str
+    display_name: str
+    email: str
+    account_id: str
+    assignable: bool = True
+
+    def json(self, base_url: str, cloud: bool) -> dict[str, Any]:
+        query = f"accountId={self.account_id}" if cloud else f"username={self.name}"
+        return {
+            "self": f"{base_url}{API}/user?{query}",
+            "name": self.name,
+            "key": self.name,
+            "accountId": self.account_id,
+            "displayName": self.display_name,
+            "emailAddress": self.email,
+            "active": True,
+        }
+
+
+class JiraServer(FakeServer):
+    """In-memory Jira with one project; `issues` maps issue key -> raw issue JSON."""
+
+    name = "fake-jira"
+
+    def __init__(
+        self,
+        project: str = "OPS",
+        user: str = "bot@example.com",
+        token: str = "jira-secret-token",
+        deployment: Deployment = "Server",
+    ) -> None:
+        super().__init__()
+        self.project = project
+        self.user = user
+        self.token = token
+        self.deployment = deployment
+        self.issues: dict[str, dict[str, Any]] = {}
+        self.users: list[JiraUser] = []
+        self.issue_types = ("Task", "Bug", "Story")
+        self.off_screen: set[str] = set()  # fields the create screen refuses, as some projects do
+
+    # -- test helpers --------------------------------------------------------------------------
+    def add_user(self, name: str, display_name: str | None = None, assignable: bool = True) -> JiraUser:
+        user = JiraUser(
+            name=name,
+            display_name=display_name or name.title(),
+            email=f"{name}@example.com",
+            account_id=f"5b10ac8d82e05b22cc7d{len(self.users):04d}",
+            assignable=assignable,
+        )
+        with self.lock:
+            self.users.append(user)
+        return user
+
+    def set_status(self, key: str, status: str) -> None:
+        with self.lock:
+            self.issues[key]["fields"]["status"] = STATUSES[status]
+
+    def fields(self, key: str) -> dict[str, Any]:
+        with self.lock:
+            return dict(self.issues[key]["fields"])
+
+    def with_label(self, label: str) -> list[str]:
+        with self.lock:
+            return [key for key, issue in self.issues.items() if label in issue["fields"]["labels"]]
+
+    # -- FakeServer ----------------------------------------------------------------------------
+    def authorized(self, header: str | None) -> bool:
+        expected = base64.b64encode(f"{self.user}:{self.token}".encode()).decode()
+        return header == f"Basic {expected}"
+
+    def unauthorized(self) -> Response:
+        return Response(401, {"errorMessages": ["Client must be authenticated to access this resource."]})
+
+    def error(self, status: int) -> Response:
+        return Response(status, {"errorMessages": [f"Service unavailable (injected {status})"], "errors": {}})
+
+    def routes(self) -> list[tuple[str, str, Route]]:
+        search = f"{API}/search/jql" if self.deployment == "Cloud" else f"{API}/search"
+        return [
+            ("GET", f"{API}/serverInfo", self._server_info),
+            ("GET", f"{API}/field", self._fields),
+            ("POST", f"{API}/issue", self._create),
+            ("GET", f"{API}/issue/([^/]+)", self._get),
+            ("GET", search, self._search),
+            ("POST", search, self._search),
+            ("GET", f"{API}/user/search", self._user_search),
+        ]
+
+    # -- routes --------------------------------------------------------------------------------
+    def _server_info(self, request: Request, groups: tuple[str, ...]) -> Response:
+        version = [1001, 0, 0] if self.deployment == "Cloud" else [9, 12, 2]
+        return Response(
+            200,
+            {
+                "baseUrl": self.url,
+                "version": ".".join(map(str, version)),
+                "versionNumbers": version,
+                "deploymentType": self.deployment,
+                "buildNumber": 9120002,
+                "serverTitle": "Fake Jira",
+            },
+        )
+
+    def _fields(self, request: Request, groups: tuple[str, ...]) -> Response:
+        return Response(
+            200,
+            [
+                {"id": name, "key": name, "name": name.title(), "custom": False, "clauseNames": [name]}
+                for name in FIELDS
+            ],
+        )
+
+    def _create(self, request: Request, groups: tuple[str, ...]) -> Response:
+        fields = dict((request.body or {}).get("fields", {}))
+        errors = self._validate(fields)
+        if errors:
+            return Response(400, {"errorMessages": [], "errors": errors})
+        number = len(self.issues) + 1
+        key = f"{self.project}-{number}"
+        issue_id = str(10000 + number)
+        self.issues[key] = {
+            "id": issue_id,
+            "key": key,
+            "self": f"{self.url}{API}/issue/{issue_id}",
+            "fields": {
+                "summary": fields["summary"],
+                "description": fields.get("description"),
+                "labels": list(fields.get("labels", [])),
+                "duedate": fields.get("duedate"),
+                "assignee": self._assignee(fields.get("assignee")),
+                "status": STATUSES["To Do"],
+                "project": {"id": "10000", "key": self.project, "name": self.project},
+                "issuetype": {"id": "3", "name": fields["issuetype"]["name"]},
+                "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000"),
+            },
+        }
+        self.created()
+        return Response(201, {"id": issue_id, "key": key, "self": self.issues[key]["self"]})
+
+    def _validate(self, fields: dict[str, Any]) -> dict[str, str]:
+        errors: dict[str, str] = {
+            name: f"Field '{name}' cannot be set. It is not on the appropriate screen, or unknown."
+            for name in fields
+            if name in self.off_screen
+        }
+        if (fields.get("project") or {}).get("key") != self.project:
+            errors["project"] = "valid project is required"
+        if not fields.get("summary"):
+            errors["summary"] = "You must specify a summary of the issue."
+        if (fields.get("issuetype") or {}).get("name") not in self.issue_types:
+            errors["issuetype"] = "valid issue type is required"
+        for label in fields.get("labels", []):
+            if " " in label or len(label) > 255:
+                errors["labels"] = f"The label '{label}' contains spaces which is invalid."
+        if fields.get("duedate") and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", fields["duedate"]):
+            errors["duedate"] = "Error parsing date string"
+        if fields.get("assignee") and self._assignee(fields["assignee"]) is None:
+            errors["assignee"] = "User cannot be assigned issues."
+        return errors
+
+    def _assignee(self, ref: dict[str, str] | None) -> dict[str, Any] | None:
+        if not ref:
+            return None
+        for user in self.users:
+            if user.assignable and (ref.get("name") == user.name or ref.get("accountId") == user.account_id):
+                return user.json(self.url, self.deployment == "Cloud")
+        return None
+
+    def _get(self, request: Request, groups: tuple[str, ...]) -> Response:
+        for issue in self.issues.values():
+            if groups[0] in (issue["key"], issue["id"]):
+                return Response(200, issue)
+        return Response(
+            404, {"errorMessages": ["Issue does not exist or you do not have permission to see it."]}
+        )
+
+    def _search(self, request: Request, groups: tuple[str, ...]) -> Response:
+        params = request.body or {name: values[0] for name, values in request.query.items()}
+        try:
+            clauses = parse_jql(str(params.get("jql", "")))
+        except ValueError as exc:
+            return Response(400, {"errorMessages": [str(exc)], "errors": {}})
+        found = [issue for issue in self.issues.values() if _matches(issue, clauses)]
+        if self.deployment == "Cloud":
+            return Response(200, {"issues": found, "isLast": True})
+        return Response(200, {"startAt": 0, "maxResults": 50, "total": len(found), "issues": found})
+
+    def _user_search(self, request: Request, groups: tuple[str, ...]) -> Response:
+        term_param = "query" if self.deployment == "Cloud" else "username"
+        term = request.query.get(term_param, [""])[0].lower()
+        if not term:
+            return Response(400, {"errorMessages": [f"The {term_param} parameter is required"]})
+        hits = [
+            user.json(self.url, self.deployment == "Cloud")
+            for user in self.users
+            if term in user.name.lower() or term in user.display_name.lower() or term in user.email.lower()
+        ]
+        return Response(200, hits)
+
+
+def parse_jql(jql: str) -> list[tuple[str, str]]:
+    """`a = "x" AND b = y [ORDER BY ...]` -> [("a", "x"), ("b", "y")]; anything else is a JQL error."""
+    where = re.split(r"\s+ORDER\s+BY\s+", jql, flags=re.IGNORECASE)[0]
+    clauses = []
+    for part in re.split(r"\s+AND\s+", where, flags=re.IGNORECASE):
+        match = _CLAUSE.fullmatch(part)
+        if not match or match.group(1).lower() not in ("project", "labels", "key", "status"):
+            raise ValueError(f"Error in the JQL Query: unsupported clause {part.strip()!r}")
+        value = match.group(2) if match.group(2) is not None else match.group(3)
+        clauses.append((match.group(1).lower(), value.replace('\\"', '"')))
+    return clauses
+
+
+def _matches(issue: dict[str, Any], clauses: list[tuple[str, str]]) -> bool:
+    fields = issue["fields"]
+    actual = {
+        "project": [fields["project"]["key"]],
+        "labels": fields["labels"],
+        "key": [issue["key"]],
+        "status": [fields["status"]["name"]],
+    }
+    return all(value in actual[name] for name, value in clauses)
