@@ -1,0 +1,332 @@
+"""Secret redaction. Everything that leaves the process (prompts, tickets, vectors, logs, replies) passes it.
+
+Secrets are replaced in place by typed placeholders (`[REDACTED:github-token]`), so the text around them still
+reads well for people and for the LLM. Vendor tokens are recognised by their prefixes; anything else is
+redacted only as the value of a secret-named key (`password=`, `"client_secret": "..."`, `FOO_TOKEN=...`),
+so ordinary words, commit SHAs, UUIDs, IPs and pod names are left alone. Redacting twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+_NOT_REDACTED = r"(?!\[REDACTED:)"
+# A bare value ends at whitespace, a quote or `;`; at `&` only before the next `name=` (a query string);
+# at `,` and closing brackets only when text follows them directly (`p@ss)word` stays whole, `(token=abc), x`
+# keeps its `)`).
+_BARE_VALUE = r"(?:[^\s'\"`&,;)\]}>]|&(?![\w.\[\]-]+=)|[,)\]}>](?=[^\s,;.)\]}>'\"&]))+"
+_REFERENCE = re.compile(r"\$[A-Z_][A-Z0-9_]*|\$\{[^}]*\}?|\$\{\{.*|\{\{.*|<[^<>]+>?|%[A-Z_]+%|\*+")
+
+KindOf = Callable[[re.Match[str]], str | None]
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """One secret shape: the `secret` group is replaced, the rest of the match is kept as it was.
+
+    Speed: `re` skips ahead fast only when a pattern starts with a literal or a character set, so each pattern
+    does, and boundary checks come after the first character or in `kind`. A shape whose start is far from its
+    distinctive part (`DB_PASSWORD = x`, `bob@host`) gets an `anchor`: a pattern run over the reversed text,
+    whose matches end where the shape starts.
+    """
+
+    pattern: re.Pattern[str]
+    kind: str | KindOf  # a callable may return None: "not a secret after all"
+    anchor: re.Pattern[str] | None = None
+
+    def apply(self, text: str) -> str:
+        if self.anchor is None:
+            return self.pattern.sub(self._replace, text) if self.pattern.search(text) else text
+        pieces: list[str] = []
+        done, size = 0, len(text)
+        for start in sorted({size - found.end() for found in self.anchor.finditer(text[::-1])}):
+            match = self.pattern.match(text, start) if start >= done else None
+            if match is not None:
+                pieces += (text[done:start], self._replace(match))
+                done = match.end()
+        return "".join(pieces) + text[done:]
+
+    def _replace(self, match: re.Match[str]) -> str:
+        kind = self.kind if isinstance(self.kind, str) else self.kind(match)
+        if kind is None:
+            return match.group(0)
+        start, end = match.span("secret")
+        if end - start > 1 and match.string[end - 1] == ".":
+            end -= 1  # a sentence's full stop, not part of the secret
+        offset = match.start()
+        whole = match.group(0)
+        return f"{whole[: start - offset]}[REDACTED:{kind}]{whole[end - offset :]}"
+
+
+def _token(kind: str, body: str) -> _Rule:
+    """A self-identifying token (the whole match is the secret) that does not start inside a longer word."""
+
+    def kind_of(match: re.Match[str]) -> str | None:
+        start = match.start()
+        before = match.string[start - 1] if start else " "
+        return None if before.isalnum() or before in "_-" else kind
+
+    return _Rule(re.compile(f"(?P<secret>{body})"), kind_of)
+
+
+def _looks_secret(value: str) -> bool:
+    """In `key: value` form ("Token: expired"): a secret has digits, symbols or inner capitals, or is long."""
+    if len(value) < 6:
+        return False
+    if len(value) >= 16:
+        return True
+    inner_caps = any(c.isupper() for c in value[1:]) and any(c.islower() for c in value)
+    return inner_caps or any(c.isdigit() or (not c.isalnum() and c != "-") for c in value)
+
+
+def _key_before(match: re.Match[str]) -> str:
+    """The whole key the matched secret word ends (`aws_secret_access_key` for `access_key`)."""
+    text, start = match.string, match.start("word")
+    limit = max(0, start - 100)
+    while start > limit and (text[start - 1].isalnum() or text[start - 1] in "_.-"):
+        start -= 1
+    return text[start : match.end("word")]
+
+
+def _key_label(key: str, word: str) -> str:
+    flat = re.sub(r"[^a-z0-9]", "", key.lower())
+    if ("aws" in flat and "secret" in flat) or flat.endswith("secretaccesskey"):
+        return "aws-secret-key"
+    if flat.endswith("accountkey"):
+        return "azure-storage-key"
+    if flat.endswith("sharedaccesskey"):
+        return "azure-key"
+    if any(vendor in flat for vendor in ("jira", "atlassian", "confluence", "bitbucket")):
+        return "atlassian-token"
+    if "twilio" in flat:
+        return "twilio-token"
+    word = re.sub(r"[^a-z]", "", word.lower())
+    if word in ("password", "passwd", "passphrase", "pass", "pwd"):
+        return "password"
+    return f"{word[:-3]}-key" if word.endswith("key") else word
+
+
+def _key_value_kind(match: re.Match[str]) -> str | None:
+    value = match.group("secret")
+    if _REFERENCE.fullmatch(value):
+        return None
+    sep = match.group("sep")
+    # YAML and prose: `password: hunter2`, but not `token:v1.2` (an image tag) nor `Token: expired`.
+    colon_form = match.group("q") is None and sep.strip() == ":"
+    if colon_form and (not (sep.endswith((" ", "\t")) or match.group("kq")) or not _looks_secret(value)):
+        return None
+    return _key_label(_key_before(match), match.group("word"))
+
+
+def _flag_kind(match: re.Match[str]) -> str | None:
+    value = match.group("secret")
+    if _REFERENCE.fullmatch(value) or not _looks_secret(value):
+        return None
+    return _key_label(match.group("word"), match.group("word"))
+
+
+def _authorization_kind(match: re.Match[str]) -> str | None:
+    scheme = (match.group("scheme") or "").lower()
+    if scheme in ("basic", "bearer"):
+        return {"basic": "basic-auth", "bearer": "bearer-token"}[scheme]
+    secret = match.group("secret")
+    return "authorization" if scheme or (len(secret) >= 16 and _looks_secret(secret)) else None
+
+
+def _curl_user_kind(match: re.Match[str]) -> str | None:
+    """`-u user:password` is a credential for curl, not for `docker run -u 1000:1000`."""
+    text, start = match.string, match.start()
+    line = text[max(text.rfind("\n", 0, start) + 1, start - 500) : start]
+    return "password" if re.search(r"\bcurl\b", line) else None
+
+
+def _phone_kind(match: re.Match[str]) -> str | None:
+    digits = sum(c.isdigit() for c in match.group("secret"))
+    return "phone" if 8 <= digits <= 15 else None
+
+
+# Key names whose value is a secret; `_` stands for an optional `_`, `.` or `-`. A key must end with one, so
+# `max_tokens=` and `token_count=` are not secrets. Short words count only after a non-letter (not `bypass=`).
+_SECRET_WORDS = (
+    *("shared_access_key", "encryption_key", "private_key", "account_key", "signing_key", "access_key"),
+    *("secret_key", "master_key", "client_key", "passphrase", "password", "auth_key", "app_key", "api_key"),
+    *("passwd", "secret", "token"),
+)
+_SHORT_SECRET_WORDS = ("pass", "pwd", "auth")
+
+
+def _words(words: tuple[str, ...], reverse: bool) -> str:
+    return "|".join(re.escape(w[::-1] if reverse else w).replace("_", "[_.-]?") for w in words)
+
+
+_KEY_WORD = f"{_words(_SECRET_WORDS, False)}|(?<![a-z])(?:{_words(_SHORT_SECRET_WORDS, False)})"
+_LAST_LETTERS = "".join(sorted({word[-1] for word in _SECRET_WORDS + _SHORT_SECRET_WORDS}))
+# Over the reversed text: a separator, then (reading backwards) an optional quote and a secret word.
+_KEY_WORD_BEFORE_SEPARATOR = re.compile(
+    rf"[=:>][=:]?[ \t]*(?:[\"']\\?)?(?=[{_LAST_LETTERS}])"
+    rf"(?:{_words(_SECRET_WORDS, True)}|(?:{_words(_SHORT_SECRET_WORDS, True)})(?![a-z]))",
+    re.IGNORECASE,
+)
+_PEM_LABEL = r"-----(?:BEGIN|END)[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
+
+# Order matters: precise vendor shapes first, so `GITHUB_TOKEN=ghp_...` is labelled github-token; the generic
+# key/value rule last (it skips values that are already placeholders).
+_SECRET_RULES: tuple[_Rule, ...] = (
+    _Rule(
+        re.compile(
+            r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?:\s|\\n)*"
+            # the body ends at non-space (checked first: trying the end after every space is quadratic)
+            rf"(?P<secret>\S.*?)(?<=\S)(?<!\\n)(?:\s|\\n)*(?:{_PEM_LABEL}|\Z)",
+            re.DOTALL,
+        ),
+        "private-key",
+    ),
+    _token(
+        "aws-access-key", r"(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|AROA|APKA|ASCA)[A-Z0-9]{16}\b"
+    ),
+    _token("gcp-api-key", r"AIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])"),
+    _token("github-token", r"gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,}"),
+    _token("gitlab-token", r"gl(?:pat|dt|rt|ptt)-[A-Za-z0-9_-]{20,}"),
+    _token("slack-token", r"(?:xox[abposre](?:\.xox[bp])?|xapp)-[A-Za-z0-9_-]{10,}"),
+    _token(
+        "stripe-key",
+        r"sk_(?:live|test)_[A-Za-z0-9]{10,}|rk_(?:live|test)_[A-Za-z0-9]{10,}|whsec_[A-Za-z0-9]{20,}",
+    ),
+    _token("anthropic-key", r"sk-ant-[A-Za-z0-9_-]{20,}"),
+    _token("openai-key", r"sk-[A-Za-z0-9_-]{40,}"),
+    _token("twilio-key", r"AC[0-9a-f]{32}\b|SK[0-9a-f]{32}\b"),
+    _token("sendgrid-key", r"SG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}"),
+    _token("npm-token", r"npm_[A-Za-z0-9]{30,}"),
+    _token("pypi-token", r"pypi-[A-Za-z0-9_-]{40,}"),
+    _token("atlassian-token", r"AT(?:ATT|CTT)3[A-Za-z0-9_=-]{20,}"),
+    _token("google-oauth-token", r"ya29\.[A-Za-z0-9_-]{20,}|1//0[A-Za-z0-9_-]{30,}"),
+    _token("vault-token", r"hv[sbr]\.[A-Za-z0-9_-]{24,}"),
+    _token("jwt", r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"),
+    _Rule(
+        re.compile(r"hooks\.slack\.com/(?:services|workflows|triggers)/(?P<secret>[A-Za-z0-9/_-]+)"),
+        "slack-webhook",
+    ),
+    _Rule(re.compile(r"[?&;]sig=(?P<secret>[A-Za-z0-9%+/=]{16,})"), "azure-sas"),
+    _Rule(re.compile(rf"://[^\s:/?#@\[\]]*:{_NOT_REDACTED}(?P<secret>[^\s/?#]+)@"), "url-credentials"),
+    _Rule(  # also Proxy-Authorization
+        re.compile(
+            r"[Aa](?i:uthorization)(?P<kq>\\?[\"'])?[ \t]*[:=][ \t]*(?:\\?[\"'])?"
+            r"(?:(?P<scheme>(?i:bearer|basic|token|apikey|ssws|key))[ \t]+)?"
+            rf"{_NOT_REDACTED}(?P<secret>[^\s'\"`\\,]+)"
+        ),
+        _authorization_kind,
+    ),
+    _Rule(
+        re.compile(
+            rf"[Bb](?<!\w[Bb])(?i:earer)[ \t]+{_NOT_REDACTED}"
+            r"(?P<secret>(?=[\w.~+/=-]*\d)[\w.~+/=-]{12,})"
+        ),
+        "bearer-token",
+    ),
+    _Rule(
+        re.compile(r"-(?<![\w-]-)(?:u|-user)[ \t]+[\"']?[^\s:'\"]+:(?P<secret>[^\s'\"]+)"),
+        _curl_user_kind,
+    ),
+    _Rule(
+        re.compile(
+            r"--(?<![\w-]--)[\w-]*?(?P<word>(?i:password|passwd|token|secret|api-?key))[ \t]+"
+            rf"(?!-){_NOT_REDACTED}(?P<secret>[^\s'\"`]+)"
+        ),
+        _flag_kind,
+    ),
+    _Rule(
+        re.compile(
+            rf"(?P<word>{_KEY_WORD})(?P<kq>\\?[\"'])?(?P<sep>[ \t]*(?::=|=>|[:=])(?!:)[ \t]*)"
+            rf"(?P<q>\\?[\"'])?{_NOT_REDACTED}"
+            rf"(?P<secret>(?(q)(?:(?!(?P=q))(?:\\.|[^\n]))+|{_BARE_VALUE}))(?(q)(?:(?P=q)|(?=\n)|\Z))",
+            re.IGNORECASE,
+        ),
+        _key_value_kind,
+        anchor=_KEY_WORD_BEFORE_SEPARATOR,
+    ),
+)
+
+_EMAIL_RULE = _Rule(
+    re.compile(r"(?P<secret>[\w.%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})(?![\w-])"),
+    "email",
+    anchor=re.compile(r"@[\w.%+-]+"),  # reversed: the `@`, then the whole local part
+)
+_PHONE_RULE = _Rule(
+    re.compile(  # the first character, then "nothing phone-like before it", then the rest
+        r"(?P<secret>[+(0-9](?<![\w+.-][+(0-9])(?:(?<=\+)\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){2,5}"
+        r"|(?<=\()\d{3}\)[ ]?\d{3}[.-]\d{4}|(?<=\d)\d{2}[.-]\d{3}[.-]\d{4}))(?![\w-]|\.\d)"
+    ),
+    _phone_kind,
+)
+
+
+class Redactor:
+    """Redaction with fixed options, built once and called for every outgoing text."""
+
+    def __init__(self, *, emails: bool = False, phones: bool = False) -> None:
+        self.emails = emails
+        self.phones = phones
+        optional = ((_EMAIL_RULE,) if emails else ()) + ((_PHONE_RULE,) if phones else ())
+        self._rules = _SECRET_RULES + optional
+
+    def __call__(self, text: str) -> str:
+        if not text:
+            return text
+        for rule in self._rules:
+            text = rule.apply(text)
+        return text
+
+
+@lru_cache(maxsize=4)
+def _redactor(emails: bool, phones: bool) -> Redactor:
+    return Redactor(emails=emails, phones=phones)
+
+
+def redact(text: str, *, emails: bool = False, phones: bool = False) -> str:
+    """`text` with every secret (and, if asked, every email and phone number) replaced by a placeholder."""
+    return _redactor(emails, phones)(text)
+
+
+class RedactingFilter(logging.Filter):
+    """Redacts a log record before any handler formats it, so secrets never reach a log.
+
+    The message is rendered with its args first, because a secret can be split between them
+    (`"token=%s", tok`); the record then carries the redacted text and no args. A traceback is rendered and
+    redacted the same way.
+    """
+
+    def __init__(self, redactor: Redactor | None = None) -> None:
+        super().__init__()
+        self.redactor = redactor or Redactor()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed call must not break the caller; its args cannot be judged, drop them
+            message = f"{record.msg} [log arguments dropped: the message could not be formatted]"
+        record.msg, record.args = self.redactor(message), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text, record.exc_info = self.redactor(record.exc_text), None
+        if record.stack_info:
+            record.stack_info = self.redactor(record.stack_info)
+        return True
+
+
+def install_log_redaction(redactor: Redactor | None = None) -> RedactingFilter:
+    """Put one RedactingFilter on every handler of the root logger and return it.
+
+    Handler filters see records from every logger (logger filters miss propagated records). Call it after
+    logging is configured; a later call replaces the earlier filter instead of adding a second one.
+    """
+    log_filter = RedactingFilter(redactor)
+    for handler in logging.getLogger().handlers:
+        for old in [f for f in handler.filters if isinstance(f, RedactingFilter)]:
+            handler.removeFilter(old)
+        handler.addFilter(log_filter)
+    return log_filter

@@ -1,0 +1,493 @@
+"""The redactor's contract: no planted secret survives, the words around it do, and ordinary incident text is
+left exactly as it was."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import random
+import string
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from agent.redact import RedactingFilter, Redactor, install_log_redaction, redact
+
+ALNUM = string.ascii_letters + string.digits
+URLSAFE = ALNUM + "_-"
+BASE64 = ALNUM + "+/"
+HEX = "0123456789abcdef"
+UPPER_DIGITS = string.ascii_uppercase + string.digits
+
+
+def body(rng: random.Random, alphabet: str, length: int) -> str:
+    """A random token body that, like real ones, has at least one digit."""
+    chars = [rng.choice(alphabet) for _ in range(length)]
+    chars[rng.randrange(length)] = rng.choice(string.digits)
+    return "".join(chars)
+
+
+def password(rng: random.Random, symbols: str = "!#%^*_+-") -> str:
+    return body(rng, ALNUM, rng.randint(9, 18)) + rng.choice(symbols) + rng.choice(string.digits)
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+@dataclass(frozen=True)
+class Plant:
+    """A secret as it shows up in text: `prefix + value + suffix`; `secrets` must all disappear."""
+
+    kind: str
+    prefix: str
+    value: str
+    suffix: str = ""
+    secrets: tuple[str, ...] = ()
+
+    @property
+    def fragment(self) -> str:
+        return self.prefix + self.value + self.suffix
+
+    @property
+    def must_vanish(self) -> tuple[str, ...]:
+        return self.secrets or (self.value,)
+
+
+def pem(rng: random.Random, label: str, newline: str = "\n") -> Plant:
+    lines = tuple(body(rng, BASE64, 64) for _ in range(rng.randint(3, 6)))
+    return Plant(
+        "private-key",
+        f"-----BEGIN {label}-----{newline}",
+        newline.join(lines),
+        f"{newline}-----END {label}-----",
+        lines,
+    )
+
+
+def jwt(rng: random.Random) -> Plant:
+    header = b64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    claims = {"sub": f"user-{rng.randint(1000, 9999)}", "exp": rng.randint(1_700_000_000, 1_800_000_000)}
+    payload = b64url(json.dumps(claims).encode())
+    signature = body(rng, URLSAFE, 43)
+    return Plant(
+        "jwt", "Authorization: Bearer ", f"{header}.{payload}.{signature}", secrets=(payload, signature)
+    )
+
+
+def basic_auth(rng: random.Random) -> Plant:
+    credentials = base64.b64encode(f"svc-deploy:{password(rng)}".encode()).decode()
+    return Plant("basic-auth", "curl -H 'Authorization: Basic ", credentials, "' https://ci.example.com/api")
+
+
+def slack_webhook(rng: random.Random) -> Plant:
+    path = f"T{body(rng, UPPER_DIGITS, 8)}/B{body(rng, UPPER_DIGITS, 10)}/{body(rng, ALNUM, 24)}"
+    return Plant("slack-webhook", "https://hooks.slack.com/services/", path)
+
+
+PlantMaker = Callable[[random.Random], Plant]
+
+# Every way a secret shows up: vendor tokens bare and in config, credentials in URLs, headers, PEM blocks, and
+# generic values of secret-named keys in key=value, key: value, JSON, env and CLI forms.
+PLANTS: tuple[PlantMaker, ...] = (
+    lambda r: Plant("aws-access-key", "aws_access_key_id = ", "AKIA" + body(r, UPPER_DIGITS, 16)),
+    lambda r: Plant(
+        "aws-access-key", "creds belong to ", "ASIA" + body(r, UPPER_DIGITS, 16), " (assumed role)"
+    ),
+    lambda r: Plant("aws-secret-key", "aws_secret_access_key = ", body(r, BASE64, 40)),
+    lambda r: Plant("aws-secret-key", "export AWS_SECRET_ACCESS_KEY=", body(r, BASE64, 40)),
+    lambda r: Plant("aws-secret-key", '"SecretAccessKey": "', body(r, BASE64, 40), '"'),
+    lambda r: Plant(
+        "gcp-api-key", "https://maps.googleapis.com/maps/api/geocode/json?key=", "AIza" + body(r, URLSAFE, 35)
+    ),
+    lambda r: Plant(
+        "azure-storage-key",
+        "DefaultEndpointsProtocol=https;AccountName=acmeprod;AccountKey=",
+        body(r, BASE64, 86) + "==",
+        ";EndpointSuffix=core.windows.net",
+    ),
+    lambda r: Plant(
+        "azure-sas",
+        "https://acme.blob.core.windows.net/logs?sv=2022-11-02&sr=c&sig=",
+        body(r, ALNUM, 43) + "%3D",
+    ),
+    lambda r: Plant(
+        "github-token", "", r.choice(["ghp_", "gho_", "ghu_", "ghs_", "ghr_"]) + body(r, ALNUM, 36)
+    ),
+    lambda r: Plant(
+        "github-token", "GITHUB_TOKEN=", "github_pat_" + body(r, ALNUM, 22) + "_" + body(r, ALNUM, 59)
+    ),
+    lambda r: Plant(
+        "github-token", "https://x-access-token:", "ghs_" + body(r, ALNUM, 36), "@github.com/acme/ops.git"
+    ),
+    lambda r: Plant(
+        "gitlab-token", "git clone https://oauth2:", "glpat-" + body(r, URLSAFE, 20), "@gitlab.com/acme/infra"
+    ),
+    lambda r: Plant(
+        "slack-token",
+        "SLACK_BOT_TOKEN=",
+        f"xoxb-{body(r, string.digits, 11)}-{body(r, string.digits, 13)}-" + body(r, ALNUM, 24),
+    ),
+    lambda r: Plant(
+        "slack-token",
+        "",
+        f"xoxp-{body(r, string.digits, 11)}-{body(r, string.digits, 12)}-" + body(r, HEX, 32),
+    ),
+    lambda r: Plant("slack-token", "legacy ", f"xoxa-2-{body(r, string.digits, 12)}-{body(r, ALNUM, 30)}"),
+    lambda r: Plant(
+        "slack-token",
+        "SLACK_APP_TOKEN: ",
+        f"xapp-1-A{body(r, UPPER_DIGITS, 10)}-{body(r, string.digits, 13)}-" + body(r, HEX, 64),
+    ),
+    lambda r: Plant("slack-token", "refresh with ", "xoxe-1-" + body(r, URLSAFE, 140)),
+    slack_webhook,
+    lambda r: Plant("stripe-key", "", r.choice(["sk_live_", "rk_live_", "sk_test_"]) + body(r, ALNUM, 24)),
+    lambda r: Plant("openai-key", "OPENAI_API_KEY=", "sk-" + body(r, ALNUM, 48)),
+    lambda r: Plant("openai-key", "", "sk-proj-" + body(r, URLSAFE, 120)),
+    lambda r: Plant("anthropic-key", '"api_key": "', "sk-ant-api03-" + body(r, URLSAFE, 93) + "AA", '"'),
+    lambda r: Plant("twilio-key", "account ", "AC" + body(r, HEX, 32)),
+    lambda r: Plant("twilio-key", "api key sid ", "SK" + body(r, HEX, 32)),
+    lambda r: Plant("twilio-token", "TWILIO_AUTH_TOKEN=", body(r, HEX, 32)),
+    lambda r: Plant("sendgrid-key", "", f"SG.{body(r, URLSAFE, 22)}.{body(r, URLSAFE, 43)}"),
+    lambda r: Plant("npm-token", "//registry.npmjs.org/:_authToken=", "npm_" + body(r, ALNUM, 36)),
+    lambda r: Plant(
+        "pypi-token", "twine upload -u __token__ -p ", "pypi-AgEIcHlwaS5vcmc" + body(r, URLSAFE, 150)
+    ),
+    lambda r: Plant("atlassian-token", "JIRA_API_TOKEN=", body(r, ALNUM, 24)),
+    lambda r: Plant("atlassian-token", 'jira_api_token: "', body(r, ALNUM, 24), '"'),
+    lambda r: Plant("atlassian-token", "confluence token ", "ATATT3xFfGF0" + body(r, URLSAFE, 180)),
+    lambda r: Plant("google-oauth-token", "access token ", "ya29." + body(r, URLSAFE, 150)),
+    jwt,
+    lambda r: pem(r, "RSA PRIVATE KEY"),
+    lambda r: pem(r, "EC PRIVATE KEY"),
+    lambda r: pem(r, "OPENSSH PRIVATE KEY"),
+    lambda r: pem(r, "PGP PRIVATE KEY BLOCK"),
+    lambda r: pem(r, "PRIVATE KEY", newline="\\n"),
+    lambda r: Plant("vault-token", "VAULT_TOKEN=", "hvs." + body(r, URLSAFE, 90)),
+    lambda r: Plant("bearer-token", "Authorization: Bearer ", body(r, URLSAFE, 40)),
+    lambda r: Plant("bearer-token", '"authorization": "Bearer ', body(r, URLSAFE, 40), '"'),
+    basic_auth,
+    lambda r: Plant(
+        "url-credentials", "postgresql://checkout:", body(r, ALNUM, 20), "@db-1.internal:5432/checkout"
+    ),
+    lambda r: Plant("url-credentials", "redis://:", body(r, ALNUM, 24), "@cache-0.cache:6379/0"),
+    lambda r: Plant("url-credentials", "amqps://orders:", body(r, ALNUM, 16), "@rabbit.internal/prod"),
+    lambda r: Plant("password", "password=", password(r)),
+    lambda r: Plant("password", "passwd: ", password(r)),
+    lambda r: Plant("password", 'DB_PASSWORD="', password(r), '"'),
+    lambda r: Plant("password", '"password": "', password(r), '"'),
+    lambda r: Plant("password", "export PGPASSWORD=", password(r)),
+    lambda r: Plant("password", "mysql --password ", password(r)),
+    lambda r: Plant("password", "curl -u admin:", password(r), " https://grafana.example.com/api/health"),
+    lambda r: Plant("password", "Server=sql-1;User Id=sa;Password=", password(r, "!#%^*_+-&"), ";"),
+    lambda r: Plant("password", "{'pwd': '", password(r), "'}"),
+    lambda r: Plant("secret", "client_secret=", body(r, URLSAFE, 40)),
+    lambda r: Plant("secret", "SLACK_SIGNING_SECRET=", body(r, HEX, 32)),
+    lambda r: Plant("secret", '"client_secret": "', body(r, URLSAFE, 40), '"'),
+    lambda r: Plant("secret", "  webhook_secret: ", body(r, ALNUM, 32)),
+    lambda r: Plant("token", "token=", body(r, URLSAFE, 32)),
+    lambda r: Plant("token", "export DEPLOY_TOKEN=", body(r, ALNUM, 40)),
+    lambda r: Plant(
+        "token", "https://status.example.com/reset?access_token=", body(r, URLSAFE, 32), "&next=/"
+    ),
+    lambda r: Plant("token", "X-Auth-Token: ", body(r, HEX, 40)),
+    lambda r: Plant("api-key", "api_key=", body(r, HEX, 32)),
+    lambda r: Plant("api-key", "apikey: ", body(r, ALNUM, 32)),
+    lambda r: Plant("api-key", "X-Api-Key: ", body(r, ALNUM, 36)),
+    lambda r: Plant("api-key", '"DD_API_KEY": "', body(r, HEX, 32), '"'),
+    lambda r: Plant("private-key", "SIGNING_PRIVATE_KEY=", body(r, BASE64, 44)),
+)
+
+
+@dataclass(frozen=True)
+class Carrier:
+    """A realistic place a fragment is pasted into; `kept` must come through untouched."""
+
+    name: str
+    template: str
+    kept: tuple[str, ...]
+
+
+CARRIERS = (
+    Carrier(
+        "chat",
+        "alice: heads up, I pasted {fragment} in #inc-checkout by mistake, rotating it now",
+        ("alice: heads up, I pasted ", " in #inc-checkout by mistake, rotating it now"),
+    ),
+    Carrier(
+        "runbook",
+        "3. Restart the worker with `{fragment}` and watch the checkout dashboard for 5 minutes.",
+        ("3. Restart the worker with `", "` and watch the checkout dashboard for 5 minutes."),
+    ),
+    Carrier(
+        "json-log",
+        '{{"ts": "2024-03-01T10:03:10Z", "level": "error", "service": "checkout-api", '
+        '"msg": "config loaded: {fragment}", "pod": "checkout-api-7d9f8b6c4-x2x9z"}}',
+        (
+            '{"ts": "2024-03-01T10:03:10Z", "level": "error", "service": "checkout-api", '
+            '"msg": "config loaded: ',
+            '", "pod": "checkout-api-7d9f8b6c4-x2x9z"}',
+        ),
+    ),
+    Carrier(
+        "yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: checkout-db\n# {fragment}\n  region: eu-west-1\n",
+        ("apiVersion: v1\nkind: Secret\nmetadata:\n  name: checkout-db\n# ", "\n  region: eu-west-1\n"),
+    ),
+    Carrier(
+        "shell",
+        "$ kubectl -n payments logs deploy/checkout-api --since=10m | grep 401  # saw: {fragment}\n$ echo ok",
+        ("$ kubectl -n payments logs deploy/checkout-api --since=10m | grep 401  # saw: ", "\n$ echo ok"),
+    ),
+    Carrier(
+        "stack-trace",
+        'Traceback (most recent call last):\n  File "/app/payments/client.py", line 88, in charge\n'
+        "    resp = session.post(url, headers=headers)\n"
+        "requests.exceptions.HTTPError: 401 Client Error for url: https://api.example.com/v1/charges "
+        "(sent {fragment})",
+        (
+            'Traceback (most recent call last):\n  File "/app/payments/client.py", line 88, in charge\n',
+            "HTTPError: 401 Client Error for url: https://api.example.com/v1/charges (sent ",
+            ")",
+        ),
+    ),
+    Carrier(
+        "alert",
+        "[FIRING:1] CheckoutHighErrorRate checkout-api (prod) | runbook: https://rb.example.com/checkout"
+        " | debug: {fragment}\nlabels: severity=page team=payments",
+        (
+            "[FIRING:1] CheckoutHighErrorRate checkout-api (prod) | runbook: https://rb.example.com/checkout"
+            " | debug: ",
+            "\nlabels: severity=page team=payments",
+        ),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Case:
+    plant: Plant
+    carrier: Carrier
+
+    @property
+    def text(self) -> str:
+        return self.carrier.template.format(fragment=self.plant.fragment)
+
+
+def corpus(seed: int = 20240301) -> Iterator[tuple[str, Case]]:
+    rng = random.Random(seed)
+    for index, make in enumerate(PLANTS):
+        for carrier in CARRIERS:
+            plant = make(rng)
+            yield f"{index:02d}-{plant.kind}-{carrier.name}", Case(plant, carrier)
+
+
+CORPUS = dict(corpus())
+
+
+EVERY_KIND = {
+    *("aws-access-key", "aws-secret-key", "gcp-api-key", "azure-storage-key", "azure-sas", "private-key"),
+    *("github-token", "gitlab-token", "slack-token", "slack-webhook", "atlassian-token", "vault-token"),
+    *("stripe-key", "openai-key", "anthropic-key", "twilio-key", "twilio-token", "sendgrid-key"),
+    *("npm-token", "pypi-token", "google-oauth-token", "jwt", "bearer-token", "basic-auth"),
+    *("url-credentials", "password", "secret", "token", "api-key"),
+}
+
+
+def test_corpus_plants_hundreds_of_secrets_of_every_kind() -> None:
+    assert len(CORPUS) >= 200
+    assert {case.plant.kind for case in CORPUS.values()} == EVERY_KIND
+
+
+@pytest.mark.parametrize("case", CORPUS.values(), ids=CORPUS.keys())
+def test_planted_secret_is_redacted_and_its_surroundings_kept(case: Case) -> None:
+    out = redact(case.text)
+
+    assert [secret for secret in case.plant.must_vanish if secret in out] == []
+    assert f"{case.plant.prefix}[REDACTED:{case.plant.kind}]{case.plant.suffix}" in out
+    assert [kept for kept in case.carrier.kept if kept not in out] == []
+
+
+def test_redacting_twice_changes_nothing() -> None:
+    once = [redact(case.text) for case in CORPUS.values()]
+    assert [redact(text) for text in once] == once
+
+
+PATHOLOGICAL = {
+    "openai-prefix-repeated": "sk-" * 20_000,
+    "curl-repeated": "curl " * 12_000,
+    "pem-body-of-spaces": "-----BEGIN PRIVATE KEY-----a" + " " * 50_000 + "b",
+    "pem-body-of-escaped-newlines": "-----BEGIN PRIVATE KEY-----a" + "\\n" * 25_000 + "b",
+    "separators-only": ":" * 50_000,
+    "unterminated-quote": 'password="' + '\\"' * 25_000,
+    "at-signs": "x@" * 25_000,
+}
+
+
+@pytest.mark.parametrize("text", PATHOLOGICAL.values(), ids=PATHOLOGICAL.keys())
+def test_pathological_input_is_redacted_in_linear_time(text: str) -> None:
+    """Every outgoing message passes the redactor: a crafted one must not stall the bot (quadratic: minutes)."""
+    started = time.perf_counter()
+    redact(text, emails=True, phones=True)
+    assert time.perf_counter() - started < 2.0
+
+
+INCIDENT_TEXT = [
+    "!incident start Checkout 5xx spike --sev SEV2 --service checkout-api",
+    "error rate 12% on checkout-api since the 09:55 deploy, p99 latency 2.3s",
+    "pod checkout-api-7d9f8b6c4-x2x9z is in CrashLoopBackOff, restarts: 14",
+    "deployed abc1234 at 2024-03-01T09:55:12Z, rolled back to 9fceb02d0ae598e95dc970b74767f19372d61af8",
+    "request id 3f2b8c1e-9a4d-4e2b-8f6a-1c2d3e4f5a6b failed with 503 from 10.0.3.17:8443 and 2001:db8::1",
+    "dashboard: https://grafana.example.com/d/abc123/checkout?orgId=1&from=now-1h&var-pod=checkout-api",
+    "password reset emails are failing for EU customers",
+    "the token bucket rate limiter dropped 1,234 requests; Token: expired for the old session",
+    "we should rotate the secret in vault after this; the API key was revoked at 10:32 UTC",
+    "LLM usage: max_tokens=4000 prompt_tokens: 1200 completion_tokens: 310",
+    "secretName: checkout-db, secretKeyRef.key: url, kind: Secret",
+    "image registry.example.com/acme/token-service:1.42.0@sha256:"
+    "9b2a3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f809",
+    "git remote: git@github.com:acme/checkout.git, branch hotfix/INC-42-timeouts",
+    "Basic auth is failing for the admin page; Authorization: denied for bob",
+    "401 Unauthorized: bearer token missing from request to /v1/charges",
+    "password: reset by alice, passwd: unchanged",
+    "see RUNBOOK-7 step 4: `kubectl rollout undo deployment/checkout-api -n payments`",
+    "export DB_PASSWORD=${DB_PASSWORD} and token: <your-token> come from the vault agent",
+    "build 2024.03.01.1234 shipped by task-runner-5f6d7c8b9-abcde; order 4815162342 affected",
+    "sk-learn job and the ghp-mirror cron are unrelated",
+]
+
+
+@pytest.mark.parametrize("line", INCIDENT_TEXT)
+def test_ordinary_incident_text_is_unchanged(line: str) -> None:
+    assert redact(line) == line
+
+
+@pytest.mark.parametrize("line", [line for line in INCIDENT_TEXT if "@" not in line])
+def test_ordinary_incident_text_is_unchanged_with_email_and_phone_redaction_on(line: str) -> None:
+    assert redact(line, emails=True, phones=True) == line
+
+
+CONTACTS = [
+    ("email", "bob.smith+oncall@example.com"),
+    ("email", "sre-team@payments.acme.co.uk"),
+    ("phone", "+1 415 555 0123"),
+    ("phone", "+14155550123"),
+    ("phone", "+44 20 7946 0958"),
+    ("phone", "(415) 555-0123"),
+    ("phone", "415-555-0123"),
+]
+
+
+@pytest.mark.parametrize(("kind", "contact"), CONTACTS)
+def test_emails_and_phones_are_kept_unless_asked_for(kind: str, contact: str) -> None:
+    line = f"escalate to {contact} if the pager stays quiet"
+
+    assert redact(line) == line
+    assert redact(line, emails=True, phones=True) == f"escalate to [REDACTED:{kind}] if the pager stays quiet"
+
+
+def test_email_and_phone_flags_are_independent() -> None:
+    line = "call +1 415 555 0123 or mail oncall@example.com"
+
+    assert redact(line, emails=True) == "call +1 415 555 0123 or mail [REDACTED:email]"
+    assert redact(line, phones=True) == "call [REDACTED:phone] or mail oncall@example.com"
+
+
+def test_redactor_applies_the_options_it_was_built_with() -> None:
+    redactor = Redactor(emails=True)
+    line = "password=hunter2x9 from oncall@example.com"
+
+    assert redactor(line) == "password=[REDACTED:password] from [REDACTED:email]"
+    assert redactor("") == ""
+
+
+class Capture(logging.Handler):
+    """A real handler that keeps what it would have written."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+        self.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+@pytest.fixture
+def logger() -> Iterator[tuple[logging.Logger, Capture]]:
+    log = logging.getLogger("debrief.test_redact")
+    capture = Capture()
+    capture.addFilter(RedactingFilter(Redactor()))
+    log.addHandler(capture)
+    log.propagate = False
+    yield log, capture
+    log.removeHandler(capture)
+    log.propagate = True
+
+
+def test_secret_in_log_args_never_reaches_the_log(logger: tuple[logging.Logger, Capture]) -> None:
+    log, capture = logger
+    token = "ghp_" + "x7Yk2" * 8
+
+    log.warning("retrying %s with token=%s", "checkout-api", token)
+    log.warning("github said no to %(token)s", {"token": token})
+
+    assert capture.lines == [
+        "WARNING debrief.test_redact retrying checkout-api with token=[REDACTED:github-token]",
+        "WARNING debrief.test_redact github said no to [REDACTED:github-token]",
+    ]
+
+
+def test_secret_in_a_logged_traceback_is_redacted(logger: tuple[logging.Logger, Capture]) -> None:
+    log, capture = logger
+    try:
+        raise ConnectionError("cannot reach postgresql://checkout:Sup3rS3cret9@db-1:5432/checkout")
+    except ConnectionError:
+        log.exception("database down")
+
+    (line,) = capture.lines
+    assert "Sup3rS3cret9" not in line
+    assert "Traceback (most recent call last)" in line
+    assert "ConnectionError: cannot reach postgresql://checkout:[REDACTED:url-credentials]@db-1:5432" in line
+
+
+def test_malformed_log_call_drops_its_args_instead_of_leaking_or_raising(
+    logger: tuple[logging.Logger, Capture],
+) -> None:
+    log, capture = logger
+
+    log.error("login as %s failed with %s", "hunter2x9")
+
+    (line,) = capture.lines
+    assert "hunter2x9" not in line
+    assert line.startswith("ERROR debrief.test_redact login as %s failed with %s [log arguments dropped")
+
+
+@pytest.fixture
+def root_capture() -> Iterator[Capture]:
+    root = logging.getLogger()
+    capture = Capture()
+    root.addHandler(capture)
+    yield capture
+    root.removeHandler(capture)
+    for handler in root.handlers:
+        for log_filter in [f for f in handler.filters if isinstance(f, RedactingFilter)]:
+            handler.removeFilter(log_filter)
+
+
+def test_installed_redaction_covers_every_logger_through_root_handlers(root_capture: Capture) -> None:
+    install_log_redaction(Redactor())
+    install_log_redaction(Redactor(emails=True))
+
+    logging.getLogger("debrief.trackers.jira").error(
+        "jira rejected api_key=%s for %s", "9f8e7d6c5b4a39281706", "a@b.io"
+    )
+
+    (installed,) = root_capture.filters  # the second call replaced the first filter
+    assert isinstance(installed, RedactingFilter)
+    assert root_capture.lines == [
+        "ERROR debrief.trackers.jira jira rejected api_key=[REDACTED:api-key] for [REDACTED:email]"
+    ]
