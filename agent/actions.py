@@ -1,0 +1,208 @@
+"""Action items: parsed from `TEXT [@owner] [due:YYYY-MM-DD]`, kept with a stable idempotency key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from uuid import uuid4
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from agent.errors import DebriefError
+from agent.incidents import add_participants, format_id, load_row, parse_id
+from agent.models import ActionItem, ActionKind, ActionStatus, EventKind
+from agent.store import Store, add_audit
+from agent.store.tables import ActionRow, EventRow
+from agent.timestamps import as_utc
+
+
+class ActionParseError(DebriefError):
+    """An action item command that cannot be understood; the message says which part."""
+
+
+class UnknownAction(DebriefError):
+    """No action item has that id."""
+
+
+@dataclass(frozen=True)
+class ParsedAction:
+    title: str
+    owner: str | None = None
+    due: date | None = None
+
+
+def parse_action(text: str) -> ParsedAction:
+    """Split `TEXT [@owner] [due:YYYY-MM-DD]`; owner and due are read from the end, in either order.
+
+    A mention inside the text ("ask @bob about the pool size @alice") stays part of the title.
+    """
+    words = text.split()
+    owner: str | None = None
+    due: date | None = None
+    while words:
+        word = words[-1]
+        if word.lower().startswith("due:"):
+            if due is not None:
+                raise ActionParseError("give one due date, not two")
+            due = _parse_due(word[4:])
+        elif word.startswith("@") and len(word) > 1:
+            if owner is not None:
+                raise ActionParseError(f"give one owner, not two (@{word[1:]} and @{owner})")
+            owner = word[1:]
+        else:
+            break
+        words.pop()
+    if not words:
+        raise ActionParseError("action needs a description")
+    return ParsedAction(" ".join(words), owner, due)
+
+
+def _parse_due(value: str) -> date:
+    if not value:
+        raise ActionParseError("due date is empty; use due:YYYY-MM-DD")
+    try:
+        if len(value) != 10:
+            raise ValueError(value)
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ActionParseError(f"due date {value} is not a valid YYYY-MM-DD date") from None
+
+
+def idempotency_key(incident_id: str, action_id: int) -> str:
+    """Carried into the ticket (label or body marker) so filing twice finds the first ticket."""
+    return f"debrief-{incident_id}-A{action_id}"
+
+
+def to_action(row: ActionRow) -> ActionItem:
+    return ActionItem(
+        id=row.id,
+        incident_id=format_id(row.incident_number),
+        title=row.title,
+        owner=row.owner,
+        due=row.due,
+        kind=ActionKind(row.kind),
+        success_criteria=row.success_criteria,
+        status=ActionStatus(row.status),
+        refs=list(row.refs),
+        idempotency_key=row.idempotency_key,
+    )
+
+
+def _describe(action_id: int, title: str, owner: str | None, due: date | None) -> str:
+    extras = [f"owner {owner}"] if owner else []
+    extras += [f"due {due.isoformat()}"] if due else []
+    return f"Action A{action_id}: {title}" + (f" ({', '.join(extras)})" if extras else "")
+
+
+class ActionService:
+    """Action items of incidents; each addition is also a key timeline event and an audit entry."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def add(
+        self,
+        incident_id: str,
+        title: str,
+        owner: str | None,
+        due: date | None,
+        by: str,
+        at: datetime,
+        kind: ActionKind = ActionKind.PREVENT,
+        success_criteria: str | None = None,
+    ) -> ActionItem:
+        title = title.strip()
+        if not title:
+            raise ActionParseError("action needs a description")
+        owner = (owner or "").strip().removeprefix("@") or None
+        by, at = by.strip().removeprefix("@"), as_utc(at)
+        with self._store.write() as session:
+            incident = load_row(session, incident_id, for_update=True)
+            public_id = format_id(incident.number)
+            row = ActionRow(
+                incident_number=incident.number,
+                title=title,
+                owner=owner,
+                due=due,
+                kind=ActionKind(kind).value,
+                success_criteria=(success_criteria or "").strip() or None,
+                status=ActionStatus.PENDING.value,
+                refs=[],
+                # A unique placeholder until the row has its id; replaced before the commit.
+                idempotency_key=f"pending-{uuid4().hex}",
+                created_by=by,
+                created_at=at,
+            )
+            session.add(row)
+            session.flush()
+            row.idempotency_key = idempotency_key(public_id, row.id)
+            text = _describe(row.id, title, owner, due)
+            session.add(
+                EventRow(
+                    incident_number=incident.number,
+                    at=at,
+                    author=by,
+                    text=text,
+                    kind=EventKind.ACTION.value,
+                    key=True,
+                    source=None,
+                )
+            )
+            add_participants(session, [(incident.number, by, at)])
+            add_audit(
+                session, by, "add_action", public_id, {"action": row.id, "title": title, "owner": owner}
+            )
+            return to_action(row)
+
+    def get(self, action_id: int) -> ActionItem:
+        with self._store.read() as session:
+            row = session.get(ActionRow, action_id)
+            if row is None:
+                raise UnknownAction(f"there is no action item A{action_id}")
+            return to_action(row)
+
+    def list(self, incident_id: str | None = None) -> list[ActionItem]:
+        """Action items in the order they were added; one incident's when `incident_id` is given."""
+        query = select(ActionRow).order_by(ActionRow.id)
+        with self._store.read() as session:
+            if incident_id is not None:
+                load_row(session, incident_id)
+                query = query.where(ActionRow.incident_number == parse_id(incident_id))
+            return [to_action(row) for row in session.scalars(query)]
+
+    def add_ref(self, action_id: int, ref: str, by: str) -> ActionItem:
+        """Attach a tracker ref (`jira:OPS-12`, `github:acme/ops#7`) and mark the item filed; idempotent."""
+        ref = ref.strip()
+        if not ref:
+            raise ActionParseError("a tracker ref cannot be empty")
+        with self._store.write() as session:
+            row = self._row_for_update(session, action_id)
+            if ref not in row.refs:
+                row.refs = [*row.refs, ref]
+                row.status = ActionStatus.FILED.value
+                add_audit(
+                    session,
+                    by,
+                    "file_action",
+                    format_id(row.incident_number),
+                    {"action": action_id, "ref": ref},
+                )
+            return to_action(row)
+
+    def set_status(self, action_id: int, status: ActionStatus, by: str) -> ActionItem:
+        with self._store.write() as session:
+            row = self._row_for_update(session, action_id)
+            previous, row.status = row.status, ActionStatus(status).value
+            detail = {"action": action_id, "from": previous, "to": row.status}
+            add_audit(session, by, "set_action_status", format_id(row.incident_number), detail)
+            return to_action(row)
+
+    @staticmethod
+    def _row_for_update(session: Session, action_id: int) -> ActionRow:
+        row = session.scalars(
+            select(ActionRow).where(ActionRow.id == action_id).with_for_update()
+        ).one_or_none()
+        if row is None:
+            raise UnknownAction(f"there is no action item A{action_id}")
+        return row

@@ -1,0 +1,49 @@
+"""The engine: one object holding the store and the services every chat command, CLI command and test uses."""
+
+from __future__ import annotations
+
+import threading
+
+from agent.actions import ActionService
+from agent.capture import CaptureWriter
+from agent.incidents import IncidentService
+from agent.settings import Settings
+from agent.store import Store
+from agent.timeline import Timeline
+
+
+class Engine:
+    """Incidents, timeline and actions over one database. Cheap to build: no models, no network."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.incidents = IncidentService(store)
+        self.timeline = Timeline(store)
+        self.actions = ActionService(store)
+        self._capture: CaptureWriter | None = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Engine:
+        """Open (creating or upgrading) the configured database: SQLite in the data dir unless set."""
+        return cls(Store(settings.database))
+
+    @classmethod
+    def open(cls, url: str) -> Engine:
+        return cls(Store(url))
+
+    @property
+    def capture(self) -> CaptureWriter:
+        """The shared timeline capture writer, started on first use."""
+        with self._lock:
+            if self._capture is None:
+                self._capture = CaptureWriter(self.timeline)
+            return self._capture
+
+    def close(self) -> None:
+        """Commit queued timeline events, then release the database."""
+        with self._lock:
+            capture, self._capture = self._capture, None
+        if capture is not None:
+            capture.close()
+        self.store.close()

@@ -1,0 +1,322 @@
+"""Incident lifecycle: start, severity, commander, impact, cause, mitigated, resolved; one open per room.
+
+Every change is one transaction that also writes a key timeline event (kind=status) and an audit row, so the
+timeline and the audit trail can never disagree with the incident.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from agent.errors import DebriefError
+from agent.models import EventKind, Incident, IncidentStatus, Severity
+from agent.store import Store, add_audit
+from agent.store.dedupe import insert_ignore
+from agent.store.tables import OPEN_STATUSES, EventRow, IncidentRow, ParticipantRow
+from agent.timestamps import as_utc
+
+_ID = re.compile(r"^\s*INC-(\d{1,9})\s*$", re.IGNORECASE)
+_SEVERITY = re.compile(r"^\s*(?:SEV)?\s*([1-4])\s*$", re.IGNORECASE)
+
+
+class IncidentError(DebriefError):
+    """A lifecycle rule was broken (a second open incident in a room, resolving twice, ...)."""
+
+
+class UnknownIncident(IncidentError):
+    """No incident has that id."""
+
+
+class NotAllowed(IncidentError):
+    """The user may not make this change."""
+
+
+def format_id(number: int) -> str:
+    return f"INC-{number}"
+
+
+def parse_id(incident_id: str) -> int:
+    """`INC-3` -> 3 (case-insensitive); `UnknownIncident` for anything that is not an incident id."""
+    match = _ID.match(incident_id)
+    if not match:
+        raise UnknownIncident(f"{incident_id!r} is not an incident id; ids look like INC-3")
+    return int(match.group(1))
+
+
+def parse_severity(text: str) -> Severity:
+    """`SEV2`, `sev2` or `2` -> Severity.SEV2."""
+    match = _SEVERITY.match(text)
+    if not match:
+        raise IncidentError(f"unknown severity {text.strip()!r}; use SEV1, SEV2, SEV3 or SEV4")
+    return Severity(f"SEV{match.group(1)}")
+
+
+def load_row(session: Session, incident_id: str, *, for_update: bool = False) -> IncidentRow:
+    """The incident's row, locked for the transaction when `for_update`; `UnknownIncident` if absent."""
+    query = select(IncidentRow).where(IncidentRow.number == parse_id(incident_id))
+    row = session.scalars(query.with_for_update() if for_update else query).one_or_none()
+    if row is None:
+        raise UnknownIncident(f"there is no incident {incident_id.strip().upper()}")
+    return row
+
+
+def add_participants(session: Session, entries: Iterable[tuple[int, str, datetime]]) -> None:
+    """Remember who took part (first appearance wins); repeated names are ignored.
+
+    Rows go in sorted, so concurrent writers lock the same keys in the same order and cannot deadlock.
+    """
+    rows: dict[tuple[int, str], datetime] = {}
+    for number, name, at in entries:
+        if name and ((number, name) not in rows or at < rows[(number, name)]):
+            rows[(number, name)] = at
+    insert_ignore(
+        session,
+        ParticipantRow,
+        [{"incident_number": n, "name": name, "first_seen_at": at} for (n, name), at in sorted(rows.items())],
+        ("incident_number", "name"),
+    )
+
+
+def to_incident(row: IncidentRow, participants: list[str]) -> Incident:
+    return Incident(
+        id=format_id(row.number),
+        title=row.title,
+        severity=Severity(row.severity) if row.severity else None,
+        severity_reason=row.severity_reason,
+        status=IncidentStatus(row.status),
+        service=row.service,
+        room=row.room,
+        commander=row.commander,
+        participants=participants,
+        impact=row.impact,
+        cause=row.cause,
+        started_at=row.started_at,
+        detected_at=row.detected_at,
+        mitigated_at=row.mitigated_at,
+        resolved_at=row.resolved_at,
+    )
+
+
+def _user(name: str) -> str:
+    """Chat handles arrive as `@alice` or `alice`; we keep `alice`."""
+    return name.strip().removeprefix("@").strip()
+
+
+def _required(text: str | None, what: str) -> str:
+    value = (text or "").strip()
+    if not value:
+        raise IncidentError(f"{what} cannot be empty")
+    return value
+
+
+class IncidentService:
+    """The incident lifecycle over a `Store`."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def start(
+        self,
+        room: str,
+        title: str,
+        by: str,
+        at: datetime,
+        severity: Severity | None = None,
+        service: str | None = None,
+        detected_at: datetime | None = None,
+    ) -> Incident:
+        """Open `INC-<n>` in `room`; `IncidentError` if the room already has an open incident."""
+        room, title, by, at = (
+            _required(room, "the room"),
+            _required(title, "the incident title"),
+            _user(by),
+            as_utc(at),
+        )
+        try:
+            with self._store.write() as session:
+                self._refuse_second_open(session, room)
+                row = IncidentRow(
+                    title=title,
+                    room=room,
+                    status=IncidentStatus.INVESTIGATING.value,
+                    severity=Severity(severity).value if severity else None,
+                    service=(service or "").strip() or None,
+                    started_by=by,
+                    started_at=at,
+                    detected_at=as_utc(detected_at) if detected_at else at,
+                )
+                session.add(row)
+                session.flush()
+                sev = f" ({row.severity})" if row.severity else ""
+                self._log(session, row, by, at, "start", f"Incident started{sev}: {title}", {"room": room})
+        except IntegrityError:
+            # Another start for the same room won the race between our check and our insert.
+            with self._store.read() as session:
+                self._refuse_second_open(session, room)
+            raise
+        return self.get(format_id(row.number))
+
+    def get(self, incident_id: str) -> Incident:
+        with self._store.read() as session:
+            row = load_row(session, incident_id)
+            return to_incident(row, self._participants(session, [row.number])[row.number])
+
+    def open_in_room(self, room: str) -> Incident | None:
+        found = self._open(IncidentRow.room == room.strip())
+        return found[0] if found else None
+
+    def list_open(self) -> list[Incident]:
+        """Open incidents (investigating or mitigated), oldest first."""
+        return self._open()
+
+    def for_service(self, service: str | None) -> Incident | None:
+        """Where an alert or deploy goes: the open incident of `service`, else the only open one, or None."""
+        open_incidents = self.list_open()
+        wanted = (service or "").strip().lower()
+        matching = [i for i in open_incidents if wanted and (i.service or "").lower() == wanted]
+        if matching:
+            return matching[-1]
+        return open_incidents[0] if len(open_incidents) == 1 else None
+
+    def set_severity(
+        self, incident_id: str, severity: Severity, reason: str | None, by: str, at: datetime
+    ) -> Incident:
+        reason = (reason or "").strip() or None
+        with self._store.write() as session:
+            row = load_row(session, incident_id, for_update=True)
+            previous = row.severity
+            row.severity, row.severity_reason = severity.value, reason
+            text = (
+                f"Severity {previous} -> {severity.value}"
+                if previous
+                else f"Severity set to {severity.value}"
+            )
+            text += f": {reason}" if reason else ""
+            self._log(session, row, by, at, "set_severity", text, {"from": previous, "to": severity.value})
+        return self.get(incident_id)
+
+    def set_commander(self, incident_id: str, commander: str, by: str, at: datetime) -> Incident:
+        commander = _required(_user(commander), "the commander")
+        with self._store.write() as session:
+            row = load_row(session, incident_id, for_update=True)
+            previous, row.commander = row.commander, commander
+            add_participants(session, [(row.number, commander, as_utc(at))])
+            text = f"Commander: {commander}" + (f" (was {previous})" if previous else "")
+            self._log(session, row, by, at, "set_commander", text, {"from": previous, "to": commander})
+        return self.get(incident_id)
+
+    def set_impact(self, incident_id: str, text: str, by: str, at: datetime) -> Incident:
+        impact = _required(text, "the impact")
+        with self._store.write() as session:
+            row = load_row(session, incident_id, for_update=True)
+            row.impact = impact
+            self._log(session, row, by, at, "set_impact", f"Impact: {impact}", {"impact": impact})
+        return self.get(incident_id)
+
+    def set_cause(self, incident_id: str, text: str, by: str, at: datetime) -> Incident:
+        cause = _required(text, "the cause")
+        with self._store.write() as session:
+            row = load_row(session, incident_id, for_update=True)
+            row.cause = cause
+            self._log(session, row, by, at, "set_cause", f"Cause: {cause}", {"cause": cause})
+        return self.get(incident_id)
+
+    def mitigate(self, incident_id: str, by: str, at: datetime) -> Incident:
+        """investigating -> mitigated: the impact has stopped, the fix may still be pending."""
+        with self._store.write() as session:
+            row = load_row(session, incident_id, for_update=True)
+            if row.status != IncidentStatus.INVESTIGATING.value:
+                raise IncidentError(f"{format_id(row.number)} is already {row.status}")
+            row.status, row.mitigated_at = IncidentStatus.MITIGATED.value, as_utc(at)
+            self._log(session, row, by, at, "mitigate", "Mitigated", {})
+        return self.get(incident_id)
+
+    def resolve(self, incident_id: str, by: str, at: datetime, text: str | None = None) -> Incident:
+        """Free the room; an incident resolved without `mitigate` counts as mitigated at the same time."""
+        note = (text or "").strip()
+        with self._store.write() as session:
+            row = load_row(session, incident_id, for_update=True)
+            if row.status not in OPEN_STATUSES:
+                raise IncidentError(f"{format_id(row.number)} is already {row.status}")
+            row.status, row.resolved_at = IncidentStatus.RESOLVED.value, as_utc(at)
+            row.mitigated_at = row.mitigated_at or row.resolved_at
+            self._log(
+                session, row, by, at, "resolve", f"Resolved: {note}" if note else "Resolved", {"text": note}
+            )
+        return self.get(incident_id)
+
+    def can_change_status(self, incident: Incident, user: str, admins: Sequence[str]) -> bool:
+        """Admins and the commander may; before a commander is named, whoever started the incident may."""
+        user = _user(user)
+        if user in {_user(admin) for admin in admins}:
+            return True
+        if incident.commander:
+            return user == incident.commander
+        with self._store.read() as session:
+            return user == load_row(session, incident.id).started_by
+
+    def require_can_change_status(self, incident: Incident, user: str, admins: Sequence[str]) -> None:
+        """`NotAllowed` with the reason, when `can_change_status` says no."""
+        if not self.can_change_status(incident, user, admins):
+            who = f"the commander ({incident.commander})" if incident.commander else "whoever started it"
+            raise NotAllowed(f"only {who} or an admin can change {incident.id}")
+
+    def _refuse_second_open(self, session: Session, room: str) -> None:
+        query = select(IncidentRow.number).where(
+            IncidentRow.room == room, IncidentRow.status.in_(OPEN_STATUSES)
+        )
+        existing = session.scalars(query).first()
+        if existing is not None:
+            raise IncidentError(f"room {room} already has open incident {format_id(existing)}")
+
+    def _open(self, *where: Any) -> list[Incident]:
+        query = select(IncidentRow).where(IncidentRow.status.in_(OPEN_STATUSES), *where)
+        with self._store.read() as session:
+            rows = list(session.scalars(query.order_by(IncidentRow.number)))
+            participants = self._participants(session, [row.number for row in rows])
+            return [to_incident(row, participants[row.number]) for row in rows]
+
+    @staticmethod
+    def _participants(session: Session, numbers: list[int]) -> dict[int, list[str]]:
+        found: dict[int, list[str]] = {number: [] for number in numbers}
+        query = (
+            select(ParticipantRow.incident_number, ParticipantRow.name)
+            .where(ParticipantRow.incident_number.in_(numbers))
+            .order_by(ParticipantRow.first_seen_at, ParticipantRow.name)
+        )
+        for number, name in session.execute(query):
+            found[number].append(name)
+        return found
+
+    @staticmethod
+    def _log(
+        session: Session,
+        row: IncidentRow,
+        by: str,
+        at: datetime,
+        action: str,
+        text: str,
+        detail: dict[str, Any],
+    ) -> None:
+        """The key status event and the audit entry for one change, in the change's own transaction."""
+        by, at = _user(by), as_utc(at)
+        session.add(
+            EventRow(
+                incident_number=row.number,
+                at=at,
+                author=by,
+                text=text,
+                kind=EventKind.STATUS.value,
+                key=True,
+                source=None,
+            )
+        )
+        add_participants(session, [(row.number, by, at)])
+        add_audit(session, by, action, format_id(row.number), detail)

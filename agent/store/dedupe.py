@@ -1,0 +1,42 @@
+"""INSERT ... ON CONFLICT DO NOTHING for SQLite and PostgreSQL: how duplicates are skipped, not failed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, cast
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import DeclarativeBase, Session
+
+
+def _statement(session: Session, model: type[DeclarativeBase], conflict: Sequence[str]) -> Any:
+    dialect = session.get_bind().dialect.name
+    table = cast(Table, model.__table__)
+    if dialect == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing(index_elements=list(conflict))
+    if dialect == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing(index_elements=list(conflict))
+    raise ValueError(f"unsupported dialect {dialect}")  # normalize_url admits only the two above
+
+
+def insert_ignore(
+    session: Session, model: type[DeclarativeBase], rows: Sequence[dict[str, Any]], conflict: Sequence[str]
+) -> int:
+    """Insert `rows`, skipping any that collide on the unique `conflict` columns; return how many went in."""
+    if not rows:
+        return 0
+    # Count RETURNING rows: rowcount after a batched executemany is not reliable on every driver (psycopg).
+    table = cast(Table, model.__table__)
+    statement = _statement(session, model, conflict).returning(*table.primary_key.columns)
+    return len(session.execute(statement, list(rows)).all())
+
+
+def insert_ignore_one(
+    session: Session, model: type[DeclarativeBase], row: dict[str, Any], conflict: Sequence[str]
+) -> int | None:
+    """Insert one row unless it collides on `conflict`; return its primary key, or None for a duplicate."""
+    table = cast(Table, model.__table__)
+    statement = _statement(session, model, conflict).values(row).returning(*table.primary_key.columns)
+    found = session.execute(statement).scalar_one_or_none()
+    return None if found is None else int(found)

@@ -1,0 +1,274 @@
+"""Forward-only schema migrations, applied in order when a store opens, so an upgrade never loses data.
+
+Each migration builds its tables from its own frozen definitions (never from `tables.py`, which shows only
+the newest schema) and runs with its version row in one transaction under a lock, so two processes opening
+the same database at once cannot both apply it. Add a migration by appending to `MIGRATIONS`; never edit one
+that has shipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+    insert,
+    select,
+    text,
+)
+from sqlalchemy.engine import Connection, Engine
+
+from agent.store.errors import StoreError
+from agent.store.tables import SchemaVersionRow
+from agent.store.types import UTCDateTime
+
+# Any constant works; it only has to be the same in every Debrief process sharing a PostgreSQL database.
+_PG_LOCK_KEY = 0x64656272  # "debr"
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    apply: Callable[[Connection], None]
+
+
+def _v1_core(conn: Connection) -> None:
+    meta = MetaData()
+    open_rooms = text("status IN ('investigating', 'mitigated')")
+    Table(
+        "incidents",
+        meta,
+        Column("number", Integer, primary_key=True, autoincrement=True),
+        Column("title", Text, nullable=False),
+        Column("room", String(255), nullable=False),
+        Column("status", String(20), nullable=False),
+        Column("severity", String(10)),
+        Column("severity_reason", Text),
+        Column("service", String(255)),
+        Column("commander", String(255)),
+        Column("started_by", String(255), nullable=False),
+        Column("impact", Text),
+        Column("cause", Text),
+        Column("started_at", UTCDateTime, nullable=False),
+        Column("detected_at", UTCDateTime),
+        Column("mitigated_at", UTCDateTime),
+        Column("resolved_at", UTCDateTime),
+        Index(
+            "ix_incidents_open_room",
+            "room",
+            unique=True,
+            sqlite_where=open_rooms,
+            postgresql_where=open_rooms,
+        ),
+        Index("ix_incidents_status", "status"),
+        sqlite_autoincrement=True,
+    )
+    Table(
+        "incident_participants",
+        meta,
+        Column("incident_number", Integer, ForeignKey("incidents.number"), primary_key=True),
+        Column("name", String(255), primary_key=True),
+        Column("first_seen_at", UTCDateTime, nullable=False),
+    )
+    Table(
+        "timeline_events",
+        meta,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("incident_number", Integer, ForeignKey("incidents.number"), nullable=False),
+        Column("at", UTCDateTime, nullable=False),
+        Column("author", String(255), nullable=False),
+        Column("text", Text, nullable=False),
+        Column("kind", String(20), nullable=False),
+        Column("key", Boolean, nullable=False),
+        Column("source", String(512)),
+        UniqueConstraint("incident_number", "source", name="uq_timeline_events_source"),
+        sqlite_autoincrement=True,
+    )
+    Table(
+        "action_items",
+        meta,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("incident_number", Integer, ForeignKey("incidents.number"), nullable=False, index=True),
+        Column("title", Text, nullable=False),
+        Column("owner", String(255)),
+        Column("due", Date),
+        Column("kind", String(20), nullable=False),
+        Column("success_criteria", Text),
+        Column("status", String(20), nullable=False),
+        Column("refs", JSON, nullable=False),
+        Column("idempotency_key", String(255), nullable=False, unique=True),
+        Column("created_by", String(255), nullable=False),
+        Column("created_at", UTCDateTime, nullable=False),
+        sqlite_autoincrement=True,
+    )
+    Table(
+        "audit_log",
+        meta,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("at", UTCDateTime, nullable=False),
+        Column("actor", String(255), nullable=False),
+        Column("action", String(64), nullable=False),
+        Column("incident_id", String(32), index=True),
+        Column("detail", Text, nullable=False),
+        sqlite_autoincrement=True,
+    )
+    meta.create_all(conn)
+    _make_audit_append_only(conn)
+
+
+def _make_audit_append_only(conn: Connection) -> None:
+    """Refuse UPDATE and DELETE on the audit trail in the database itself, not only in our code."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            text(
+                "CREATE OR REPLACE FUNCTION debrief_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN RAISE EXCEPTION 'audit_log is append-only'; END $$"
+            )
+        )
+        conn.execute(
+            text(
+                "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log "
+                "FOR EACH ROW EXECUTE FUNCTION debrief_audit_append_only()"
+            )
+        )
+        conn.execute(
+            text(
+                "CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log "
+                "FOR EACH STATEMENT EXECUTE FUNCTION debrief_audit_append_only()"
+            )
+        )
+        return
+    for verb in ("UPDATE", "DELETE"):
+        conn.execute(
+            text(
+                f"CREATE TRIGGER audit_log_no_{verb.lower()} BEFORE {verb} ON audit_log "
+                "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"
+            )
+        )
+
+
+def _v2_nudges(conn: Connection) -> None:
+    meta = MetaData()
+    Table("incidents", meta, Column("number", Integer, primary_key=True))
+    Table(
+        "nudges_sent",
+        meta,
+        Column("incident_number", Integer, ForeignKey("incidents.number"), primary_key=True),
+        Column("nudge", String(64), primary_key=True),
+        Column("sent_at", UTCDateTime, nullable=False),
+    ).create(conn)
+
+
+def _v3_key_event_index(conn: Connection) -> None:
+    meta = MetaData()
+    events = Table(
+        "timeline_events",
+        meta,
+        Column("incident_number", Integer),
+        Column("key", Boolean),
+        Column("at", UTCDateTime),
+    )
+    Index("ix_timeline_events_key", events.c.incident_number, events.c.key, events.c.at).create(conn)
+
+
+def _v4_postmortems(conn: Connection) -> None:
+    meta = MetaData()
+    Table("incidents", meta, Column("number", Integer, primary_key=True))
+    Table(
+        "postmortems",
+        meta,
+        Column("incident_number", Integer, ForeignKey("incidents.number"), primary_key=True),
+        Column("status", String(20), nullable=False),
+        Column("document", Text, nullable=False),
+        Column("markdown", Text, nullable=False),
+        Column("reviewers", JSON, nullable=False),
+        Column("revision", Integer, nullable=False),
+        Column("drafted_by", String(255), nullable=False),
+        Column("drafted_at", UTCDateTime, nullable=False),
+        Column("approved_at", UTCDateTime),
+        Column("published_at", UTCDateTime),
+        Column("published_path", Text),
+    ).create(conn)
+
+
+def _v5_filing_outbox(conn: Connection) -> None:
+    meta = MetaData()
+    Table("action_items", meta, Column("id", Integer, primary_key=True))
+    Table(
+        "filing_outbox",
+        meta,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("action_id", Integer, ForeignKey("action_items.id"), nullable=False),
+        Column("tracker", String(32), nullable=False),
+        Column("state", String(16), nullable=False),
+        Column("attempts", Integer, nullable=False),
+        Column("next_attempt_at", UTCDateTime),
+        Column("last_error", Text),
+        Column("ref", String(255)),
+        Column("remote_status", String(64)),
+        Column("status_synced_at", UTCDateTime),
+        Column("claimed_by", String(255)),
+        Column("claimed_until", UTCDateTime),
+        Column("created_at", UTCDateTime, nullable=False),
+        Column("updated_at", UTCDateTime, nullable=False),
+        Column("filed_at", UTCDateTime),
+        UniqueConstraint("action_id", "tracker", name="uq_filing_outbox_action_tracker"),
+        Index("ix_filing_outbox_state", "state"),
+        sqlite_autoincrement=True,
+    ).create(conn)
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "incidents, participants, timeline events, action items, append-only audit log", _v1_core),
+    Migration(2, "nudges sent, so a restart never repeats a reminder", _v2_nudges),
+    Migration(3, "index for key-event timeline queries", _v3_key_event_index),
+    Migration(4, "postmortems: draft, review, publish", _v4_postmortems),
+    Migration(5, "filing outbox: one row per action item and tracker", _v5_filing_outbox),
+)
+LATEST_VERSION = MIGRATIONS[-1].version
+
+
+def current_version(conn: Connection) -> int:
+    """The newest applied migration, 0 for an empty database."""
+    SchemaVersionRow.metadata.tables[SchemaVersionRow.__tablename__].create(conn, checkfirst=True)
+    return conn.execute(select(func.max(SchemaVersionRow.version))).scalar() or 0
+
+
+def migrate(engine: Engine, target: int = LATEST_VERSION) -> int:
+    """Apply every migration newer than the database, up to `target`, atomically; return the version."""
+    with engine.connect() as conn, conn.execution_options(debrief_write=True).begin():
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+        version = current_version(conn)
+        if version > LATEST_VERSION:
+            raise StoreError(
+                f"the database has schema version {version} but this Debrief knows only up to "
+                f"{LATEST_VERSION}; upgrade Debrief"
+            )
+        for migration in MIGRATIONS:
+            if version < migration.version <= target:
+                migration.apply(conn)
+                conn.execute(
+                    insert(SchemaVersionRow).values(
+                        version=migration.version,
+                        description=migration.description,
+                        applied_at=datetime.now(UTC),
+                    )
+                )
+                version = migration.version
+        return version

@@ -1,0 +1,165 @@
+"""The ORM view of the current schema. `migrations.py` builds it; a test checks that the two agree."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from agent.store.types import UTCDateTime
+
+# Statuses in which an incident still owns its room (one such incident per room).
+OPEN_STATUSES = ("investigating", "mitigated")
+_OPEN_SQL = text("status IN ('investigating', 'mitigated')")
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime, str: String(255)}
+
+
+class SchemaVersionRow(Base):
+    __tablename__ = "schema_version"
+
+    version: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    description: Mapped[str]
+    applied_at: Mapped[datetime]
+
+
+class IncidentRow(Base):
+    __tablename__ = "incidents"
+    __table_args__ = (
+        Index(
+            "ix_incidents_open_room", "room", unique=True, sqlite_where=_OPEN_SQL, postgresql_where=_OPEN_SQL
+        ),
+        Index("ix_incidents_status", "status"),
+        {"sqlite_autoincrement": True},
+    )
+
+    number: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    title: Mapped[str] = mapped_column(Text)
+    room: Mapped[str]
+    status: Mapped[str] = mapped_column(String(20))
+    severity: Mapped[str | None] = mapped_column(String(10))
+    severity_reason: Mapped[str | None] = mapped_column(Text)
+    service: Mapped[str | None]
+    commander: Mapped[str | None]
+    started_by: Mapped[str]
+    impact: Mapped[str | None] = mapped_column(Text)
+    cause: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime]
+    detected_at: Mapped[datetime | None]
+    mitigated_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+
+
+class ParticipantRow(Base):
+    __tablename__ = "incident_participants"
+
+    incident_number: Mapped[int] = mapped_column(ForeignKey("incidents.number"), primary_key=True)
+    name: Mapped[str] = mapped_column(primary_key=True)
+    first_seen_at: Mapped[datetime]
+
+
+class EventRow(Base):
+    __tablename__ = "timeline_events"
+    __table_args__ = (
+        UniqueConstraint("incident_number", "source", name="uq_timeline_events_source"),
+        Index("ix_timeline_events_key", "incident_number", "key", "at"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    incident_number: Mapped[int] = mapped_column(ForeignKey("incidents.number"))
+    at: Mapped[datetime]
+    author: Mapped[str]
+    text: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(20))
+    key: Mapped[bool]
+    source: Mapped[str | None] = mapped_column(String(512))
+
+
+class ActionRow(Base):
+    __tablename__ = "action_items"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    incident_number: Mapped[int] = mapped_column(ForeignKey("incidents.number"), index=True)
+    title: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str | None]
+    due: Mapped[date | None] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(20))
+    success_criteria: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))
+    refs: Mapped[list[str]] = mapped_column(JSON)
+    idempotency_key: Mapped[str] = mapped_column(unique=True)
+    created_by: Mapped[str]
+    created_at: Mapped[datetime]
+
+
+class AuditRow(Base):
+    """Append-only: the database itself refuses UPDATE and DELETE on this table (see migrations)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    actor: Mapped[str]
+    action: Mapped[str] = mapped_column(String(64))
+    incident_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    detail: Mapped[str] = mapped_column(Text)
+
+
+class NudgeSentRow(Base):
+    __tablename__ = "nudges_sent"
+
+    incident_number: Mapped[int] = mapped_column(ForeignKey("incidents.number"), primary_key=True)
+    nudge: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sent_at: Mapped[datetime]
+
+
+class PostmortemRow(Base):
+    """One postmortem per incident: the latest draft, its review state and where it was published."""
+
+    __tablename__ = "postmortems"
+
+    incident_number: Mapped[int] = mapped_column(ForeignKey("incidents.number"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20))
+    document: Mapped[str] = mapped_column(Text)  # the Postmortem model as JSON
+    markdown: Mapped[str] = mapped_column(Text)
+    reviewers: Mapped[list[str]] = mapped_column(JSON)
+    revision: Mapped[int]
+    drafted_by: Mapped[str]
+    drafted_at: Mapped[datetime]
+    approved_at: Mapped[datetime | None]
+    published_at: Mapped[datetime | None]
+    published_path: Mapped[str | None] = mapped_column(Text)
+
+
+class OutboxRow(Base):
+    """One action item's filing to one tracker: pending -> filed (or failed), with a lease for concurrency."""
+
+    __tablename__ = "filing_outbox"
+    __table_args__ = (
+        UniqueConstraint("action_id", "tracker", name="uq_filing_outbox_action_tracker"),
+        Index("ix_filing_outbox_state", "state"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("action_items.id"))
+    tracker: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int]
+    next_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    ref: Mapped[str | None]
+    remote_status: Mapped[str | None] = mapped_column(String(64))
+    status_synced_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None]
+    claimed_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    filed_at: Mapped[datetime | None]

@@ -1,0 +1,174 @@
+"""The incident timeline: what was said and done, at the source's own time, each source message kept once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from agent.incidents import UnknownIncident, add_participants, format_id, parse_id
+from agent.models import EventKind, TimelineEvent
+from agent.store import Store
+from agent.store.dedupe import insert_ignore, insert_ignore_one
+from agent.store.tables import EventRow, IncidentRow
+from agent.timestamps import as_utc
+
+# Kinds that are key events whatever the caller says: they are what a postmortem timeline is made of.
+KEY_KINDS = frozenset({EventKind.NOTE, EventKind.ALERT, EventKind.DEPLOY, EventKind.STATUS, EventKind.ACTION})
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """An event to record. `at` must be timezone-aware (checked here, in the caller's thread)."""
+
+    incident_id: str
+    at: datetime
+    author: str
+    text: str
+    kind: EventKind = EventKind.MESSAGE
+    key: bool = False
+    source: str | None = None
+    number: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "at", as_utc(self.at))
+        object.__setattr__(self, "kind", EventKind(self.kind))
+        object.__setattr__(self, "key", self.key or self.kind in KEY_KINDS)
+        object.__setattr__(self, "number", parse_id(self.incident_id))
+
+    def row(self) -> dict[str, object]:
+        return {
+            "incident_number": self.number,
+            "at": self.at,
+            "author": self.author,
+            "text": self.text,
+            "kind": self.kind.value,
+            "key": self.key,
+            "source": self.source,
+        }
+
+
+def to_event(row: EventRow) -> TimelineEvent:
+    return TimelineEvent(
+        id=row.id,
+        incident_id=format_id(row.incident_number),
+        at=row.at,
+        author=row.author,
+        text=row.text,
+        kind=EventKind(row.kind),
+        key=row.key,
+        source=row.source,
+    )
+
+
+# Plain columns through Core: a 10,000-event timeline loads about twice as fast as through ORM objects.
+_COLUMNS = (
+    EventRow.id,
+    EventRow.at,
+    EventRow.author,
+    EventRow.text,
+    EventRow.kind,
+    EventRow.key,
+    EventRow.source,
+)
+
+
+def _event_from_columns(public_id: str, row: Sequence[Any]) -> TimelineEvent:
+    event_id, at, author, text, kind, key, source = row
+    return TimelineEvent(
+        id=event_id, incident_id=public_id, at=at, author=author, text=text, kind=kind, key=key, source=source
+    )
+
+
+class Timeline:
+    """Records and queries timeline events. Recording is idempotent per (incident, source)."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def record(
+        self,
+        incident_id: str,
+        at: datetime,
+        author: str,
+        text: str,
+        kind: EventKind = EventKind.MESSAGE,
+        key: bool = False,
+        source: str | None = None,
+    ) -> TimelineEvent | None:
+        """Record one event; None when `source` was already recorded for this incident."""
+        event = NewEvent(incident_id, at, author, text, kind, key, source)
+        with self._store.write() as session:
+            self._require(session, {event.number})
+            event_id = insert_ignore_one(session, EventRow, event.row(), ("incident_number", "source"))
+            if event_id is None:
+                return None
+            add_participants(session, [(event.number, event.author, event.at)])
+        return TimelineEvent(
+            id=event_id,
+            incident_id=format_id(event.number),
+            at=event.at,
+            author=event.author,
+            text=event.text,
+            kind=event.kind,
+            key=event.key,
+            source=event.source,
+        )
+
+    def record_many(self, events: Sequence[NewEvent]) -> int:
+        """Record a batch in one transaction (all or nothing); return how many were new."""
+        if not events:
+            return 0
+        with self._store.write() as session:
+            return self._insert(session, events)
+
+    def mark_key(self, source: str) -> TimelineEvent | None:
+        """Make the message recorded from `source` a key event (a pin); None if it was never recorded."""
+        with self._store.write() as session:
+            session.execute(update(EventRow).where(EventRow.source == source).values(key=True))
+            query = select(EventRow).where(EventRow.source == source).order_by(EventRow.id.desc()).limit(1)
+            row = session.scalars(query).one_or_none()
+            return to_event(row) if row else None
+
+    def events(
+        self, incident_id: str, key_only: bool = True, limit: int | None = None
+    ) -> list[TimelineEvent]:
+        """Events in time order; with `limit`, the latest `limit` of them (still oldest first)."""
+        number = parse_id(incident_id)
+        query = select(*_COLUMNS).where(EventRow.incident_number == number)
+        if key_only:
+            query = query.where(EventRow.key.is_(True))
+        query = query.order_by(EventRow.at.desc(), EventRow.id.desc())
+        if limit is not None:
+            query = query.limit(max(limit, 0))
+        with self._store.read() as session:
+            self._require(session, {number})
+            rows = session.connection().execute(query).all()
+        public_id = format_id(number)
+        return [_event_from_columns(public_id, row) for row in reversed(rows)]
+
+    def count(self, incident_id: str) -> int:
+        number = parse_id(incident_id)
+        with self._store.read() as session:
+            self._require(session, {number})
+            query = select(func.count()).select_from(EventRow).where(EventRow.incident_number == number)
+            return session.execute(query).scalar_one()
+
+    def _insert(self, session: Session, events: Sequence[NewEvent]) -> int:
+        self._require(session, {event.number for event in events})
+        inserted = insert_ignore(
+            session, EventRow, [event.row() for event in events], ("incident_number", "source")
+        )
+        add_participants(session, ((event.number, event.author, event.at) for event in events))
+        return inserted
+
+    @staticmethod
+    def _require(session: Session, numbers: set[int]) -> None:
+        found = set(session.scalars(select(IncidentRow.number).where(IncidentRow.number.in_(numbers))))
+        missing = sorted(numbers - found)
+        if missing:
+            raise UnknownIncident(f"there is no incident {format_id(missing[0])}")

@@ -1,0 +1,170 @@
+"""Action items: the `TEXT [@owner] [due:YYYY-MM-DD]` syntax, storage, idempotency keys and tracker refs."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+
+from agent.actions import ActionParseError, ParsedAction, UnknownAction, parse_action
+from agent.engine import Engine
+from agent.incidents import UnknownIncident
+from agent.models import ActionKind, ActionStatus, EventKind, Incident
+from agent.store.tables import ActionRow
+from tests.store_fixtures import at, backend, db_url, engine
+
+__all__ = ["backend", "db_url", "engine"]
+
+
+@pytest.mark.parametrize(
+    ("text", "parsed"),
+    [
+        ("Alert on pool saturation", ParsedAction("Alert on pool saturation")),
+        ("Alert on pool saturation @bob", ParsedAction("Alert on pool saturation", "bob")),
+        (
+            "Alert on pool saturation @bob due:2024-04-01",
+            ParsedAction("Alert on pool saturation", "bob", date(2024, 4, 1)),
+        ),
+        (
+            "Alert on pool saturation DUE:2024-04-01 @bob",
+            ParsedAction("Alert on pool saturation", "bob", date(2024, 4, 1)),
+        ),
+        ("  Ask @carol about pool sizing   @bob ", ParsedAction("Ask @carol about pool sizing", "bob")),
+        (
+            "Fix the due: field parser due:2024-02-29",
+            ParsedAction("Fix the due: field parser", None, date(2024, 2, 29)),
+        ),
+    ],
+)
+def test_parse_action_reads_owner_and_due_date_from_the_end(text: str, parsed: ParsedAction) -> None:
+    assert parse_action(text) == parsed
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "action needs a description"),
+        ("   ", "action needs a description"),
+        ("@bob due:2024-04-01", "action needs a description"),
+        ("Add alert due:2024-13-01", "due date 2024-13-01 is not a valid YYYY-MM-DD date"),
+        ("Add alert due:2023-02-29", "due date 2023-02-29 is not a valid YYYY-MM-DD date"),
+        ("Add alert due:tomorrow", "due date tomorrow is not a valid YYYY-MM-DD date"),
+        ("Add alert due:20240401", "due date 20240401 is not a valid YYYY-MM-DD date"),
+        ("Add alert due:", "due date is empty; use due:YYYY-MM-DD"),
+        ("Add alert @bob @carol", r"give one owner, not two \(@bob and @carol\)"),
+        ("Add alert due:2024-04-01 due:2024-04-02", "give one due date, not two"),
+    ],
+)
+def test_parse_action_explains_what_is_wrong(text: str, message: str) -> None:
+    with pytest.raises(ActionParseError, match=f"^{message}$"):
+        parse_action(text)
+
+
+@pytest.fixture
+def incident(engine: Engine) -> Incident:
+    return engine.incidents.start("#inc-checkout", "Checkout 5xx", "alice", at(0))
+
+
+def test_added_action_is_stored_with_owner_due_and_a_stable_idempotency_key(
+    engine: Engine, incident: Incident
+) -> None:
+    item = engine.actions.add(
+        incident.id,
+        "Alert on pool saturation",
+        "@bob",
+        date(2024, 4, 1),
+        "alice",
+        at(50),
+        kind=ActionKind.DETECT,
+        success_criteria="pages before users notice",
+    )
+    assert (item.id, item.incident_id, item.title, item.owner, item.due) == (
+        1,
+        incident.id,
+        "Alert on pool saturation",
+        "bob",
+        date(2024, 4, 1),
+    )
+    assert (item.kind, item.status, item.refs) == (ActionKind.DETECT, ActionStatus.PENDING, [])
+    assert item.success_criteria == "pages before users notice"
+    assert item.idempotency_key == "debrief-INC-1-A1"
+    assert engine.actions.get(item.id) == item
+
+
+def test_adding_an_action_is_a_key_timeline_event_and_an_audit_entry(
+    engine: Engine, incident: Incident
+) -> None:
+    engine.actions.add(incident.id, "Alert on pool saturation", "bob", date(2024, 4, 1), "alice", at(50))
+    event = engine.timeline.events(incident.id)[-1]
+    assert (event.kind, event.key, event.at, event.author) == (EventKind.ACTION, True, at(50), "alice")
+    assert event.text == "Action A1: Alert on pool saturation (owner bob, due 2024-04-01)"
+    assert engine.store.audit_trail(incident.id)[-1].action == "add_action"
+
+
+def test_an_action_needs_a_title_and_a_known_incident(engine: Engine, incident: Incident) -> None:
+    with pytest.raises(ActionParseError, match="action needs a description"):
+        engine.actions.add(incident.id, "  ", None, None, "alice", at(1))
+    with pytest.raises(UnknownIncident, match="there is no incident INC-4"):
+        engine.actions.add("INC-4", "Fix it", None, None, "alice", at(1))
+    assert engine.actions.list() == []
+
+
+def test_actions_are_listed_per_incident_in_the_order_added(engine: Engine, incident: Incident) -> None:
+    other = engine.incidents.start("#inc-db", "DB slow", "bob", at(0))
+    engine.actions.add(incident.id, "First", None, None, "alice", at(1))
+    engine.actions.add(other.id, "Elsewhere", None, None, "bob", at(2))
+    engine.actions.add(incident.id, "Second", "carol", None, "alice", at(3))
+    assert [a.title for a in engine.actions.list(incident.id)] == ["First", "Second"]
+    assert [a.idempotency_key for a in engine.actions.list()] == [
+        "debrief-INC-1-A1",
+        "debrief-INC-2-A2",
+        "debrief-INC-1-A3",
+    ]
+    with pytest.raises(UnknownIncident):
+        engine.actions.list("INC-9")
+
+
+def test_tracker_refs_are_kept_once_each_and_mark_the_item_filed(engine: Engine, incident: Incident) -> None:
+    item = engine.actions.add(incident.id, "Alert on pool saturation", None, None, "alice", at(1))
+    engine.actions.add_ref(item.id, "jira:OPS-12", "debrief")
+    engine.actions.add_ref(item.id, "jira:OPS-12", "debrief")
+    filed = engine.actions.add_ref(item.id, "github:acme/ops#7", "debrief")
+    assert (filed.refs, filed.status) == (["jira:OPS-12", "github:acme/ops#7"], ActionStatus.FILED)
+    assert engine.actions.get(item.id).refs == ["jira:OPS-12", "github:acme/ops#7"]
+    with pytest.raises(ActionParseError, match="a tracker ref cannot be empty"):
+        engine.actions.add_ref(item.id, " ", "debrief")
+
+
+def test_status_changes_are_stored_and_audited(engine: Engine, incident: Incident) -> None:
+    item = engine.actions.add(incident.id, "Alert on pool saturation", None, None, "alice", at(1))
+    assert engine.actions.set_status(item.id, ActionStatus.DONE, "bob").status == ActionStatus.DONE
+    assert (
+        engine.store.audit_trail(incident.id)[-1].detail == '{"action": 1, "from": "pending", "to": "done"}'
+    )
+
+
+def test_unknown_action_ids_are_refused(engine: Engine) -> None:
+    with pytest.raises(UnknownAction, match="there is no action item A5"):
+        engine.actions.get(5)
+    with pytest.raises(UnknownAction, match="there is no action item A5"):
+        engine.actions.add_ref(5, "jira:OPS-1", "debrief")
+
+
+def test_the_database_refuses_a_second_item_with_the_same_idempotency_key(
+    engine: Engine, incident: Incident
+) -> None:
+    item = engine.actions.add(incident.id, "First", None, None, "alice", at(1))
+    with pytest.raises(IntegrityError), engine.store.write() as session:
+        session.add(
+            ActionRow(
+                incident_number=1,
+                title="copy",
+                kind="prevent",
+                status="pending",
+                refs=[],
+                idempotency_key=item.idempotency_key,
+                created_by="mallory",
+                created_at=at(2),
+            )
+        )
