@@ -1,0 +1,112 @@
+"""The incident timeline in chat: every message in the room is captured, `!note` adds key events, a pin marks one.
+
+Capture runs on the backend's receive thread, so it only enqueues (`RoomCapture` finds the incident and the
+engine's capture writer commits, both off that thread); reading commands flush first to show everything said.
+"""
+
+from __future__ import annotations
+
+from errbot import BotPlugin, botcmd
+from errbot.backends.base import REACTION_ADDED, Message, Reaction
+
+from agent.models import EventKind, TimelineEvent
+from debrief import runtime
+from debrief.chat import PIN_REACTIONS, ChatInputError, clock, context_of, reaction_source, user_errors
+from debrief.room_capture import RoomMessage
+
+# `!timeline` shows the latest events only; the full record is in the database and the postmortem.
+SHOWN = 50
+TIMELINE_USAGE = "!timeline [--all] [INC-n]"
+
+
+class DebriefTimeline(BotPlugin):
+    """Keep the incident timeline: capture the room, add notes, show key events."""
+
+    def activate(self) -> None:
+        super().activate()
+        self.runtime = runtime.acquire(self._bot)
+
+    def deactivate(self) -> None:
+        super().deactivate()
+        runtime.release(self._bot)
+
+    @botcmd
+    @user_errors
+    def timeline_add(self, msg: Message, args: str) -> str:
+        """TEXT: add a key event to the incident's timeline (alias: !note TEXT)."""
+        return self._note(msg, args, "!timeline add TEXT")
+
+    @botcmd
+    @user_errors
+    def note(self, msg: Message, args: str) -> str:
+        """TEXT: add a key event to the incident's timeline (same as !timeline add)."""
+        return self._note(msg, args, "!note TEXT")
+
+    @botcmd
+    @user_errors
+    def timeline(self, msg: Message, args: str) -> str:
+        """[--all] [INC-n]: the key events with their times; --all adds every message.
+
+        Without INC-n it shows this room's open incident. Long timelines show their latest 50 events.
+        """
+        show_all, incident_id = parse_timeline_args(args)
+        incident = self.runtime.incident(context_of(msg).room, incident_id)
+        self.runtime.flush()
+        events = self.runtime.engine.timeline.events(incident.id, key_only=not show_all, limit=SHOWN + 1)
+        heading = f"{incident.id} {'events' if show_all else 'key events'}"
+        if len(events) > SHOWN:
+            events = events[1:]
+            heading += f" (latest {SHOWN})"
+        return render(heading, events)
+
+    def callback_message(self, msg: Message) -> None:
+        """Queue a room message (not a command: commands record their own events) for its open incident."""
+        if msg.body.startswith(self._bot.bot_config.BOT_PREFIX) or not msg.body.strip():
+            return
+        ctx = context_of(msg)
+        self.runtime.capture.submit(RoomMessage(ctx.room, ctx.at, ctx.author, msg.body, ctx.source))
+
+    def callback_reaction(self, reaction: Reaction) -> None:
+        """A pin reaction marks the pinned message as a key event (backends that emit reactions, e.g. Slack)."""
+        source = reaction_source(reaction.reacted_to or {})
+        if reaction.action != REACTION_ADDED or reaction.reaction_name not in PIN_REACTIONS or source is None:
+            return
+        self.runtime.background.submit(self._pin, source)
+
+    def _pin(self, source: str) -> None:
+        self.runtime.flush()
+        if self.runtime.engine.timeline.mark_key(source) is None:
+            self.log.info("Pinned message %s is not on any incident timeline", source)
+
+    def _note(self, msg: Message, args: str, usage: str) -> str:
+        text = args.strip()
+        if not text:
+            raise ChatInputError(f"Say what to note: {usage}")
+        ctx = context_of(msg)
+        incident = self.runtime.open_incident(ctx.room)
+        event = self.runtime.engine.timeline.record(
+            incident.id, ctx.at, ctx.author, text, kind=EventKind.NOTE, key=True, source=ctx.source
+        )
+        if event is None:
+            return f"That note is already on the {incident.id} timeline."
+        return f"Noted on the {incident.id} timeline at {clock(event.at)}."
+
+
+def parse_timeline_args(args: str) -> tuple[bool, str | None]:
+    """`[--all] [INC-n]` in any order."""
+    show_all, incident_id = False, None
+    for token in args.split():
+        if token == "--all":
+            show_all = True
+        elif token.upper().startswith("INC-") and incident_id is None:
+            incident_id = token
+        else:
+            raise ChatInputError(f"Unexpected {token!r}; use {TIMELINE_USAGE}")
+    return show_all, incident_id
+
+
+def render(heading: str, events: list[TimelineEvent]) -> str:
+    if not events:
+        return f"{heading}: none yet. Add one with !note TEXT."
+    lines = [f"{clock(event.at)}  {event.author}  [{event.kind.value}]  {event.text}" for event in events]
+    return "\n".join([f"{heading}:", *lines])

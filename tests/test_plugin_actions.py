@@ -1,0 +1,129 @@
+"""`!action add` and `!actions` through the real bot."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from agent.models import ActionItem, EventKind
+from tests.plugin_fixtures import T0, Chat, chat, debrief_settings
+
+__all__ = ["chat", "debrief_settings"]
+
+
+def start(chat: Chat) -> None:
+    assert chat.ask("!incident start Checkout 5xx spike", at=T0).startswith("INC-1 started")
+
+
+def stored_actions(chat: Chat) -> list[ActionItem]:
+    engine = chat.engine()
+    try:
+        return engine.actions.list("INC-1")
+    finally:
+        engine.close()
+
+
+def test_anyone_adds_an_action_with_owner_and_due_date(chat: Chat) -> None:
+    start(chat)
+    reply = chat.ask("!action add Add a canary stage to checkout deploys @bob due:2024-03-15", frm="dave")
+
+    assert (
+        reply
+        == "Added to INC-1: A1 Add a canary stage to checkout deploys (owner bob, due 2024-03-15) [pending]"
+    )
+    [item] = stored_actions(chat)
+    assert (item.title, item.owner, item.due) == (
+        "Add a canary stage to checkout deploys",
+        "bob",
+        date(2024, 3, 15),
+    )
+    assert item.idempotency_key == "debrief-INC-1-A1"
+
+
+def test_action_is_a_key_timeline_event_at_the_message_time(chat: Chat) -> None:
+    start(chat)
+    chat.ask("!action add Alert on pool saturation", at=T0 + timedelta(minutes=20))
+    shown = chat.ask("!timeline")
+    assert "2024-03-01 10:20:00 UTC  alice  [action]  Action A1: Alert on pool saturation" in shown
+
+
+def test_action_without_owner_or_due_date(chat: Chat) -> None:
+    start(chat)
+    assert (
+        chat.ask("!action add Write the runbook")
+        == "Added to INC-1: A1 Write the runbook (no owner) [pending]"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ("", "Not added: action needs a description"),
+        ("@bob due:2024-03-15", "Not added: action needs a description"),
+        ("Fix it due:2024-02-30", "due date 2024-02-30 is not a valid YYYY-MM-DD date"),
+        ("Fix it due:next-week", "due date next-week is not a valid YYYY-MM-DD date"),
+        ("Fix it @bob @carol", "give one owner, not two"),
+    ],
+)
+def test_bad_action_is_refused_with_the_reason_and_nothing_is_stored(
+    chat: Chat, args: str, expected: str
+) -> None:
+    start(chat)
+    reply = chat.ask(f"!action add {args}".strip())
+    assert expected in reply
+    assert reply.endswith("use !action add TEXT [@owner] [due:YYYY-MM-DD]")
+    assert stored_actions(chat) == []
+    engine = chat.engine()
+    try:
+        assert [e.kind for e in engine.timeline.events("INC-1")] == [EventKind.STATUS]
+    finally:
+        engine.close()
+
+
+def test_action_without_an_incident_says_how_to_start_one(chat: Chat) -> None:
+    assert "no open incident in this room" in chat.ask("!action add Fix it")
+
+
+def test_actions_lists_items_in_order(chat: Chat) -> None:
+    start(chat)
+    chat.ask("!action add Add a canary stage @bob due:2024-03-15")
+    chat.ask("!action add Write the runbook")
+
+    assert chat.ask("!actions").splitlines() == [
+        "INC-1 action items:",
+        "A1 Add a canary stage (owner bob, due 2024-03-15) [pending]",
+        "A2 Write the runbook (no owner) [pending]",
+    ]
+
+
+def test_actions_of_an_incident_with_none(chat: Chat) -> None:
+    start(chat)
+    assert chat.ask("!actions").startswith("INC-1 has no action items yet.")
+
+
+def test_actions_of_a_resolved_incident_by_id(chat: Chat) -> None:
+    start(chat)
+    chat.ask("!action add Write the runbook")
+    chat.ask("!incident resolve")
+    assert "no open incident" in chat.ask("!actions")
+    assert "A1 Write the runbook" in chat.ask("!actions INC-1")
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ("everything", "Use !actions, or !actions INC-n"),
+        ("INC-1 INC-2", "Use !actions"),
+        ("INC-42", "no incident INC-42"),
+    ],
+)
+def test_actions_with_bad_arguments_explains(chat: Chat, args: str, expected: str) -> None:
+    start(chat)
+    assert expected in chat.ask(f"!actions {args}")
+
+
+def test_every_action_command_has_help(chat: Chat) -> None:
+    help_text = chat.ask("!help DebriefActions")
+    assert "!action add" in help_text
+    assert "!actions" in help_text
