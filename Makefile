@@ -17,7 +17,8 @@ install: $(VENV)/.installed
 
 run: install
 	$(BIN)/debrief ingest
-	$(BIN)/debrief search "checkout returns 5xx right after a deploy"
+	@echo "Debrief on the Text console: try !incident start Checkout 5xx --sev SEV2, then !help. Ctrl-D quits."
+	$(BIN)/debrief run
 
 test: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/check

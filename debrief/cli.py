@@ -119,3 +119,56 @@ def _print_hits(query: str, hits: list[Any]) -> None:
         where = f"{hit.title} > {hit.heading}" if hit.heading else hit.title
         click.echo(f"{number}. {hit.source}  [{hit.kind}]  {where}")
         click.echo(f"   {hit.snippet}")
+
+
+def read_json_file(path: Path) -> dict[str, object]:
+    """A JSON object from a file, or one clear error saying what is wrong with it."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise DebriefError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DebriefError(f"{path} is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise DebriefError(f"{path} must hold a JSON object with 'room' and 'messages'")
+    return data
+
+
+@main.command()
+@click.argument("transcript", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
+@click.pass_context
+def replay(ctx: click.Context, transcript: Path, as_json: bool) -> None:
+    """Feed TRANSCRIPT.json through the real bot, in order, and print every reply."""
+    from debrief.replay import replay as run_replay
+
+    with _user_errors():
+        result = run_replay(_settings(ctx), read_json_file(transcript))
+
+    def human() -> None:
+        for reply in result.replies:
+            click.echo(f"> {reply.to}\n{reply.text}\n")
+        click.echo(f"incident: {result.incident_id or 'none'}")
+
+    _emit(as_json, result.model_dump(), human)
+
+
+@main.command()
+@click.pass_context
+def run(ctx: click.Context) -> None:
+    """Start the bot on the configured backend (DEBRIEF_BACKEND, default: the Text console)."""
+    from debrief.bot import run_bot
+
+    with _user_errors():
+        run_bot(_settings(ctx))
+
+
+@main.command()
+@click.pass_context
+def health(ctx: click.Context) -> None:
+    """Exit 0 when the configuration is valid and the database opens (the container's health check)."""
+    from agent.engine import Engine
+
+    with _user_errors():
+        Engine.from_settings(_settings(ctx)).close()
+    click.echo("ok")
