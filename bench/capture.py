@@ -1,10 +1,11 @@
-"""Timeline capture throughput and `!timeline` query latency, through the engine alone (no chat platform).
+"""Timeline capture throughput and `!timeline` query latency, through the plugins and the engine alone.
 
     python bench/capture.py                        # 1k and 10k messages, 10k-event timeline, temp SQLite
     python bench/capture.py --sizes 1000 50000 --database postgresql://postgres@127.0.0.1:54320/bench
 
 Throughput counts a message only once its transaction has committed (CaptureWriter + Timeline.record_many),
-from the first submit to the last commit. Prints a Markdown table.
+from the first submit to the last commit. The plugin path delivers each message through the real Errbot core
+(test backend, `callback_message`) in a room with an open incident. Prints a Markdown table.
 """
 
 from __future__ import annotations
@@ -59,6 +60,52 @@ def capture_rate(engine: Engine, count: int, run: int) -> tuple[float, float]:
     return count / elapsed, _percentile(submit_costs, 95) * 1e6
 
 
+def plugin_capture_rate(data_dir: Path, count: int) -> float:
+    """Messages/s from Errbot's `callback_message` to committed timeline rows, through Debrief's plugins."""
+    import logging
+
+    from errbot.backends.base import Message
+    from errbot.backends.test import TestBot, TestOccupant
+
+    from agent.settings import load_settings
+    from debrief.errbot_config import errbot_config, plugins_dir
+
+    data_dir.mkdir(parents=True)
+    settings = load_settings(
+        DEBRIEF_DATA_DIR=data_dir, DEBRIEF_BACKEND="Test", DEBRIEF_ADMINS="root", DEBRIEF_TRACKERS="none"
+    )
+    config = {**errbot_config(settings, backend="Test"), "BOT_LOG_FILE": str(data_dir / "errbot.log")}
+    testbot = TestBot(extra_plugin_dir=str(plugins_dir()), loglevel=logging.WARNING, extra_config=config)
+    testbot.start()
+    engine = Engine.from_settings(settings)
+    try:
+        bot = testbot.bot
+        room = bot.query_room("#bench")
+
+        def say(text: str, n: int) -> None:
+            msg = Message(text, extras={"at": START + timedelta(milliseconds=250 * n)})
+            msg.frm = TestOccupant(f"user{n % 7}", room)
+            msg.to = room
+            bot.callback_message(msg)
+
+        say("!incident start Bench incident --sev SEV3", 0)
+        testbot.pop_message(timeout=10)
+        incident = engine.incidents.open_in_room(str(room))
+        assert incident is not None, "the bench incident did not start"
+        before = engine.timeline.count(incident.id)
+        started = time.perf_counter()
+        for n in range(1, count + 1):
+            say(f"message {n}: error rate on checkout-api at {n % 100}%", n)
+        while engine.timeline.count(incident.id) < before + count:
+            if time.perf_counter() - started > 600:
+                raise SystemExit("plugin capture did not finish within 10 minutes")
+            time.sleep(0.01)
+        return count / (time.perf_counter() - started)
+    finally:
+        engine.close()
+        testbot.stop()
+
+
 def query_latency(engine: Engine, count: int, queries: int) -> dict[str, tuple[float, float]]:
     """p50/p95 milliseconds of `Timeline.events` on one incident holding `count` events."""
     incident = engine.incidents.start(f"#bench-timeline-{time.time_ns()}", "bench", "bench", START)
@@ -108,6 +155,15 @@ def main(argv: Sequence[str] | None = None) -> None:
             )
         latency = query_latency(engine, args.timeline_events, args.queries)
         engine.close()
+        for size in args.sizes:
+            rate = plugin_capture_rate(Path(tmp) / f"plugin-{size}", size)
+            rows.append(
+                (
+                    f"capture {size:,} messages through the plugins, durable (sqlite)",
+                    f"{rate:,.0f} msg/s",
+                    "-",
+                )
+            )
 
     key_count = (args.timeline_events + KEY_EVERY - 1) // KEY_EVERY
     print("| measure | result | chat-thread submit p95 |")
