@@ -172,3 +172,52 @@ def health(ctx: click.Context) -> None:
     with _user_errors():
         Engine.from_settings(_settings(ctx)).close()
     click.echo("ok")
+
+
+@main.command()
+@click.option("--incident", "incident_id", metavar="ID", help="Only this incident's items (e.g. INC-3).")
+@click.option(
+    "--file", "file_pending", is_flag=True, help="File the pending items to the configured trackers."
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
+@click.pass_context
+def actions(ctx: click.Context, incident_id: str | None, file_pending: bool, as_json: bool) -> None:
+    """List action items with their tickets and status; --file files the pending ones (exactly once)."""
+    from debrief.actions import file_actions, list_actions
+
+    with _user_errors():
+        settings = _settings(ctx)
+        payload = file_actions(settings, incident_id) if file_pending else list_actions(settings, incident_id)
+
+    def human() -> None:
+        for item in payload["actions"]:
+            owner = f" @{item['owner']}" if item["owner"] else ""
+            due = f" due {item['due']}" if item["due"] else ""
+            refs = f"  {', '.join(item['refs'])}" if item["refs"] else ""
+            click.echo(
+                f"{item['incident_id']} A{item['id']} [{item['status']}] {item['title']}{owner}{due}{refs}"
+            )
+        if not payload["actions"]:
+            click.echo("no action items")
+        if "filing" in payload:
+            click.echo(payload["filing"]["summary"])
+
+    _emit(as_json, payload, human)
+
+
+@main.command()
+@click.argument("transcript", required=False, type=click.Path(path_type=Path))
+@click.option("--incident", "incident_id", metavar="ID", help="Draft from this stored incident (e.g. INC-3).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["markdown", "json"]), default="markdown", show_default=True
+)
+@click.pass_context
+def postmortem(ctx: click.Context, transcript: Path | None, incident_id: str | None, fmt: str) -> None:
+    """Draft the blameless postmortem of --incident ID, or of TRANSCRIPT.json after replaying it."""
+    from debrief.postmortem import postmortem as draft
+
+    with _user_errors():
+        if (transcript is None) == (incident_id is None):
+            raise DebriefError("give either --incident ID or a TRANSCRIPT.json, not both or neither")
+        source = read_json_file(transcript) if transcript else None
+        click.echo(draft(_settings(ctx), incident_id=incident_id, transcript=source, fmt=fmt))  # type: ignore[arg-type]

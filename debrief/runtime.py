@@ -9,10 +9,12 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 from agent.engine import Engine
 from agent.errors import DebriefError
 from agent.models import Incident
+from agent.redact import redact
 from agent.settings import Settings, load_settings
 from debrief.room_capture import RoomCapture
 
@@ -71,8 +73,24 @@ def acquire(bot: object) -> Runtime:
             engine = Engine.from_settings(settings)
             runtime = Runtime(settings=settings, engine=engine, capture=RoomCapture(engine))
             _runtimes[id(bot)] = runtime
+            redact_outgoing(bot)
         runtime.users += 1
         return runtime
+
+
+def redact_outgoing(bot: object) -> None:
+    """Every message the bot sends passes the redactor: a secret typed into a command is never echoed back."""
+    send = getattr(bot, "send_message", None)
+    if send is None or getattr(send, "redacts", False):
+        return
+
+    def send_message(msg: Any) -> Any:
+        if isinstance(getattr(msg, "body", None), str):
+            msg.body = redact(msg.body)
+        return send(msg)
+
+    send_message.redacts = True  # type: ignore[attr-defined]
+    setattr(bot, "send_message", send_message)  # noqa: B010
 
 
 def release(bot: object) -> None:

@@ -176,3 +176,11 @@ def test_every_incident_command_has_help(chat: Chat) -> None:
     help_text = chat.ask("!help DebriefIncidents")
     for command in ("start", "status", "sev", "commander", "impact", "cause", "mitigated", "resolve"):
         assert f"incident {command}" in help_text
+
+
+def test_a_secret_typed_into_a_command_is_not_echoed_back(chat: Chat) -> None:
+    chat.ask("!incident start Checkout 5xx")
+    token = "ghp_" + "Z9y8X7w6V5u4T3s2R1q0P9o8N7m6L5k4J3i2"
+    reply = chat.ask(f"!incident cause leaked GITHUB_TOKEN={token} in the deploy job")
+    assert token not in reply
+    assert "[REDACTED:github-token]" in reply

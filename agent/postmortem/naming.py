@@ -1,0 +1,28 @@
+"""Where a published postmortem lives: `incidents/<date>-<id>-<slug>.md` under the knowledge dir."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from agent.models import Incident
+
+MAX_SLUG_CHARS = 60
+
+
+def slug(text: str) -> str:
+    """`Checkout 5xx spike!` -> `checkout-5xx-spike` (ASCII, lowercase, bounded)."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    words = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return words[:MAX_SLUG_CHARS].rstrip("-") or "incident"
+
+
+def published_file_name(incident: Incident) -> str:
+    """`2024-03-01-inc-1-checkout-5xx-spike.md`: dated by the incident's start, unique by its id."""
+    return f"{incident.started_at.date().isoformat()}-{incident.id.lower()}-{slug(incident.title)}.md"
+
+
+def is_own_document(source: str, incident_id: str) -> bool:
+    """True for the incident's own published postmortem (so it is not listed as a similar incident)."""
+    name = source.rsplit("/", 1)[-1].lower()
+    return re.match(rf"^\d{{4}}-\d{{2}}-\d{{2}}-{re.escape(incident_id.lower())}-", name) is not None

@@ -1,0 +1,276 @@
+"""Draft -> Review -> Publish, kept in the store, every transition in the audit trail.
+
+- `draft` (anyone): builds the postmortem and stores it; a new draft after an approval needs a new approval.
+- `approve` (the commander or an admin, once the incident is resolved).
+- `publish` (an admin, only after approval): writes `<knowledge dir>/incidents/<date>-<id>-<slug>.md` and ingests
+  the knowledge dir, so the next incident's search finds it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from agent.engine import Engine
+from agent.errors import DebriefError
+from agent.incidents import format_id, load_row
+from agent.models import IncidentStatus, PostmortemStatus
+from agent.postmortem.draft import build_postmortem
+from agent.postmortem.facts import Knowledge
+from agent.postmortem.gate import apply_gate
+from agent.postmortem.model import Postmortem
+from agent.postmortem.naming import published_file_name
+from agent.postmortem.render import render_markdown
+from agent.settings import Settings
+from agent.store import add_audit
+from agent.store.tables import IncidentRow, PostmortemRow
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+REVIEWABLE = (PostmortemStatus.DRAFT, PostmortemStatus.IN_REVIEW)
+FINISHED = (IncidentStatus.RESOLVED, IncidentStatus.CLOSED)
+
+
+class PostmortemError(DebriefError):
+    """A workflow rule was broken; the message says which and what to do."""
+
+
+class NoDraft(PostmortemError):
+    """The incident has no stored postmortem yet."""
+
+
+class PostmortemNotAllowed(PostmortemError):
+    """The user's role does not allow this step."""
+
+
+class KnowledgeStore(Knowledge, Protocol):
+    """The knowledge base as publishing needs it (`agent.knowledge.KnowledgeBase` is one)."""
+
+    def ingest(self, paths: Sequence[Path] = (), kind: str | None = None, progress: bool = True) -> Any: ...
+
+
+@dataclass(frozen=True)
+class StoredPostmortem:
+    postmortem: Postmortem
+    markdown: str
+    revision: int
+    draft_path: (
+        Path  # the Markdown of the latest draft, in the data dir (for chats that cannot take it inline)
+    )
+    published_path: Path | None
+    note: str | None = None  # what the last step changed besides the obvious (e.g. an approval was reset)
+
+
+class PostmortemWorkflow:
+    """The postmortem steps for one engine; the knowledge base and the LLM are optional and opened lazily."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        knowledge: Callable[[], KnowledgeStore | None] | None = None,
+        model: Callable[[], BaseChatModel | None] | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._engine = engine
+        self._settings = settings
+        self._knowledge = knowledge or (lambda: None)
+        self._model = model or (lambda: None)
+        self._now = now
+
+    @property
+    def templates_dir(self) -> Path:
+        return self._settings.data_dir / "templates"
+
+    def draft(self, incident_id: str, by: str = "debrief", review: bool = True) -> StoredPostmortem:
+        """Build and store the draft (status in_review when `review`, i.e. shared with the room; else draft)."""
+        incident = self._engine.incidents.get(incident_id)
+        # The same gate as the filer's (no `today`), so the two never flip an item back and forth.
+        apply_gate(self._engine.actions, self._engine.store, incident.id, _user(by))
+        built = build_postmortem(self._engine, incident.id, self._knowledge(), self._model())
+        status = PostmortemStatus.IN_REVIEW if review else PostmortemStatus.DRAFT
+        postmortem = built.model_copy(update={"status": status})
+        markdown = render_markdown(postmortem, self.templates_dir)
+        note = None
+        with self._engine.store.write() as session:
+            number = load_row(session, incident.id, for_update=True).number
+            row = session.get(PostmortemRow, number)
+            if row is None:
+                row = PostmortemRow(incident_number=number, revision=0, reviewers=[])
+                session.add(row)
+            elif row.status in (PostmortemStatus.APPROVED, PostmortemStatus.PUBLISHED):
+                note = f"the new draft replaces the {row.status} one, so it needs a new approval"
+            previous = row.status
+            row.status, row.reviewers, row.approved_at = status.value, [], None
+            row.document, row.markdown = postmortem.model_dump_json(), markdown
+            row.revision, row.drafted_by, row.drafted_at = row.revision + 1, _user(by), self._now()
+            detail = {
+                "revision": row.revision,
+                "from": previous,
+                "to": status.value,
+                "narrative": postmortem.generation.narrative,
+            }
+            add_audit(session, _user(by), "postmortem_draft", incident.id, detail)
+            stored = self._stored(row, note)
+        self._write_draft_file(stored)
+        return stored
+
+    def show(self, incident_id: str) -> StoredPostmortem:
+        with self._engine.store.read() as session:
+            return self._stored(self._row(session, incident_id))
+
+    def approve(self, incident_id: str, by: str, admins: Sequence[str] | None = None) -> StoredPostmortem:
+        """The commander or an admin approves the current draft of a resolved incident."""
+        incident = self._engine.incidents.get(incident_id)
+        who = _user(by)
+        if not self._engine.incidents.can_change_status(incident, who, self._admins(admins)):
+            commander = (
+                f"the commander ({incident.commander})" if incident.commander else "whoever started it"
+            )
+            raise PostmortemNotAllowed(f"only {commander} or an admin can approve {incident.id}'s postmortem")
+        if incident.status not in FINISHED:
+            raise PostmortemError(
+                f"{incident.id} is still {incident.status.value}; resolve it before approving its postmortem"
+            )
+        with self._engine.store.write() as session:
+            row = self._row(session, incident.id, for_update=True)
+            if row.status == PostmortemStatus.PUBLISHED:
+                raise PostmortemError(f"{incident.id}'s postmortem is already published")
+            if who in row.reviewers:
+                raise PostmortemError(f"you already approved {incident.id}'s postmortem")
+            previous = row.status
+            row.status, row.reviewers = PostmortemStatus.APPROVED.value, [*row.reviewers, who]
+            row.approved_at = row.approved_at or self._now()
+            row.markdown = self._render(row)
+            detail = {"revision": row.revision, "from": previous, "to": row.status}
+            add_audit(session, who, "postmortem_approve", incident.id, detail)
+            return self._stored(row)
+
+    def publish(self, incident_id: str, by: str, admins: Sequence[str] | None = None) -> StoredPostmortem:
+        """An admin publishes an approved postmortem into the knowledge base."""
+        incident = self._engine.incidents.get(incident_id)
+        who = _user(by)
+        self.require_publishable(incident.id, who, admins)
+        with self._engine.store.read() as session:
+            row = self._row(session, incident.id)
+            revision = row.revision
+            markdown = self._render(row, PostmortemStatus.PUBLISHED)
+        # File and ingest first, outside any transaction (ingesting can take seconds); a failure leaves the
+        # postmortem approved, and publishing again rewrites the same file.
+        path = self._settings.knowledge_dir / "incidents" / published_file_name(incident)
+        _write_atomically(path, markdown)
+        self._ingest()
+        with self._engine.store.write() as session:
+            row = self._row(session, incident.id, for_update=True)
+            if row.revision != revision or row.status != PostmortemStatus.APPROVED:
+                raise PostmortemError(
+                    f"{incident.id}'s postmortem changed while it was being published; try again"
+                )
+            row.status, row.markdown = PostmortemStatus.PUBLISHED.value, markdown
+            row.published_at, row.published_path = self._now(), str(path)
+            add_audit(
+                session, who, "postmortem_publish", incident.id, {"revision": revision, "path": str(path)}
+            )
+            published = self._stored(row)
+        return replace(published, note=self._auto_file(incident.id))
+
+    def require_publishable(self, incident_id: str, by: str, admins: Sequence[str] | None = None) -> None:
+        """Raise the reason `by` cannot publish now (not an admin, no approval yet); checks only, fast."""
+        if _user(by) not in {_user(admin) for admin in self._admins(admins)}:
+            raise PostmortemNotAllowed(
+                f"only an admin can publish {incident_id.strip().upper()}'s postmortem"
+            )
+        with self._engine.store.read() as session:
+            row = self._row(session, incident_id)
+            if row.status != PostmortemStatus.APPROVED:
+                raise PostmortemError(
+                    f"{incident_id.strip().upper()}'s postmortem is {row.status.replace('_', ' ')}; "
+                    "it can be published only after !postmortem approve"
+                )
+
+    def _auto_file(self, incident_id: str) -> str | None:
+        """With DEBRIEF_AUTO_FILE on, file the action items now; the outcome (or why not) as a note."""
+        from agent.filing import file_on_publish  # agent.filing imports the gate: import it only when used
+
+        try:
+            report = file_on_publish(self._engine, self._settings, incident_id)
+        except DebriefError as exc:
+            return f"the action items were not filed: {exc}"
+        return None if report is None else report.summary()
+
+    def _ingest(self) -> None:
+        knowledge = self._knowledge()
+        if knowledge is None:
+            raise PostmortemError("publishing needs the knowledge base, and none is configured")
+        # The whole knowledge dir (unchanged files are skipped), so the file's id matches `debrief ingest`'s.
+        knowledge.ingest([self._settings.knowledge_dir], progress=False)
+
+    def _admins(self, admins: Sequence[str] | None) -> Sequence[str]:
+        return self._settings.admins if admins is None else admins
+
+    def _row(self, session: Session, incident_id: str, for_update: bool = False) -> PostmortemRow:
+        number = load_row(session, incident_id).number
+        query_row = session.get(PostmortemRow, number, with_for_update=for_update)
+        if query_row is None:
+            raise NoDraft(f"{incident_id.strip().upper()} has no postmortem yet; draft one with !postmortem")
+        return query_row
+
+    def _render(self, row: PostmortemRow, status: PostmortemStatus | None = None) -> str:
+        document = self._document(row)
+        if status is not None:
+            document = document.model_copy(update={"status": status})
+        return render_markdown(document, self.templates_dir)
+
+    def _document(self, row: PostmortemRow) -> Postmortem:
+        stored = Postmortem.model_validate_json(row.document)
+        return stored.model_copy(
+            update={"status": PostmortemStatus(row.status), "reviewers": list(row.reviewers)}
+        )
+
+    def _stored(self, row: PostmortemRow, note: str | None = None) -> StoredPostmortem:
+        postmortem = self._document(row)
+        return StoredPostmortem(
+            postmortem=postmortem,
+            markdown=row.markdown,
+            revision=row.revision,
+            draft_path=self.draft_path(postmortem.incident_id),
+            published_path=Path(row.published_path) if row.published_path else None,
+            note=note,
+        )
+
+    def draft_path(self, incident_id: str) -> Path:
+        return self._settings.data_dir / "postmortems" / f"{incident_id}.md"
+
+    def _write_draft_file(self, stored: StoredPostmortem) -> None:
+        _write_atomically(stored.draft_path, stored.markdown)
+
+
+def latest_incident(engine: Engine, room: str) -> str | None:
+    """The room's newest incident, open or not: postmortems are written after the incident is over."""
+    query = select(func.max(IncidentRow.number)).where(IncidentRow.room == room.strip())
+    with engine.store.read() as session:
+        number = session.execute(query).scalar()
+    return None if number is None else format_id(number)
+
+
+def _user(name: str) -> str:
+    return name.strip().removeprefix("@").strip()
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Readers (and the ingester) see the old file or the new one, never half of one."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.tmp")
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise PostmortemError(f"cannot write {path}: {exc.strerror or exc}") from None

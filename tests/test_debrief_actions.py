@@ -1,0 +1,83 @@
+"""`debrief actions [--file]` payloads over the configured database and trackers (fakes at the wire)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from agent.engine import Engine
+from agent.filing import FilingError
+from agent.incidents import UnknownIncident
+from agent.settings import Settings, load_settings
+from debrief.actions import file_actions, list_actions
+from tests.fakes.github_server import GitHubServer
+from tests.fakes.jira_server import JiraServer
+from tests.filing_fixtures import github, jira, open_incident, tracker_settings
+
+__all__ = ["github", "jira"]
+
+
+@pytest.fixture
+def settings(tmp_path: Path, jira: JiraServer, github: GitHubServer) -> Settings:
+    settings = load_settings(DEBRIEF_DATA_DIR=tmp_path / "data", **tracker_settings(jira, github))
+    engine = Engine.from_settings(settings)
+    open_incident(engine, bad=True)
+    engine.close()
+    return settings
+
+
+def test_listing_gives_the_contract_fields_before_anything_is_filed(settings: Settings) -> None:
+    listed = list_actions(settings, "INC-1")
+
+    first = listed["actions"][0]
+    assert {"id", "title", "owner", "due", "status", "refs"} <= first.keys()
+    assert (first["id"], first["owner"], first["due"], first["status"], first["refs"]) == (
+        1,
+        "bob",
+        "2024-03-15",
+        "pending",
+        [],
+    )
+    assert json.loads(json.dumps(listed)) == listed
+
+
+def test_file_then_list_shows_refs_and_the_trackers_current_status(
+    settings: Settings, jira: JiraServer, github: GitHubServer
+) -> None:
+    filed = file_actions(settings, "INC-1")
+
+    assert filed["filing"]["counts"] == {"filed": 4, "needs_revision": 2}
+    assert filed["filing"]["summary"].startswith("Filing to jira, github: 4 filed, 2 needs revision.")
+    assert [a["refs"] for a in filed["actions"]] == [
+        ["jira:OPS-1", "github:acme/ops#1"],
+        ["jira:OPS-2", "github:acme/ops#2"],
+        [],
+        [],
+    ]
+    assert [a["status"] for a in filed["actions"]] == ["filed", "filed", "needs_revision", "needs_revision"]
+
+    jira.set_status("OPS-1", "Done")
+    github.set_state(1, "closed")
+    listed = list_actions(settings)
+
+    first = listed["actions"][0]
+    assert first["status"] == "done"
+    assert [(t["ref"], t["status"]) for t in first["tickets"]] == [
+        ("jira:OPS-1", "Done"),
+        ("github:acme/ops#1", "closed"),
+    ]
+    assert file_actions(settings)["filing"]["counts"] == {"already_filed": 4, "needs_revision": 2}
+    assert len(jira.issues) == len(github.issues) == 2
+
+
+def test_filing_an_unknown_incident_or_without_trackers_is_a_clear_error(
+    settings: Settings, tmp_path: Path
+) -> None:
+    with pytest.raises(UnknownIncident, match="no incident INC-9"):
+        file_actions(settings, "INC-9")
+    bare = load_settings(DEBRIEF_DATA_DIR=settings.data_dir, DEBRIEF_TRACKERS="none")
+    with pytest.raises(FilingError, match="DEBRIEF_TRACKERS"):
+        file_actions(bare, "INC-1")
+    assert len(list_actions(bare)["actions"]) == 4
