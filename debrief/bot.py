@@ -6,6 +6,7 @@ import logging
 
 from errbot.bootstrap import setup_bot
 
+from agent.redact import install_log_redaction
 from agent.settings import Settings
 from debrief.errbot_config import config_namespace
 
@@ -20,6 +21,7 @@ def run_bot(settings: Settings) -> None:
     if settings.backend in LOCAL_BACKENDS:
         _console_shows_warnings_only()
     bot = setup_bot(config.BACKEND, logging.getLogger(), config)
+    install_log_redaction()  # after Errbot added its log file handler: secrets never reach a log
     bot.plugin_manager.set_plugin_configuration("Webserver", webserver_config(settings))
     bot.serve_forever()
 

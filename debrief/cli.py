@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from agent.errors import DebriefError, SettingsError
+from agent.redact import install_log_redaction
 from agent.settings import Settings, check_services, load_settings
 
 log = logging.getLogger("debrief")
@@ -57,6 +58,7 @@ def main(ctx: click.Context, verbose: bool) -> None:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    install_log_redaction()
     with _user_errors():
         settings = load_settings()
         check_services(settings)

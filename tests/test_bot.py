@@ -20,6 +20,7 @@ from debrief.bot import webserver_config
 from debrief.errbot_config import BotConfigError, errbot_config
 
 REPO = Path(__file__).resolve().parent.parent
+SECRET = "hunter2-Xq93kLmz"
 
 
 def settings_for(tmp_path: Path, **overrides: object) -> Settings:
@@ -148,6 +149,7 @@ def test_run_bot_serves_the_console_and_the_webhooks_until_end_of_input(tmp_path
             }
             response = requests.post(f"http://127.0.0.1:{port}/debrief/alertmanager", json=alert, timeout=5)
             assert response.json()["incidents"] == ["INC-1"]
+            bot.stdin.write(f"!note rotated the key, old one was password={SECRET}\n")
             bot.stdin.write("!timeline\n")
             bot.stdin.close()
             assert bot.wait(timeout=30) == 0
@@ -158,3 +160,7 @@ def test_run_bot_serves_the_console_and_the_webhooks_until_end_of_input(tmp_path
     console = output.read_text()
     assert "INC-1 started: Console drill (service checkout-api)" in console
     assert "Alert firing: Drill" in console
+    assert "password=[REDACTED:password]" in console
+    logs = "".join(path.read_text() for path in (tmp_path / "data").rglob("*.log"))
+    assert logs, "the bot wrote no log file"
+    assert SECRET not in console + logs
