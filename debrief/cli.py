@@ -53,11 +53,12 @@ def _emit(as_json: bool, payload: dict[str, Any], human: Callable[[], None]) -> 
 @click.pass_context
 def main(ctx: click.Context, verbose: bool) -> None:
     """Debrief: the incident channel's assistant, timeline keeper and postmortem writer."""
+    level = logging.DEBUG if verbose else logging.WARNING
     logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.WARNING,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(level)  # some libraries (bm25s) set their own loggers to DEBUG
     install_log_redaction()
     with _user_errors():
         settings = load_settings()
@@ -223,3 +224,21 @@ def postmortem(ctx: click.Context, transcript: Path | None, incident_id: str | N
             raise DebriefError("give either --incident ID or a TRANSCRIPT.json, not both or neither")
         source = read_json_file(transcript) if transcript else None
         click.echo(draft(_settings(ctx), incident_id=incident_id, transcript=source, fmt=fmt))  # type: ignore[arg-type]
+
+
+@main.command()
+@click.argument("question")
+@click.option("--incident", "incident_id", metavar="ID", help="Answer in the context of this incident.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
+@click.pass_context
+def ask(ctx: click.Context, question: str, incident_id: str | None, as_json: bool) -> None:
+    """Ask the assistant; the answer cites its sources (retrieval-only without an LLM)."""
+    from debrief.ask import ask as answer_question
+
+    with _user_errors():
+        answer = answer_question(_settings(ctx), question, incident_id)
+
+    def human() -> None:
+        click.echo(answer.answer)
+
+    _emit(as_json, answer.model_dump(), human)

@@ -78,3 +78,21 @@ def test_search_human_output_names_source_and_section(runner: CliRunner) -> None
     assert result.stdout.startswith("1. runbooks/tls-expiry.md  [runbook]  TLS certificate expiring > ")
     empty = runner.invoke(main, ["search", "zzzz qqqq", "--kind", "incident"])
     assert empty.exit_code == 0
+
+
+def test_ask_without_an_llm_answers_from_retrieval_with_citations(runner: CliRunner) -> None:
+    # no `debrief ingest` first: ask ingests the knowledge dir itself
+    result = runner.invoke(main, ["ask", "--json", "the node disk is almost full, what now?"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert set(payload) == {"answer", "citations", "mode"}
+    assert payload["mode"] == "retrieval"
+    assert "runbooks/disk-full.md" in [citation["source"] for citation in payload["citations"]]
+    assert "crictl" in payload["answer"]
+
+
+def test_ask_about_an_unknown_incident_is_one_clear_error(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["ask", "--incident", "INC-99", "what happened?"])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("debrief: error: ")
+    assert "INC-99" in result.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -30,6 +31,8 @@ class KnowledgeBase:
         self._default_dir = default_dir
         self._catalog: Catalog | None = None
         self._lock = threading.Lock()
+        # The assistant searches runbooks and incidents with the same words: embed each query once.
+        self._embed_query = functools.lru_cache(maxsize=256)(embedder.embed_query)
 
     def ingest(
         self, paths: Sequence[Path] = (), kind: str | None = None, progress: bool = True
@@ -49,7 +52,7 @@ class KnowledgeBase:
         return search(
             self._redact(query),
             collection=self._collection,
-            embedder=self._embedder,
+            embed_query=self._embed_query,
             catalog=self.catalog(),
             kind=kind,
             limit=limit,

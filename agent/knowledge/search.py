@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from agent.knowledge.embedder import Embedder
 from agent.knowledge.lexical import LexicalDocument, LexicalIndex, tokenize
 from agent.models import SearchHit
 
@@ -89,7 +88,7 @@ def search(
     query: str,
     *,
     collection: Collection,
-    embedder: Embedder,
+    embed_query: Callable[[str], list[float]],
     catalog: Catalog,
     kind: str | None = None,
     limit: int = 5,
@@ -99,7 +98,7 @@ def search(
         return []
     candidates: dict[str, _Candidate] = {}
     if mode in ("hybrid", "dense"):
-        _add_dense(query, collection, embedder, kind, candidates)
+        _add_dense(query, collection, embed_query, kind, candidates)
     if mode in ("hybrid", "bm25"):
         _add_lexical(query, catalog, kind, candidates)
     known = [candidate for candidate in candidates.values() if candidate.doc_id in catalog.documents]
@@ -107,9 +106,13 @@ def search(
 
 
 def _add_dense(
-    query: str, collection: Collection, embedder: Embedder, kind: str | None, out: dict[str, _Candidate]
+    query: str,
+    collection: Collection,
+    embed_query: Callable[[str], list[float]],
+    kind: str | None,
+    out: dict[str, _Candidate],
 ) -> None:
-    vector = embedder.embed_query(query)
+    vector = embed_query(query)
     rows = _nearest(collection, vector, DENSE_CANDIDATES * 2, None)
     if kind:
         # Filtering in Chroma costs ~5x an unfiltered query; filter here unless the kind is rare nearby.

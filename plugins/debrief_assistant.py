@@ -1,0 +1,142 @@
+"""The assistant in chat: `@debrief QUESTION` (anywhere in a message), `!ask QUESTION`, `!incident catchup`.
+
+The backend's receive thread only posts a short acknowledgement and hands the question to a small thread pool,
+so a slow answer (an LLM call, the first load of the embedding model) never blocks other commands. The answer
+goes in the message's thread where the platform has threads. The assistant is created on first use.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+from errbot import BotPlugin, botcmd
+from errbot.backends.base import Identifier, Message, RoomOccupant
+
+from agent.assistant import Answer, Assistant, open_assistant
+from agent.errors import DebriefError
+from debrief import runtime as debrief_runtime
+from debrief.chat import ChatInputError, context_of
+
+MENTION = re.compile(r"(?<![\w@<])@debrief\b[:,]?", re.IGNORECASE)
+ACK = "Looking into it…"
+WORKERS = 2
+ASK_USAGE = "Ask a question: !ask QUESTION, or mention @debrief in a message."
+
+
+class DebriefAssistant(BotPlugin):
+    """Answer questions from runbooks, past incidents and the timeline, with sources; catch people up."""
+
+    def activate(self) -> None:
+        super().activate()
+        self.runtime = debrief_runtime.acquire(self._bot)
+        self._pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="debrief-assistant")
+        self._assistant: Assistant | None = None
+        self._assistant_lock = threading.Lock()
+
+    def deactivate(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        with self._assistant_lock:
+            assistant, self._assistant = self._assistant, None
+        if assistant is not None:
+            assistant.close()
+        super().deactivate()
+        debrief_runtime.release(self._bot)
+
+    @botcmd
+    def ask(self, msg: Message, args: str) -> str | None:
+        """QUESTION: ask the assistant; it answers in a thread, citing runbooks, past incidents and the timeline."""
+        if not args.strip():
+            return ASK_USAGE
+        self._answer_later(msg, args)
+        return None
+
+    @botcmd
+    def incident_catchup(self, msg: Message, args: str) -> str | None:
+        """[INC-n]: a short summary of the incident so far, for someone joining late."""
+        try:
+            incident_id = _catchup_target(args)
+            incident = self.runtime.incident(context_of(msg).room, incident_id)
+        except DebriefError as exc:
+            return str(exc)
+        self._later(msg, f"Catching up on {incident.id}…", lambda assistant: assistant.catchup(incident.id))
+        return None
+
+    def callback_message(self, msg: Message) -> None:
+        """`@debrief` written anywhere in a message (not a command) is a question for the assistant."""
+        if msg.body.startswith(self._bot.bot_config.BOT_PREFIX) or not MENTION.search(msg.body):
+            return
+        self._answer_later(msg, MENTION.sub(" ", msg.body))
+
+    def callback_mention(self, msg: Message, mentioned_people: list[Identifier]) -> None:
+        """A mention the backend recognised (Slack's `<@U123>`); literal `@debrief` text is handled above."""
+        if msg.body.startswith(self._bot.bot_config.BOT_PREFIX) or MENTION.search(msg.body):
+            return
+        me = self._bot.bot_identifier
+        if not any(person == me for person in mentioned_people):
+            return
+        question = msg.body
+        for form in {str(me), f"<@{getattr(me, 'userid', None)}>"}:
+            question = question.replace(form, " ")
+        self._answer_later(msg, question)
+
+    # -- work off the receive thread ---------------------------------------------------------------
+    def _answer_later(self, msg: Message, question: str) -> None:
+        question = " ".join(question.split())
+        if not question:
+            self.send(_where(msg), ASK_USAGE, in_reply_to=msg)
+            return
+        room = context_of(msg).room
+
+        def answer(assistant: Assistant) -> Answer:
+            incident = self.runtime.engine.incidents.open_in_room(room)
+            incident_id = incident.id if incident else None
+            return assistant.ask(question, incident_id=incident_id, thread_id=incident_id or f"room:{room}")
+
+        self._later(msg, ACK, answer)
+
+    def _later(self, msg: Message, ack: str, work: Callable[[Assistant], Answer]) -> None:
+        """Acknowledge now, answer in the message's thread when `work` is done.
+
+        A bot configured with `BOT_ASYNC = False` (the replay) runs everything in the caller's thread, in order;
+        the answer then follows its acknowledgement before the next message is read.
+        """
+        self.send(_where(msg), ack, in_reply_to=msg)
+        if getattr(self._bot.bot_config, "BOT_ASYNC", True):
+            self._pool.submit(self._reply, msg, work)
+        else:
+            self._reply(msg, work)
+
+    def _reply(self, msg: Message, work: Callable[[Assistant], Answer]) -> None:
+        try:
+            self.runtime.flush()  # the timeline holds what was said before the question
+            text = work(self._get_assistant()).answer
+        except DebriefError as exc:
+            text = str(exc)
+        except Exception:
+            self.log.exception("The assistant failed")
+            text = "Sorry, I could not answer that; the error is in the bot's log."
+        self.send(_where(msg), text, in_reply_to=msg)
+
+    def _get_assistant(self) -> Assistant:
+        """Created once, on first use (in a worker: it may ingest the knowledge dir and load models)."""
+        with self._assistant_lock:
+            if self._assistant is None:
+                self._assistant = open_assistant(
+                    self.runtime.settings, self.runtime.engine, refresh_knowledge=True
+                )
+            return self._assistant
+
+
+def _where(msg: Message) -> Identifier:
+    """Replies go to the room for group messages, to the person for direct messages."""
+    return msg.frm.room if isinstance(msg.frm, RoomOccupant) else msg.frm
+
+
+def _catchup_target(args: str) -> str | None:
+    words = args.split()
+    if len(words) > 1 or (words and not words[0].upper().startswith("INC-")):
+        raise ChatInputError("Use !incident catchup [INC-n]")
+    return words[0] if words else None

@@ -1,0 +1,127 @@
+"""Fixtures for assistant tests: a tiny real knowledge base (shared per module), a real SQLite engine per test,
+and a scripted chat model that records what it was shown."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from langchain_core.language_models import LanguageModelInput
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatResult
+from langchain_core.runnables import Runnable
+from pydantic import Field
+
+from agent.engine import Engine
+from agent.knowledge import KnowledgeBase, open_knowledge_base
+from agent.models import EventKind
+from agent.settings import Settings, load_settings
+from tests.knowledge_fixtures import write_files
+
+T0 = datetime(2024, 3, 1, 10, 0, tzinfo=UTC)
+ROOM = "#inc-checkout"
+
+KNOWLEDGE = {
+    "runbooks/crashloop.md": (
+        "# Pods crash looping\n\n## Symptoms\n\nPods keep restarting after a deploy; kubectl shows "
+        "CrashLoopBackOff.\n\n## Mitigation\n\n1. Roll back the deploy with `kubectl rollout undo`.\n"
+        "2. Check the container logs of the previous run with `kubectl logs --previous`.\n"
+    ),
+    "runbooks/db-connections.md": (
+        "# Database connection pool exhausted\n\n## Symptoms\n\nApplication logs show 'too many clients' "
+        "and requests time out waiting for a database connection.\n\n## Mitigation\n\nRestart pgbouncer and "
+        "raise max_client_conn.\n"
+    ),
+    "runbooks/disk-full.md": (
+        "# Node disk almost full\n\n## Symptoms\n\nThe root filesystem on a node is above 90% used.\n\n"
+        "## Mitigation\n\nDelete old container images with crictl rmi --prune.\n"
+    ),
+    "incidents/2024-01-10-orders.md": (
+        "# INC-2 orders database outage\n\n## Summary\n\nThe orders database ran out of connections after a "
+        "deploy doubled the pool size per pod.\n\n## Action Items\n\n- Cap the pool size per pod\n"
+    ),
+    "incidents/2023-11-02-crashloop.md": (
+        "# Checkout pods crash looping after a config change\n\n## Summary\n\nA bad config made checkout pods "
+        "restart in a loop; rolling back fixed it.\n\n## Action Items\n\n| Item | Status |\n|---|---|\n"
+        "| Validate config in CI | Done |\n| Alert on restart rate | Open |\n"
+    ),
+}
+
+
+def make_settings(root: Path, knowledge_dir: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "DEBRIEF_DATA_DIR": str(root / "data"),
+        "DEBRIEF_KNOWLEDGE_DIR": str(knowledge_dir),
+        "DEBRIEF_TRACKERS": "none",
+        **overrides,
+    }
+    return load_settings(**values)
+
+
+@pytest.fixture(scope="module")
+def knowledge_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("knowledge")
+    write_files(root, KNOWLEDGE)
+    return root
+
+
+@pytest.fixture(scope="module")
+def kb(tmp_path_factory: pytest.TempPathFactory, knowledge_dir: Path) -> KnowledgeBase:
+    """One ingested knowledge base for the whole module (the embedding model loads once)."""
+    settings = make_settings(tmp_path_factory.mktemp("kb"), knowledge_dir)
+    base = open_knowledge_base(settings)
+    base.ingest(progress=False)
+    return base
+
+
+@pytest.fixture
+def settings(tmp_path: Path, knowledge_dir: Path) -> Settings:
+    return make_settings(tmp_path, knowledge_dir)
+
+
+@pytest.fixture
+def engine(settings: Settings) -> Iterator[Engine]:
+    built = Engine.from_settings(settings)
+    yield built
+    built.close()
+
+
+def start_incident(engine: Engine, room: str = ROOM, title: str = "Checkout pods restarting") -> str:
+    """An open incident with a few timeline events; returns its id."""
+    incident = engine.incidents.start(room, title, "alice", T0)
+    engine.timeline.record(
+        incident.id, T0 + timedelta(minutes=2), "bob", "checkout pods restarting since the 09:55 deploy"
+    )
+    engine.timeline.record(
+        incident.id, T0 + timedelta(minutes=4), "carol", "rolling back now", kind=EventKind.NOTE
+    )
+    return incident.id
+
+
+class ScriptedChatModel(GenericFakeChatModel):
+    """A chat model answering from a script, recording every message list it was shown (tools are accepted)."""
+
+    seen: list[list[BaseMessage]] = Field(default_factory=list)
+    raise_error: Exception | None = None
+
+    def bind_tools(self, tools: Any, **kwargs: Any) -> Runnable[LanguageModelInput, AIMessage]:
+        return self
+
+    def _generate(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> ChatResult:
+        self.seen.append(list(messages))
+        if self.raise_error is not None:
+            raise self.raise_error
+        return super()._generate(messages, *args, **kwargs)
+
+
+def scripted(*replies: AIMessage | str, error: Exception | None = None) -> ScriptedChatModel:
+    return ScriptedChatModel(messages=iter(replies), raise_error=error)
+
+
+def call(name: str, call_id: str = "call_1", **args: Any) -> AIMessage:
+    """An assistant turn that calls one tool."""
+    return AIMessage("", tool_calls=[{"name": name, "args": args, "id": call_id, "type": "tool_call"}])
