@@ -78,6 +78,25 @@ def acquire(bot: object) -> Runtime:
         return runtime
 
 
+class UsesRuntime:
+    """Mixin for Debrief's Errbot plugins: `self.runtime` while the plugin is active.
+
+    Not a `BotPlugin` itself, so Errbot's plugin discovery (every BotPlugin subclass in a plugin module) never
+    mistakes it for a plugin. List it before `BotPlugin`: `class DebriefX(UsesRuntime, BotPlugin)`.
+    """
+
+    runtime: Runtime
+    _bot: Any
+
+    def activate(self) -> None:
+        super().activate()  # type: ignore[misc]
+        self.runtime = acquire(self._bot)
+
+    def deactivate(self) -> None:
+        super().deactivate()  # type: ignore[misc]
+        release(self._bot)
+
+
 def redact_outgoing(bot: object) -> None:
     """Every message the bot sends passes the redactor: a secret typed into a command is never echoed back."""
     send = getattr(bot, "send_message", None)

@@ -12,22 +12,14 @@ from agent.filing import refresh_statuses
 from agent.filing_report import ticket_note
 from agent.models import ActionItem
 from agent.outbox import Outbox, OutboxEntry
-from debrief import runtime
 from debrief.chat import ChatInputError, context_of, user_errors
+from debrief.runtime import UsesRuntime
 
 ADD_USAGE = "!action add TEXT [@owner] [due:YYYY-MM-DD]"
 
 
-class DebriefActions(BotPlugin):
+class DebriefActions(UsesRuntime, BotPlugin):
     """Track the incident's action items."""
-
-    def activate(self) -> None:
-        super().activate()
-        self.runtime = runtime.acquire(self._bot)
-
-    def deactivate(self) -> None:
-        super().deactivate()
-        runtime.release(self._bot)
 
     @botcmd
     @user_errors

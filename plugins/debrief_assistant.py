@@ -17,8 +17,8 @@ from errbot.backends.base import Identifier, Message, RoomOccupant
 
 from agent.assistant import Answer, Assistant, open_assistant
 from agent.errors import DebriefError
-from debrief import runtime as debrief_runtime
 from debrief.chat import ChatInputError, context_of
+from debrief.runtime import UsesRuntime
 
 MENTION = re.compile(r"(?<![\w@<])@debrief\b[:,]?", re.IGNORECASE)
 ACK = "Looking into it…"
@@ -26,12 +26,11 @@ WORKERS = 2
 ASK_USAGE = "Ask a question: !ask QUESTION, or mention @debrief in a message."
 
 
-class DebriefAssistant(BotPlugin):
+class DebriefAssistant(UsesRuntime, BotPlugin):
     """Answer questions from runbooks, past incidents and the timeline, with sources; catch people up."""
 
     def activate(self) -> None:
         super().activate()
-        self.runtime = debrief_runtime.acquire(self._bot)
         self._pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="debrief-assistant")
         self._assistant: Assistant | None = None
         self._assistant_lock = threading.Lock()
@@ -43,7 +42,6 @@ class DebriefAssistant(BotPlugin):
         if assistant is not None:
             assistant.close()
         super().deactivate()
-        debrief_runtime.release(self._bot)
 
     @botcmd
     def ask(self, msg: Message, args: str) -> str | None:

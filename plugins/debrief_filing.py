@@ -16,8 +16,8 @@ from errbot.backends.base import Message
 from agent.errors import DebriefError
 from agent.filing import Filer
 from agent.models import Incident
-from debrief import runtime
 from debrief.chat import ChatInputError, context_of
+from debrief.runtime import UsesRuntime
 
 log = logging.getLogger(__name__)
 
@@ -25,18 +25,13 @@ RETRY_INTERVAL_S = 300.0
 USAGE = "Use !actions file, or !actions file INC-n for another incident"
 
 
-class DebriefFiling(BotPlugin):
+class DebriefFiling(UsesRuntime, BotPlugin):
     """File action items to the configured trackers (DEBRIEF_TRACKERS)."""
 
     def activate(self) -> None:
         super().activate()
-        self.runtime = runtime.acquire(self._bot)
         if self.runtime.settings.trackers:
             self.start_poller(RETRY_INTERVAL_S, self.retry_pending)
-
-    def deactivate(self) -> None:
-        super().deactivate()
-        runtime.release(self._bot)
 
     @botcmd
     def actions_file(self, msg: Message, args: str) -> Iterator[str]:

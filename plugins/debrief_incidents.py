@@ -13,8 +13,8 @@ from errbot.backends.base import Message
 
 from agent.incidents import parse_severity
 from agent.models import Incident, Severity
-from debrief import runtime
 from debrief.chat import ChatContext, ChatInputError, clock, context_of, user_errors
+from debrief.runtime import UsesRuntime
 
 START_USAGE = "!incident start TITLE [--sev SEVn] [--service NAME]"
 
@@ -25,16 +25,8 @@ class StartRequest(NamedTuple):
     service: str | None
 
 
-class DebriefIncidents(BotPlugin):
+class DebriefIncidents(UsesRuntime, BotPlugin):
     """Run the room's incident: start, status, severity, commander, impact, cause, mitigated, resolve."""
-
-    def activate(self) -> None:
-        super().activate()
-        self.runtime = runtime.acquire(self._bot)
-
-    def deactivate(self) -> None:
-        super().deactivate()
-        runtime.release(self._bot)
 
     @botcmd
     @user_errors

@@ -14,7 +14,7 @@ from typing import Any
 from errbot import BotPlugin, ValidationException
 
 from agent.nudges import NudgeThresholds, due_nudges
-from debrief import runtime
+from debrief.runtime import UsesRuntime
 
 _DEFAULT_THRESHOLDS = NudgeThresholds()
 DEFAULTS: dict[str, float] = {
@@ -25,7 +25,7 @@ DEFAULTS: dict[str, float] = {
 }
 
 
-class DebriefNudges(BotPlugin):
+class DebriefNudges(UsesRuntime, BotPlugin):
     """Remind an incident room of a missing commander or severity, or of a long silence, once each."""
 
     def get_configuration_template(self) -> dict[str, float]:
@@ -44,12 +44,7 @@ class DebriefNudges(BotPlugin):
 
     def activate(self) -> None:
         super().activate()
-        self.runtime = runtime.acquire(self._bot)
         self.start_poller(float(self.config["INTERVAL_SECONDS"]), self.send_nudges)
-
-    def deactivate(self) -> None:
-        super().deactivate()
-        runtime.release(self._bot)
 
     def send_nudges(self) -> None:
         """Post every reminder that is due now to its incident's room."""

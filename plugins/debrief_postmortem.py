@@ -20,8 +20,8 @@ from agent.llm import make_chat_model
 from agent.postmortem import PostmortemWorkflow, StoredPostmortem
 from agent.postmortem.fallback import duration
 from agent.postmortem.workflow import latest_incident
-from debrief import runtime
 from debrief.chat import ChatInputError, context_of
+from debrief.runtime import UsesRuntime
 
 if TYPE_CHECKING:
     from agent.knowledge import KnowledgeBase
@@ -33,12 +33,11 @@ USAGE = "Use !postmortem [INC-n], !postmortem show|approve|publish [INC-n]"
 FAILED = "Sorry, the postmortem could not be built; the error is in the bot's log."
 
 
-class DebriefPostmortem(BotPlugin):
+class DebriefPostmortem(UsesRuntime, BotPlugin):
     """The postmortem workflow: draft -> review -> publish."""
 
     def activate(self) -> None:
         super().activate()
-        self.runtime = runtime.acquire(self._bot)
         self._knowledge: KnowledgeBase | None = None
         self._lock = threading.Lock()
         self.workflow = PostmortemWorkflow(
@@ -47,10 +46,6 @@ class DebriefPostmortem(BotPlugin):
             knowledge=self._open_knowledge,
             model=lambda: make_chat_model(self.runtime.settings),
         )
-
-    def deactivate(self) -> None:
-        super().deactivate()
-        runtime.release(self._bot)
 
     @botcmd
     def postmortem(self, msg: Message, args: str) -> Iterator[str]:

@@ -10,25 +10,17 @@ from errbot import BotPlugin, botcmd
 from errbot.backends.base import REACTION_ADDED, Message, Reaction
 
 from agent.models import EventKind, TimelineEvent
-from debrief import runtime
 from debrief.chat import PIN_REACTIONS, ChatInputError, clock, context_of, reaction_source, user_errors
 from debrief.room_capture import RoomMessage
+from debrief.runtime import UsesRuntime
 
 # `!timeline` shows the latest events only; the full record is in the database and the postmortem.
 SHOWN = 50
 TIMELINE_USAGE = "!timeline [--all] [INC-n]"
 
 
-class DebriefTimeline(BotPlugin):
+class DebriefTimeline(UsesRuntime, BotPlugin):
     """Keep the incident timeline: capture the room, add notes, show key events."""
-
-    def activate(self) -> None:
-        super().activate()
-        self.runtime = runtime.acquire(self._bot)
-
-    def deactivate(self) -> None:
-        super().deactivate()
-        runtime.release(self._bot)
 
     @botcmd
     @user_errors

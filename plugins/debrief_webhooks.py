@@ -14,22 +14,14 @@ from errbot import BotPlugin, webhook
 from flask import Request
 
 from agent.timeline import NewEvent
-from debrief import runtime
 from debrief.payloads import GITHUB_EVENTS, Signal, WebhookPayloadError, alertmanager_signals, github_signals
+from debrief.runtime import UsesRuntime
 
 Response = tuple[dict[str, Any], int]
 
 
-class DebriefWebhooks(BotPlugin):
+class DebriefWebhooks(UsesRuntime, BotPlugin):
     """Record Alertmanager alerts and GitHub deployments on the matching incident's timeline."""
-
-    def activate(self) -> None:
-        super().activate()
-        self.runtime = runtime.acquire(self._bot)
-
-    def deactivate(self) -> None:
-        super().deactivate()
-        runtime.release(self._bot)
 
     @webhook("/debrief/alertmanager", methods=("POST",), raw=True)
     def alertmanager(self, request: Request) -> Response:
