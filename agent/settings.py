@@ -72,10 +72,17 @@ class Settings(BaseSettings):
     slack_api_url: str | None = Field(None, alias="SLACK_API_URL")
     teams_app_id: str | None = Field(None, alias="TEAMS_APP_ID")
     teams_app_password: SecretStr | None = Field(None, alias="TEAMS_APP_PASSWORD")
+    # Single-tenant Azure Bot: its Entra tenant (token endpoint and accepted Entra issuers).
+    teams_tenant_id: str | None = Field(None, alias="TEAMS_TENANT_ID")
+    # Defaults are Microsoft's public cloud; set for sovereign clouds (and the tests' fake connector).
+    teams_token_url: str | None = Field(None, alias="TEAMS_TOKEN_URL")
+    teams_openid_metadata_url: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, alias="TEAMS_OPENID_METADATA_URL"
+    )
     http_port: int = Field(3978, alias="DEBRIEF_HTTP_PORT", ge=1, le=65535)
     admins: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="DEBRIEF_ADMINS")
 
-    @field_validator("trackers", "admins", mode="before")
+    @field_validator("trackers", "admins", "teams_openid_metadata_url", mode="before")
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
@@ -89,11 +96,18 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown tracker {unknown[0]!r}; use jira, github or none")
         return names
 
-    @field_validator("openai_base_url", "jira_url", "github_api_url", "slack_api_url", mode="after")
+    @field_validator(
+        "openai_base_url", "jira_url", "github_api_url", "slack_api_url", "teams_token_url", mode="after"
+    )
     @classmethod
     def _urls(cls, value: str | None, info: ValidationInfo) -> str | None:
         name = info.field_name or "URL"
         return _check_http_url(_ALIASES.get(name, name), value)
+
+    @field_validator("teams_openid_metadata_url", mode="after")
+    @classmethod
+    def _url_list(cls, value: list[str]) -> list[str]:
+        return [url for url in (_check_http_url("TEAMS_OPENID_METADATA_URL", item) for item in value) if url]
 
     @field_validator("database_url")
     @classmethod

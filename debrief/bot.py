@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 
 from errbot.bootstrap import setup_bot
 
 from agent.redact import install_log_redaction
 from agent.settings import Settings
 from debrief.errbot_config import config_namespace
+from debrief.slack import prepare_slack
 
 # The webhooks listen on every interface for chat backends (Alertmanager and GitHub must reach them), and only
 # locally for the Text console, which is a single person's local session.
@@ -21,9 +24,20 @@ def run_bot(settings: Settings) -> None:
     if settings.backend in LOCAL_BACKENDS:
         _console_shows_warnings_only()
     bot = setup_bot(config.BACKEND, logging.getLogger(), config)
+    prepare_slack(bot, settings)  # before serve_forever: the backend connects there
     install_log_redaction()  # after Errbot added its log file handler: secrets never reach a log
     bot.plugin_manager.set_plugin_configuration("Webserver", webserver_config(settings))
+    _stop_on_sigterm()
     bot.serve_forever()
+
+
+def _stop_on_sigterm() -> None:
+    """`docker stop` and Kubernetes send SIGTERM: stop as on Ctrl-C, so the plugins commit what they captured.
+
+    Python's default would end the process on the spot (and as a container's PID 1, ignore the signal).
+    """
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
 
 
 def webserver_config(settings: Settings) -> dict[str, object]:

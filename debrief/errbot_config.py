@@ -12,8 +12,10 @@ from types import SimpleNamespace
 
 from agent.errors import DebriefError
 from agent.settings import Settings
+from debrief.slack import SLACK_BACKEND, slack_backend_dir
 
 PLUGINS_DIR = Path(__file__).resolve().parent.parent / "plugins"
+TEAMS_BACKEND_DIR = Path(__file__).resolve().parent.parent / "backends" / "teams"
 
 # Errbot's core plugins we use. VersionChecker is left out: it calls errbot.io.
 CORE_PLUGINS = (
@@ -55,6 +57,7 @@ def errbot_config(settings: Settings, backend: str | None = None) -> dict[str, o
         "BOT_IDENTITY": _identity(settings, backend),
         "BOT_DATA_DIR": str(data_dir),
         "BOT_EXTRA_PLUGIN_DIR": str(plugins_dir()),
+        "BOT_EXTRA_BACKEND_DIR": _backend_dirs(backend),
         "BOT_ADMINS": admins,
         "BOT_PREFIX": "!",
         "BOT_LOG_LEVEL": logging.INFO,
@@ -82,7 +85,18 @@ def _default_admins(backend: str) -> tuple[str, ...]:
     raise BotConfigError(f"DEBRIEF_ADMINS: Errbot needs at least one admin on the {backend} backend")
 
 
-def _identity(settings: Settings, backend: str) -> dict[str, str]:
+def _backend_dirs(backend: str) -> list[str]:
+    """Where Errbot finds a non-core backend's `.plug` (SlackV3 is also found through its entry point)."""
+    if backend == SLACK_BACKEND:
+        return [str(slack_backend_dir())]
+    if backend == "Teams":
+        return [str(TEAMS_BACKEND_DIR)]
+    return []
+
+
+def _identity(settings: Settings, backend: str) -> dict[str, object]:
+    if backend == "Teams":
+        return _teams_identity(settings)
     if backend != "SlackV3":
         return {}
     secrets = {
@@ -91,3 +105,18 @@ def _identity(settings: Settings, backend: str) -> dict[str, str]:
         "signing_secret": settings.slack_signing_secret,
     }
     return {name: secret.get_secret_value() for name, secret in secrets.items() if secret is not None}
+
+
+def _teams_identity(settings: Settings) -> dict[str, object]:
+    """The Teams backend's BOT_IDENTITY (backends/teams); unset keys take Microsoft's public-cloud defaults."""
+    if settings.teams_app_id and settings.teams_app_password is None:
+        raise BotConfigError("TEAMS_APP_PASSWORD: TEAMS_APP_ID is set but the app's client secret is not")
+    password = settings.teams_app_password
+    identity: dict[str, object] = {
+        "app_id": settings.teams_app_id,
+        "app_password": password.get_secret_value() if password else None,
+        "tenant_id": settings.teams_tenant_id,
+        "token_url": settings.teams_token_url,
+        "openid_metadata_urls": list(settings.teams_openid_metadata_url),
+    }
+    return {key: value for key, value in identity.items() if value}

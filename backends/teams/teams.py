@@ -1,0 +1,291 @@
+"""Errbot backend for Microsoft Teams through the Bot Framework (Azure Bot Service) channel.
+
+Inbound: Teams posts activities to `POST /api/messages`. The route lives on Errbot's own web server (the Webserver
+plugin, which `debrief run` starts on DEBRIEF_HTTP_PORT), so the webhooks and Teams share one port and one server.
+The request thread only checks the token (401 and nothing recorded when it is wrong), queues the activity and
+answers 200; the backend's main loop hands queued activities to Errbot one at a time, in arrival order, and
+drains the queue before it stops, so an acknowledged message is never lost.
+
+Outbound: replies go to the message's thread (`replyToId`) at its `serviceUrl`, with the bot's client-credentials
+token; long replies go as Adaptive Cards. Without an app id the backend runs unauthenticated, for local testing.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import signal
+import threading
+from typing import Any
+
+import errbot.core_plugins
+from errbot.backends.base import ONLINE, Card, Identifier, Message, Person, Room, RoomOccupant
+from errbot.core import ErrBot
+from flask import request
+from microsoft_agents.activity import Activity, Attachment, ChannelAccount, ConversationAccount
+from pydantic import ValidationError
+
+from debrief.teams.activities import channel_of, read_message, room_of
+from debrief.teams.auth import AuthError, KeysUnavailable, SigningKeys, TokenValidator, accepted_issuers
+from debrief.teams.cards import ADAPTIVE_CARD, errbot_card, text_card, wants_card
+from debrief.teams.config import TeamsConfig
+from debrief.teams.connector import Connector, ConnectorError
+from debrief.teams.conversations import Conversations
+from debrief.teams.credentials import BotTokens
+from debrief.teams.identifiers import TeamsPerson, TeamsRoom, TeamsRoomOccupant
+
+log = logging.getLogger(__name__)
+# The SDK's connector logs two INFO lines per reply; Debrief logs what matters (failures) itself.
+logging.getLogger("microsoft_agents").setLevel(logging.WARNING)
+
+ROUTE = "/api/messages"
+MAX_BODY_BYTES = 1_000_000
+STORAGE_KEY = "conversations"
+POLL_S = 0.5
+
+Response = tuple[dict[str, Any], int]
+
+
+class TeamsBackend(ErrBot):
+    def __init__(self, config: Any) -> None:
+        super().__init__(config)
+        self.teams = TeamsConfig.from_identity(getattr(config, "BOT_IDENTITY", None) or {})
+        self.bot_identifier = TeamsPerson(self.teams.bot_id, "Debrief")
+        self._validator = _validator(self.teams)
+        tokens = None
+        if self.teams.app_id and self.teams.app_password:
+            tokens = BotTokens(self.teams.token_url, self.teams.app_id, self.teams.app_password)
+        self._connector = Connector(tokens)
+        self._inbox: queue.Queue[Activity] = queue.Queue()
+        self._stopping = threading.Event()
+        self._conversations = Conversations()
+
+    @property
+    def mode(self) -> str:
+        return "teams"
+
+    # -- serving -------------------------------------------------------------------------------------
+    def serve_forever(self) -> None:
+        if not self.teams.authenticated:
+            log.warning(
+                "TEAMS_APP_ID is not set: %s accepts unauthenticated activities (local testing only)", ROUTE
+            )
+        self._conversations = Conversations(self.get(STORAGE_KEY, {}))
+        _add_route(self._receive)
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, lambda *_: self._stopping.set())
+        self.connect_callback()  # activates the plugins, the Webserver among them
+        self.reset_reconnection_count()
+        try:
+            while not self._stopping.is_set():
+                self._handle_next(POLL_S)
+        except KeyboardInterrupt:
+            log.info("Interrupted, shutting down")
+        finally:
+            self._stopping.set()
+            while not self._inbox.empty():  # everything answered 200 is handled before the plugins stop
+                self._handle_next(0)
+            self.disconnect_callback()
+            self.shutdown()
+            self._connector.close()
+
+    def _receive(self) -> Response:
+        """`POST /api/messages` (on a web server thread): authenticate, queue, acknowledge."""
+        if self._stopping.is_set():
+            return {"error": "shutting down"}, 503
+        if (request.content_length or 0) > MAX_BODY_BYTES:
+            return {"error": "activity too large"}, 413
+        if self._validator is not None and not request.headers.get("Authorization"):
+            log.warning("Teams: refused an activity: no bearer token")
+            return {"error": "unauthorized"}, 401
+        try:
+            activity = Activity.model_validate_json(request.get_data())
+        except ValidationError:
+            return {"error": "not a Bot Framework activity"}, 400
+        if self._validator is not None:
+            try:
+                self._validator.validate(
+                    request.headers.get("Authorization"), activity.service_url, str(activity.channel_id or "")
+                )
+            except KeysUnavailable as exc:
+                log.error("Teams: %s", exc)
+                return {"error": "cannot verify tokens right now"}, 503
+            except AuthError as exc:
+                log.warning("Teams: refused an activity: %s", exc)
+                return {"error": "unauthorized"}, 401
+        self._inbox.put(activity)
+        return {}, 200
+
+    def _handle_next(self, timeout: float) -> None:
+        try:
+            activity = self._inbox.get(timeout=timeout) if timeout else self._inbox.get_nowait()
+        except queue.Empty:
+            return
+        try:
+            self._handle(activity)
+        except Exception:
+            log.exception("Teams: failed to handle activity %s", activity.id)
+
+    def _handle(self, activity: Activity) -> None:
+        if self._conversations.remember(activity):
+            self[STORAGE_KEY] = self._conversations.as_data()
+        if activity.type == "message" and activity.from_property and activity.conversation:
+            self._on_message(activity)
+        elif activity.type == "conversationUpdate" and room_of(activity):
+            added = [member.id for member in activity.members_added or []]
+            if self.bot_identifier.person in added:
+                self.callback_room_joined(self.query_room(str(room_of(activity))))
+
+    def _on_message(self, activity: Activity) -> None:
+        incoming = read_message(activity)
+        sender = activity.from_property
+        person = TeamsPerson(sender.id, sender.name, sender.aad_object_id)
+        extras: dict[str, Any] = {"source": incoming.source, "teams_activity": activity}
+        if incoming.at is not None:
+            extras["at"] = incoming.at
+        msg = Message(incoming.text, extras=extras)
+        if incoming.room is not None:
+            room = TeamsRoom(incoming.room, activity.conversation.name)
+            msg.frm, msg.to = TeamsRoomOccupant(person, room), room
+        else:
+            msg.frm, msg.to = person, self.bot_identifier
+        self.callback_message(msg)
+        mentioned: list[Identifier] = [self.bot_identifier] if incoming.mentions_bot else []
+        mentioned += [TeamsPerson(account.id, account.name) for account in incoming.mentioned]
+        if mentioned:
+            self.callback_mention(msg, mentioned)
+
+    # -- sending -------------------------------------------------------------------------------------
+    def send_message(self, msg: Message) -> None:
+        super().send_message(msg)
+        if not msg.body.strip():
+            return
+        card = text_card(msg.body) if wants_card(msg.body) else None
+        if card is not None:
+            try:
+                self._send(msg, _card_activity(card, msg.body))
+                return
+            except ConnectorError as exc:
+                if exc.status not in (400, 413):
+                    log.error("Teams: cannot send to %s: %s", msg.to, exc)
+                    return
+                log.warning("Teams refused a card (%s); sending it as text", exc)
+        try:
+            self._send(msg, Activity(type="message", text=msg.body, text_format="markdown"))
+        except ConnectorError as exc:
+            log.error("Teams: cannot send to %s: %s", msg.to, exc)
+
+    def send_card(self, card: Card) -> None:
+        content = errbot_card(
+            body=card.body or "",
+            title=card.title or "",
+            summary=card.summary,
+            fields=tuple(card.fields or ()),
+            link=card.link,
+            image=card.image,
+        )
+        if content is None:  # too big for a card: the body as text
+            self.send_message(card)
+            return
+        try:
+            self._send(card, _card_activity(content, str(content["fallbackText"])))
+        except ConnectorError as exc:
+            log.error("Teams: cannot send a card to %s: %s", card.to, exc)
+
+    def _send(self, msg: Message, activity: Activity) -> None:
+        """Post in the parent message's thread when it is in the destination conversation, else to its address."""
+        activity.from_property = ChannelAccount(id=self.bot_identifier.person, name=self.bot_identifier.nick)
+        parent = _activity_of(msg.parent)
+        if parent is not None and parent.id and parent.conversation and _same_conversation(parent, msg.to):
+            activity.conversation = ConversationAccount(id=parent.conversation.id)
+            activity.reply_to_id = parent.id
+            self._connector.send(str(parent.service_url), parent.conversation.id, activity, parent.id)
+            return
+        key = _key_of(msg.to)
+        address = self._conversations.address(key)
+        if address is None:
+            raise ConnectorError(
+                f"no Teams conversation with {key} yet: someone must message the bot there first"
+            )
+        activity.conversation = ConversationAccount(id=address.conversation_id)
+        self._connector.send(address.service_url, address.conversation_id, activity, None)
+
+    def build_reply(
+        self, msg: Message, text: str | None = None, private: bool = False, threaded: bool = False
+    ) -> Message:
+        """Replies go in the message's thread: Teams channels are threaded, and chats ignore the link."""
+        response = self.build_message(text or "")
+        response.frm = self.bot_identifier
+        response.parent = msg
+        if private:
+            response.to = TeamsPerson(msg.frm.person, getattr(msg.frm, "fullname", None))
+        else:
+            response.to = msg.frm.room if isinstance(msg.frm, RoomOccupant) else msg.frm
+        return response
+
+    # -- identities ----------------------------------------------------------------------------------
+    def build_identifier(self, text_representation: str) -> Identifier:
+        """`19:...` is a channel or group chat, anything else a person's Teams id (`@` optional)."""
+        text = text_representation.strip().removeprefix("@")
+        if text.startswith("19:"):
+            return self.query_room(text)
+        return TeamsPerson(text)
+
+    def query_room(self, room: str) -> TeamsRoom:
+        return TeamsRoom(channel_of(room))
+
+    def rooms(self) -> list[TeamsRoom]:
+        return [TeamsRoom(room) for room in self._conversations.rooms()]
+
+    def is_from_self(self, msg: Message) -> bool:
+        return isinstance(msg.frm, TeamsPerson) and msg.frm.person == self.bot_identifier.person
+
+    def change_presence(self, status: str = ONLINE, message: str = "") -> None:
+        """Teams bots have no presence to set."""
+
+    def prefix_groupchat_reply(self, message: Message, identifier: Identifier) -> None:
+        super().prefix_groupchat_reply(message, identifier)
+        message.body = f"@{getattr(identifier, 'nick', identifier)}: {message.body}"
+
+
+def _validator(config: TeamsConfig) -> TokenValidator | None:
+    if not config.app_id:
+        return None
+    keys = SigningKeys(config.openid_metadata_urls)
+    return TokenValidator(config.app_id, accepted_issuers(config.tenant_id), keys)
+
+
+def _add_route(view: Any) -> None:
+    """Serve `view` at ROUTE on Errbot's web server (before it takes its first request)."""
+    app = errbot.core_plugins.flask_app
+    if not any(rule.rule == ROUTE for rule in app.url_map.iter_rules()):
+        app.add_url_rule(ROUTE, endpoint="teams_messages", view_func=view, methods=["POST"])
+
+
+def _card_activity(card: dict[str, Any], fallback: str) -> Activity:
+    """The card as the message; its first line is the summary Teams shows in notifications."""
+    activity = Activity(type="message", attachments=[Attachment(content_type=ADAPTIVE_CARD, content=card)])
+    if fallback.strip():
+        activity.summary = fallback.strip().splitlines()[0][:200]
+    return activity
+
+
+def _activity_of(msg: Message | None) -> Activity | None:
+    activity = (msg.extras or {}).get("teams_activity") if msg is not None else None
+    return activity if isinstance(activity, Activity) else None
+
+
+def _same_conversation(parent: Activity, to: Identifier) -> bool:
+    """A reply stays in its parent's thread unless it goes elsewhere (e.g. privately to the sender)."""
+    room = room_of(parent)
+    if isinstance(to, Room | RoomOccupant):
+        return room is not None and _key_of(to) == room
+    sender = parent.from_property.id if parent.from_property else None
+    return room is None and isinstance(to, Person) and to.person == sender
+
+
+def _key_of(identifier: Identifier) -> str:
+    """Rooms by conversation id; a room occupant is reached in their room, as on Errbot's other backends."""
+    if isinstance(identifier, RoomOccupant):
+        return str(identifier.room)
+    return str(getattr(identifier, "person", identifier))

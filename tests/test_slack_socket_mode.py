@@ -1,0 +1,205 @@
+"""Slack end to end over Socket Mode: the real `python -m debrief run` process against a local fake Slack.
+
+SLACK_API_URL points the backend's Web API client at the fake, whose `apps.connections.open` hands out a local
+`ws://` URL; events arrive as Socket Mode envelopes and every reply leaves through `chat.postMessage`.
+One bot process serves the whole module; each test works in its own channel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from agent.engine import Engine
+from agent.models import Incident, TimelineEvent
+from debrief.chat import slack_time
+from tests.fakes.slack_server import FakeSlack, reaction_event
+from tests.slack_fixtures import (
+    ADMIN,
+    SlackBot,
+    add_workspace,
+    eventually,
+    slack_bot_process,
+)
+
+T0 = datetime(2024, 3, 1, 10, 0, tzinfo=UTC)
+BOB = "U0BOB"
+CHANNELS = {
+    "C0START": "inc-start",
+    "C0ASK": "inc-ask",
+    "C0PIN": "inc-pin",
+    "C0PIN2": "inc-pin-2",
+    "C0CMD": "inc-cmd",
+    "C0SCOPE": "inc-scope",
+    "G0SCOPE": "inc-scope-private",
+    "G0PRIVATE": "inc-private",
+}
+RUNBOOK = (
+    "# Payment provider timeouts\n\n## Symptoms\n\nCheckout requests to the PSP time out after 10 seconds.\n\n"
+    "## Mitigation\n\nFail over to the secondary PSP with `psp-switch --to secondary`.\n"
+)
+ANSWER_TIMEOUT_S = 180.0  # the first answer loads the embedding model and ingests the knowledge dir
+
+
+@pytest.fixture(scope="module")
+def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SlackBot]:
+    root = tmp_path_factory.mktemp("slack-socket-mode")
+    knowledge = root / "knowledge"
+    (knowledge / "runbooks").mkdir(parents=True)
+    (knowledge / "runbooks" / "payments-psp-timeouts.md").write_text(RUNBOOK)
+    with FakeSlack() as slack:
+        add_workspace(slack, CHANNELS)
+        with slack_bot_process(slack, root, knowledge) as running:
+            yield running
+
+
+def test_the_backend_uses_the_configured_api_url_and_socket_mode(bot: SlackBot) -> None:
+    assert bot.slack.calls[0] == "auth.test"  # through SLACK_API_URL: the fake is the only Slack there is
+    assert "apps.connections.open" in bot.slack.calls
+    assert "Using Events API - Socket mode client." in bot.output()
+
+
+def test_a_command_in_a_channel_is_answered_there_with_chat_post_message(bot: SlackBot) -> None:
+    bot.say("C0START", ADMIN, "!incident start Checkout 5xx spike --sev SEV2 --service checkout-api", T0)
+
+    reply = bot.slack.wait_for_post(lambda post: post["channel"] == "C0START")
+
+    assert "INC-1 started: Checkout 5xx spike" in reply["text"]
+    assert "thread_ts" not in reply  # a command in the channel is answered in the channel
+
+
+def test_every_socket_mode_envelope_is_acknowledged(bot: SlackBot) -> None:
+    bot.say("C0START", BOB, "error rate 12% on checkout-api", T0 + timedelta(minutes=1))
+
+    bot.slack.wait_until(lambda: set(bot.slack.pushed) <= set(bot.slack.acks), what="acknowledgements")
+
+
+def test_a_person_mentioned_in_a_command_is_that_slack_user(bot: SlackBot) -> None:
+    bot.say("C0CMD", ADMIN, "!incident start Login errors --sev SEV3", T0)
+    bot.slack.wait_for_post(lambda post: post["channel"] == "C0CMD")
+    bot.say("C0CMD", ADMIN, f"!incident commander <@{BOB}>", T0 + timedelta(minutes=1))
+    bot.slack.wait_until(lambda: len(bot.replies("C0CMD")) == 2, what="the commander reply")
+
+    bot.say("C0CMD", BOB, "!incident mitigated", T0 + timedelta(minutes=2))  # only the commander may
+    bot.slack.wait_until(lambda: len(bot.replies("C0CMD")) == 3, what="the mitigated reply")
+
+    incident = open_incident(bot, "C0CMD")
+    assert incident.commander == BOB
+    assert incident.mitigated_at is not None
+    assert incident.mitigated_at.replace(microsecond=0) == T0 + timedelta(minutes=2)
+
+
+def test_a_rate_limited_reply_is_sent_again_after_retry_after(bot: SlackBot) -> None:
+    bot.slack.rate_limit_next("chat.postMessage")
+
+    bot.say("C0START", ADMIN, "!echo after the limit", T0 + timedelta(minutes=2))
+
+    reply = bot.slack.wait_for_post(lambda post: post["text"] == "after the limit")
+    assert reply["channel"] == "C0START"
+
+
+def test_a_mention_is_answered_in_the_thread_of_the_question(bot: SlackBot) -> None:
+    question = bot.say("C0ASK", BOB, f"<@{bot.slack.bot_user}> is there a runbook for payment timeouts?", T0)
+
+    ack = bot.slack.wait_for_post(lambda post: post["channel"] == "C0ASK")
+    answer = bot.slack.wait_for_post(
+        lambda post: post["channel"] == "C0ASK" and post is not ack, timeout=ANSWER_TIMEOUT_S
+    )
+
+    assert ack["text"] == "Looking into it…"
+    assert ack["thread_ts"] == question and answer["thread_ts"] == question
+    assert "psp-switch --to secondary" in answer["text"]
+    assert "payments-psp-timeouts.md" in answer["text"]
+
+
+def test_a_question_asked_inside_a_thread_is_answered_in_that_thread(bot: SlackBot) -> None:
+    root = bot.say("C0ASK", BOB, "checkout is failing for some customers", T0 + timedelta(minutes=5))
+    question = bot.say(
+        "C0ASK", BOB, f"<@{bot.slack.bot_user}> how do we fail over the PSP?", T0 + timedelta(minutes=6), root
+    )
+    seen = len(bot.slack.posted)
+
+    answers = bot.slack.wait_until(
+        lambda: [post for post in bot.slack.posted[seen:] if post["channel"] == "C0ASK"]
+    )
+
+    assert question != root
+    assert answers[0]["thread_ts"] == root  # Slack threads under the root message, never under a reply
+
+
+def test_a_pin_reaction_makes_the_message_a_key_event(bot: SlackBot) -> None:
+    bot.say("C0PIN", ADMIN, "!incident start Orders DB slow --sev SEV3", T0)
+    bot.slack.wait_for_post(lambda post: post["channel"] == "C0PIN")
+    said = T0 + timedelta(minutes=2)
+    pinned = bot.say("C0PIN", BOB, "pool exhausted: 500/500 connections in use on orders-db", said)
+    bot.say("C0PIN", BOB, "still looking at the replicas", T0 + timedelta(minutes=3))
+    eventually(
+        lambda: timeline_event(bot, "still looking", key_only=False), what="the messages to be captured"
+    )
+
+    bot.slack.push(reaction_event("C0PIN", ADMIN, "pushpin", pinned, item_user=BOB))
+
+    event = eventually(lambda: timeline_event(bot, "pool exhausted", key_only=True), what="the pin")
+    assert (event.author, event.source) == (BOB, f"slack:C0PIN:{pinned}")
+    assert event.at == slack_time(pinned) and event.at - said < timedelta(seconds=1)  # Slack's time, not ours
+    assert timeline_event(bot, "still looking", key_only=True) is None
+
+
+def test_other_reactions_do_not_pin(bot: SlackBot) -> None:
+    bot.say("C0PIN2", ADMIN, "!incident start Search latency --sev SEV4", T0)
+    bot.slack.wait_for_post(lambda post: post["channel"] == "C0PIN2")
+    said = bot.say("C0PIN2", BOB, "p99 latency is 4s on search-api", T0 + timedelta(minutes=1))
+    eventually(lambda: timeline_event(bot, "p99 latency", key_only=False), what="the message to be captured")
+
+    bot.slack.push(reaction_event("C0PIN2", ADMIN, "eyes", said, item_user=BOB))
+    bot.slack.push(reaction_event("C0PIN2", ADMIN, "round_pushpin", said, item_user=BOB))
+
+    eventually(lambda: timeline_event(bot, "p99 latency", key_only=True), what="the round_pushpin pin")
+
+
+def test_private_channels_work_like_public_ones(bot: SlackBot) -> None:
+    bot.say("G0PRIVATE", ADMIN, "!incident start Secret rotation failed --sev SEV3", T0)
+
+    reply = bot.slack.wait_for_post(lambda post: post["channel"] == "G0PRIVATE")
+
+    assert "started: Secret rotation failed" in reply["text"]
+
+
+def test_the_app_manifest_grants_exactly_the_scopes_the_bot_needs(bot: SlackBot) -> None:
+    """One of everything Debrief does in Slack: the fake grants only the manifest's scopes and records each use."""
+    bot.say("C0SCOPE", ADMIN, "!incident start Public channel drill", T0)
+    reply = bot.slack.wait_for_post(lambda post: post["channel"] == "C0SCOPE")
+    said = bot.say("C0SCOPE", BOB, "dashboards are red", T0 + timedelta(minutes=1))
+    bot.say("G0SCOPE", ADMIN, "!incident start Private channel drill", T0)
+    bot.slack.wait_for_post(lambda post: post["channel"] == "G0SCOPE")
+    eventually(lambda: timeline_event(bot, "dashboards are red", key_only=False), what="the message")
+    bot.slack.push(reaction_event("C0SCOPE", ADMIN, "pushpin", said, item_user=BOB))
+    eventually(lambda: timeline_event(bot, "dashboards are red", key_only=True), what="the pin")
+
+    assert "missing_scope" not in bot.output() and "started" in reply["text"]
+    assert bot.slack.used_scopes == bot.slack.scopes
+
+
+def open_incident(bot: SlackBot, channel: str) -> Incident:
+    """The open incident of a Slack channel (its room is `<#CHANNEL|name>`)."""
+    engine = Engine.from_settings(bot.settings)
+    try:
+        [incident] = [i for i in engine.incidents.list_open() if i.room.startswith(f"<#{channel}|")]
+        return incident
+    finally:
+        engine.close()
+
+
+def timeline_event(bot: SlackBot, text: str, key_only: bool) -> TimelineEvent | None:
+    """The first event on any open incident's timeline whose text contains `text`."""
+    engine = Engine.from_settings(bot.settings)
+    try:
+        for incident in engine.incidents.list_open():
+            for event in engine.timeline.events(incident.id, key_only=key_only):
+                if text in event.text:
+                    return event
+        return None
+    finally:
+        engine.close()
