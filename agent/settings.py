@@ -80,6 +80,7 @@ class Settings(BaseSettings):
         default_factory=list, alias="TEAMS_OPENID_METADATA_URL"
     )
     http_port: int = Field(3978, alias="DEBRIEF_HTTP_PORT", ge=1, le=65535)
+    webhook_secret: SecretStr | None = Field(None, alias="DEBRIEF_WEBHOOK_SECRET")
     admins: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="DEBRIEF_ADMINS")
 
     @field_validator("trackers", "admins", "teams_openid_metadata_url", mode="before")
