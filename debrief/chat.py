@@ -7,6 +7,7 @@ passes `extras["at"]`. Every plugin reads messages through `context_of` so they 
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,6 +20,8 @@ from agent.timestamps import as_utc
 
 # Reactions that pin a message as a key timeline event (Slack names them pushpin / round_pushpin).
 PIN_REACTIONS = frozenset({"pushpin", "round_pushpin", "pin"})
+
+_SLACK_CHANNEL = re.compile(r"<#([CG][0-9A-Z]+)(?:\|[^>]*)?>")
 
 
 class ChatInputError(DebriefError):
@@ -44,10 +47,16 @@ def context_of(msg: Message) -> ChatContext:
 def room_of(msg: Message) -> str:
     """The conversation's id: the room for group messages, the person for a one-to-one chat."""
     if isinstance(msg.frm, RoomOccupant):
-        return str(msg.frm.room)
+        return stable_room(str(msg.frm.room))
     if msg.is_group:
-        return str(msg.to)
+        return stable_room(str(msg.to))
     return str(msg.frm)
+
+
+def stable_room(room: str) -> str:
+    """Slack shows a channel as `<#C123|name>`; keep only the id, so a renamed channel keeps its incident."""
+    match = _SLACK_CHANNEL.fullmatch(room)
+    return f"<#{match.group(1)}>" if match else room
 
 
 def user_name(identifier: object) -> str:

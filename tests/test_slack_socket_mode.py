@@ -183,10 +183,10 @@ def test_the_app_manifest_grants_exactly_the_scopes_the_bot_needs(bot: SlackBot)
 
 
 def open_incident(bot: SlackBot, channel: str) -> Incident:
-    """The open incident of a Slack channel (its room is `<#CHANNEL|name>`)."""
+    """The open incident of a Slack channel (its room is `<#CHANNEL>`: the id, which a rename keeps)."""
     engine = Engine.from_settings(bot.settings)
     try:
-        [incident] = [i for i in engine.incidents.list_open() if i.room.startswith(f"<#{channel}|")]
+        [incident] = [i for i in engine.incidents.list_open() if i.room == f"<#{channel}>"]
         return incident
     finally:
         engine.close()
