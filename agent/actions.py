@@ -6,15 +6,20 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import uuid4
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from agent.errors import DebriefError
 from agent.incidents import add_participants, format_id, load_row, parse_id
 from agent.models import ActionItem, ActionKind, ActionStatus, EventKind
 from agent.store import Store, add_audit
+from agent.store.dedupe import insert_ignore_one
 from agent.store.tables import ActionRow, EventRow
 from agent.timestamps import as_utc
+
+# The partial unique index on (incident, source): items added without a source never collide.
+_SOURCE_KEY = ("incident_number", "source")
+_HAS_SOURCE = ActionRow.source.is_not(None)
 
 
 class ActionParseError(DebriefError):
@@ -89,6 +94,10 @@ def to_action(row: ActionRow) -> ActionItem:
     )
 
 
+def _source_query(incident_number: int, source: str | None) -> Select[ActionRow]:
+    return select(ActionRow).where(ActionRow.incident_number == incident_number, ActionRow.source == source)
+
+
 def _describe(action_id: int, title: str, owner: str | None, due: date | None) -> str:
     extras = [f"owner {owner}"] if owner else []
     extras += [f"due {due.isoformat()}"] if due else []
@@ -111,7 +120,13 @@ class ActionService:
         at: datetime,
         kind: ActionKind = ActionKind.PREVENT,
         success_criteria: str | None = None,
+        source: str | None = None,
     ) -> ActionItem:
+        """Add an item; idempotent per `source` (the chat message): a redelivery returns the first item.
+
+        The redelivery is found before inserting (under the incident's lock) so it burns no item id, which
+        users see as A1, A2...; the insert still skips a collision on the unique index, should it ever race.
+        """
         title = title.strip()
         if not title:
             raise ActionParseError("action needs a description")
@@ -119,41 +134,58 @@ class ActionService:
         by, at = by.strip().removeprefix("@"), as_utc(at)
         with self._store.write() as session:
             incident = load_row(session, incident_id, for_update=True)
-            public_id = format_id(incident.number)
-            row = ActionRow(
-                incident_number=incident.number,
-                title=title,
-                owner=owner,
-                due=due,
-                kind=ActionKind(kind).value,
-                success_criteria=(success_criteria or "").strip() or None,
-                status=ActionStatus.PENDING.value,
-                refs=[],
+            existing = self._by_source(session, incident.number, source)
+            if existing is not None:
+                return to_action(existing)
+            values = {
+                "incident_number": incident.number,
+                "title": title,
+                "owner": owner,
+                "due": due,
+                "kind": ActionKind(kind).value,
+                "success_criteria": (success_criteria or "").strip() or None,
+                "status": ActionStatus.PENDING.value,
+                "refs": [],
                 # A unique placeholder until the row has its id; replaced before the commit.
-                idempotency_key=f"pending-{uuid4().hex}",
-                created_by=by,
-                created_at=at,
-            )
-            session.add(row)
-            session.flush()
+                "idempotency_key": f"pending-{uuid4().hex}",
+                "created_by": by,
+                "created_at": at,
+                "source": source,
+            }
+            action_id = insert_ignore_one(session, ActionRow, values, _SOURCE_KEY, _HAS_SOURCE)
+            if action_id is None:
+                return to_action(session.scalars(_source_query(incident.number, source)).one())
+            public_id = format_id(incident.number)
+            row = session.get_one(ActionRow, action_id)
             row.idempotency_key = idempotency_key(public_id, row.id)
-            text = _describe(row.id, title, owner, due)
-            session.add(
-                EventRow(
-                    incident_number=incident.number,
-                    at=at,
-                    author=by,
-                    text=text,
-                    kind=EventKind.ACTION.value,
-                    key=True,
-                    source=None,
-                )
-            )
-            add_participants(session, [(incident.number, by, at)])
-            add_audit(
-                session, by, "add_action", public_id, {"action": row.id, "title": title, "owner": owner}
-            )
+            self._record_added(session, row, public_id)
             return to_action(row)
+
+    @staticmethod
+    def _record_added(session: Session, row: ActionRow, public_id: str) -> None:
+        """The new item's key timeline event, participant and audit entry."""
+        by, at = row.created_by, row.created_at
+        session.add(
+            EventRow(
+                incident_number=row.incident_number,
+                at=at,
+                author=by,
+                text=_describe(row.id, row.title, row.owner, row.due),
+                kind=EventKind.ACTION.value,
+                key=True,
+                source=None,
+            )
+        )
+        add_participants(session, [(row.incident_number, by, at)])
+        detail = {"action": row.id, "title": row.title, "owner": row.owner}
+        add_audit(session, by, "add_action", public_id, detail)
+
+    @staticmethod
+    def _by_source(session: Session, incident_number: int, source: str | None) -> ActionRow | None:
+        """The item an earlier delivery of the `source` message added, if any."""
+        if source is None:
+            return None
+        return session.scalars(_source_query(incident_number, source)).one_or_none()
 
     def get(self, action_id: int) -> ActionItem:
         with self._store.read() as session:

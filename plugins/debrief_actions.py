@@ -31,8 +31,9 @@ class DebriefActions(UsesRuntime, BotPlugin):
             raise ChatInputError(f"Not added: {exc}; use {ADD_USAGE}") from None
         ctx = context_of(msg)
         incident = self.runtime.open_incident(ctx.room)
+        # The message's source makes a redelivery (a Slack retry, a second replay) answer with the same item.
         item = self.runtime.engine.actions.add(
-            incident.id, parsed.title, parsed.owner, parsed.due, ctx.author, ctx.at
+            incident.id, parsed.title, parsed.owner, parsed.due, ctx.author, ctx.at, source=ctx.source
         )
         return f"Added to {incident.id}: {describe(item)}"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import date
 
 import pytest
@@ -10,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from agent.actions import ActionParseError, ParsedAction, UnknownAction, parse_action
 from agent.engine import Engine
 from agent.incidents import UnknownIncident
-from agent.models import ActionKind, ActionStatus, EventKind, Incident
+from agent.models import ActionItem, ActionKind, ActionStatus, EventKind, Incident
 from agent.store.tables import ActionRow
 from tests.store_fixtures import at, backend, db_url, engine
 
@@ -168,3 +169,75 @@ def test_the_database_refuses_a_second_item_with_the_same_idempotency_key(
                 created_at=at(2),
             )
         )
+
+
+def test_the_same_source_message_adds_one_item_however_often_it_arrives(
+    engine: Engine, incident: Incident
+) -> None:
+    first = engine.actions.add(
+        incident.id, "Add a canary stage", "bob", None, "alice", at(5), source="C1:1.5"
+    )
+    events_before = engine.timeline.events(incident.id, key_only=False)
+    audit_before = engine.store.audit_trail(incident.id)
+
+    again = engine.actions.add(
+        incident.id, "Add a canary stage", "bob", None, "alice", at(5), source="C1:1.5"
+    )
+
+    assert again == first
+    assert engine.actions.list(incident.id) == [first]
+    assert engine.timeline.events(incident.id, key_only=False) == events_before
+    assert engine.store.audit_trail(incident.id) == audit_before
+    # A redelivery burns no id: the next item is A2, not A3.
+    assert engine.actions.add(incident.id, "Next", None, None, "alice", at(6), source="C1:1.6").id == 2
+
+
+def test_different_source_messages_add_different_items(engine: Engine, incident: Incident) -> None:
+    first = engine.actions.add(incident.id, "Add a canary stage", None, None, "alice", at(5), source="C1:1.5")
+    second = engine.actions.add(
+        incident.id, "Add a canary stage", None, None, "alice", at(6), source="C1:1.6"
+    )
+    unsourced = [engine.actions.add(incident.id, "Write the runbook", None, None, "bob", at(7)) for _ in "ab"]
+    assert [a.id for a in engine.actions.list(incident.id)] == [
+        first.id,
+        second.id,
+        *(a.id for a in unsourced),
+    ]
+    assert len({first.id, second.id, *(a.id for a in unsourced)}) == 4
+
+
+def test_a_source_is_per_incident(engine: Engine, incident: Incident) -> None:
+    other = engine.incidents.start("#inc-db", "DB slow", "bob", at(0))
+    mine = engine.actions.add(incident.id, "Fix it", None, None, "alice", at(5), source="replay:x:3")
+    theirs = engine.actions.add(other.id, "Fix it", None, None, "alice", at(5), source="replay:x:3")
+    assert (mine.incident_id, theirs.incident_id) == (incident.id, other.id)
+    assert mine.id != theirs.id
+
+
+def test_concurrent_deliveries_of_one_message_add_one_item(engine: Engine, incident: Incident) -> None:
+    results: list[ActionItem] = []
+    errors: list[BaseException] = []
+
+    def deliver() -> None:
+        try:
+            results.append(
+                engine.actions.add(
+                    incident.id, "Add a canary stage", "bob", None, "alice", at(5), source="C1:9"
+                )
+            )
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=deliver) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    [item] = engine.actions.list(incident.id)
+    assert results == [item] * 6
+    actions_audited = [a for a in engine.store.audit_trail(incident.id) if a.action == "add_action"]
+    assert len(actions_audited) == 1
+    action_events = [e for e in engine.timeline.events(incident.id) if e.kind is EventKind.ACTION]
+    assert len(action_events) == 1

@@ -13,7 +13,7 @@ import pytest
 from agent.engine import Engine
 from agent.models import EventKind, IncidentStatus
 from agent.settings import Settings
-from debrief.replay import TranscriptError, replay
+from debrief.replay import ReplayResult, TranscriptError, replay
 from tests.plugin_fixtures import debrief_settings
 
 __all__ = ["debrief_settings"]
@@ -78,6 +78,27 @@ def test_replaying_twice_records_messages_and_notes_once(debrief_settings: Setti
         texts = [e.text for e in engine.timeline.events("INC-1", key_only=False)]
         assert texts.count("error rate 12% on checkout-api since the 09:55 deploy") == 1
         assert texts.count("rolling back the 09:55 deploy") == 1
+    finally:
+        engine.close()
+
+
+def test_replaying_twice_adds_each_action_item_once_with_the_same_reply(debrief_settings: Settings) -> None:
+    first = replay(debrief_settings, transcript())
+    second = replay(debrief_settings, transcript())
+
+    def added(result: ReplayResult) -> list[str]:
+        return [r.text for r in result.replies if r.to.startswith("!action add")]
+
+    assert (
+        added(second)
+        == added(first)
+        == ["Added to INC-1: A1 Add a canary stage to checkout deploys (owner bob, due 2024-03-15) [pending]"]
+    )
+    engine = Engine.from_settings(debrief_settings)
+    try:
+        assert [a.title for a in engine.actions.list("INC-1")] == ["Add a canary stage to checkout deploys"]
+        texts = [e.text for e in engine.timeline.events("INC-1") if e.kind is EventKind.ACTION]
+        assert texts == ["Action A1: Add a canary stage to checkout deploys (owner bob, due 2024-03-15)"]
     finally:
         engine.close()
 

@@ -107,6 +107,48 @@ def test_a_version_1_database_is_upgraded_without_losing_data(db_url: str) -> No
     engine.close()
 
 
+def test_a_version_5_database_keeps_its_action_items_and_dedupes_new_ones(db_url: str) -> None:
+    """Items from before migration 6 have no source; new items are kept once per source message."""
+    old = create_engine(normalize_url(db_url))
+    assert migrate(old, target=5) == 5
+    with old.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO incidents (title, room, status, started_by, started_at) "
+                "VALUES ('Checkout 5xx', '#inc-checkout', 'investigating', 'alice', :at)"
+            ).bindparams(_at(datetime(2024, 3, 1, 10, 2, tzinfo=UTC))),
+        )
+        conn.execute(
+            text(
+                "INSERT INTO action_items (incident_number, title, kind, status, refs, idempotency_key, "
+                "created_by, created_at) VALUES "
+                "(1, 'Alert on pool saturation', 'detect', 'filed', '[\"jira:OPS-12\"]', "
+                "'debrief-INC-1-A1', 'alice', :at), "
+                "(1, 'Alert on pool saturation', 'detect', 'pending', '[]', 'debrief-INC-1-A2', 'alice', :at)"
+            ).bindparams(_at(datetime(2024, 3, 1, 11, 0, tzinfo=UTC))),
+        )
+    old.dispose()
+
+    engine = Engine.open(db_url)
+    assert engine.store.schema_version == LATEST_VERSION
+    kept = engine.actions.list("INC-1")
+    assert [(a.id, a.status.value, a.refs) for a in kept] == [
+        (1, "filed", ["jira:OPS-12"]),
+        (2, "pending", []),
+    ]
+    with engine.store.engine.connect() as conn:
+        assert conn.execute(text("SELECT source FROM action_items ORDER BY id")).scalars().all() == [
+            None,
+            None,
+        ]
+    added = engine.actions.add("INC-1", "Add a canary stage", None, None, "bob", at(70), source="C1:7")
+    assert (
+        engine.actions.add("INC-1", "Add a canary stage", None, None, "bob", at(70), source="C1:7") == added
+    )
+    assert [a.id for a in engine.actions.list("INC-1")] == [1, 2, added.id]
+    engine.close()
+
+
 def test_a_database_from_a_newer_debrief_is_refused(db_url: str) -> None:
     Store(db_url).close()
     raw = create_engine(normalize_url(db_url))

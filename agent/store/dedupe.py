@@ -5,18 +5,26 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table
+from sqlalchemy import ColumnElement, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session
 
 
-def _statement(session: Session, model: type[DeclarativeBase], conflict: Sequence[str]) -> Any:
+def _statement(
+    session: Session,
+    model: type[DeclarativeBase],
+    conflict: Sequence[str],
+    where: ColumnElement[bool] | None = None,
+) -> Any:
+    """`where` names a partial unique index by its predicate; both databases need it to match that index."""
     dialect = session.get_bind().dialect.name
     table = cast(Table, model.__table__)
     if dialect == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing(index_elements=list(conflict))
+        return postgresql.insert(table).on_conflict_do_nothing(
+            index_elements=list(conflict), index_where=where
+        )
     if dialect == "sqlite":
-        return sqlite.insert(table).on_conflict_do_nothing(index_elements=list(conflict))
+        return sqlite.insert(table).on_conflict_do_nothing(index_elements=list(conflict), index_where=where)
     raise ValueError(f"unsupported dialect {dialect}")  # normalize_url admits only the two above
 
 
@@ -33,10 +41,17 @@ def insert_ignore(
 
 
 def insert_ignore_one(
-    session: Session, model: type[DeclarativeBase], row: dict[str, Any], conflict: Sequence[str]
+    session: Session,
+    model: type[DeclarativeBase],
+    row: dict[str, Any],
+    conflict: Sequence[str],
+    where: ColumnElement[bool] | None = None,
 ) -> int | None:
-    """Insert one row unless it collides on `conflict`; return its primary key, or None for a duplicate."""
+    """Insert one row unless it collides on `conflict` (a partial index: also give its `where`).
+
+    Return its primary key, or None for a duplicate.
+    """
     table = cast(Table, model.__table__)
-    statement = _statement(session, model, conflict).values(row).returning(*table.primary_key.columns)
+    statement = _statement(session, model, conflict, where).values(row).returning(*table.primary_key.columns)
     found = session.execute(statement).scalar_one_or_none()
     return None if found is None else int(found)

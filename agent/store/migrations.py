@@ -233,12 +233,34 @@ def _v5_filing_outbox(conn: Connection) -> None:
     ).create(conn)
 
 
+def _v6_action_source(conn: Connection) -> None:
+    """Existing items keep a NULL source: they were added before redeliveries were recognised."""
+    meta = MetaData()
+    actions = Table(
+        "action_items",
+        meta,
+        Column("incident_number", Integer),
+        Column("source", String(512)),
+    )
+    conn.execute(text("ALTER TABLE action_items ADD COLUMN source VARCHAR(512)"))
+    has_source = text("source IS NOT NULL")
+    Index(
+        "uq_action_items_source",
+        actions.c.incident_number,
+        actions.c.source,
+        unique=True,
+        sqlite_where=has_source,
+        postgresql_where=has_source,
+    ).create(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "incidents, participants, timeline events, action items, append-only audit log", _v1_core),
     Migration(2, "nudges sent, so a restart never repeats a reminder", _v2_nudges),
     Migration(3, "index for key-event timeline queries", _v3_key_event_index),
     Migration(4, "postmortems: draft, review, publish", _v4_postmortems),
     Migration(5, "filing outbox: one row per action item and tracker", _v5_filing_outbox),
+    Migration(6, "action items remember their source message, one item per message", _v6_action_source),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -13,6 +13,7 @@ from agent.store.types import UTCDateTime
 # Statuses in which an incident still owns its room (one such incident per room).
 OPEN_STATUSES = ("investigating", "mitigated")
 _OPEN_SQL = text("status IN ('investigating', 'mitigated')")
+_HAS_SOURCE_SQL = text("source IS NOT NULL")
 
 
 class Base(DeclarativeBase):
@@ -81,8 +82,20 @@ class EventRow(Base):
 
 
 class ActionRow(Base):
+    """`source` is the chat message that added the item: one item per message, however often it arrives."""
+
     __tablename__ = "action_items"
-    __table_args__ = ({"sqlite_autoincrement": True},)
+    __table_args__ = (
+        Index(
+            "uq_action_items_source",
+            "incident_number",
+            "source",
+            unique=True,
+            sqlite_where=_HAS_SOURCE_SQL,
+            postgresql_where=_HAS_SOURCE_SQL,
+        ),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     incident_number: Mapped[int] = mapped_column(ForeignKey("incidents.number"), index=True)
@@ -96,6 +109,7 @@ class ActionRow(Base):
     idempotency_key: Mapped[str] = mapped_column(unique=True)
     created_by: Mapped[str]
     created_at: Mapped[datetime]
+    source: Mapped[str | None] = mapped_column(String(512))
 
 
 class AuditRow(Base):
