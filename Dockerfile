@@ -42,7 +42,7 @@ ENV PATH=/opt/debrief/bin:$PATH \
     TRANSFORMERS_OFFLINE=1 \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
-    # fewer glibc malloc arenas for the bot's threads: 849 -> 720 MB resident in one measured run
+    # fewer glibc malloc arenas for the bot's threads: 683 -> 665 MB resident (median of 3, BENCHMARKS.md)
     MALLOC_ARENA_MAX=2
 VOLUME ["/data"]
 USER debrief

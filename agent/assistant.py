@@ -20,7 +20,6 @@ from pydantic import BaseModel, Field
 
 from agent.citations import Citation, CitationRegistry, strip_sources_tail
 from agent.errors import DebriefError
-from agent.graph import build_graph, final_text, open_checkpointer, run_graph
 from agent.llm import make_chat_model
 from agent.prompts import CATCHUP_PROMPT, catchup_message, question_message
 from agent.redact import Redactor
@@ -147,6 +146,8 @@ class Assistant:
     def _run(
         self, question: str, incident_id: str | None, thread_key: str | None, registry: CitationRegistry
     ) -> str:
+        from agent.graph import build_graph, run_graph  # LangChain's agent stack: LLM mode only (~12 MB)
+
         assert self._model is not None
         deps = ToolDeps(self._knowledge, registry, self._engine, incident_id, redact=self._redact)
         deadline = time.monotonic() + RUN_TIMEOUTS * self._settings.llm_timeout_s
@@ -156,6 +157,8 @@ class Assistant:
 
     def _summarize(self, timeline: str) -> str:
         from langchain_core.messages import HumanMessage, SystemMessage
+
+        from agent.graph import final_text
 
         assert self._model is not None
         reply = self._model.invoke(
@@ -210,6 +213,8 @@ class Assistant:
             return thread
 
     def _memory(self) -> SqliteSaver:
+        from agent.graph import open_checkpointer
+
         with self._lock:
             if self._checkpointer is None:
                 self._checkpointer = open_checkpointer(self._settings.data_dir / "assistant.db")

