@@ -24,9 +24,11 @@ import struct
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import TracebackType
 from typing import Any, Self
+
+from tests.fakes.loopback import LoopbackServer
 
 EMBEDDING_DIM = 64
 _TAG = re.compile(r"\[(?:runbook|incident|event):[^\]\s][^\]]*\]")
@@ -119,34 +121,24 @@ class FakeOpenAI:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stopping: threading.Event = field(default_factory=threading.Event)
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
-    _httpd: ThreadingHTTPServer | None = None
-    _thread: threading.Thread | None = None
+    _server: LoopbackServer | None = None
 
     def __enter__(self) -> Self:
         handler = type("Handler", (_Handler,), {"fake": self})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._httpd.daemon_threads = True
-        self._httpd.block_on_close = False
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-openai", daemon=True
-        )
-        self._thread.start()
+        self._server = LoopbackServer(handler, "fake-openai")
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        assert self._httpd is not None and self._thread is not None
+        assert self._server is not None
         self._stopping.set()  # wakes delayed replies
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
+        self._server.stop()
 
     @property
     def url(self) -> str:
-        assert self._httpd is not None, "start the server with `with` first"
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}/v1"
+        assert self._server is not None, "start the server with `with` first"
+        return f"{self._server.url}/v1"
 
     def script(self, *replies: Reply) -> None:
         """Queue replies for the next chat completion requests, in order."""

@@ -13,7 +13,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import parse_qs, unquote
@@ -21,6 +21,8 @@ from urllib.parse import parse_qs, unquote
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
+
+from tests.fakes.loopback import LoopbackServer
 
 BOT_FRAMEWORK_ISSUER = "https://api.botframework.com"
 APP_ID = "00000000-0000-4000-8000-00000000b07a"
@@ -81,32 +83,23 @@ class FakeTeams:
         self.failures: list[int] = []  # statuses for the next activity posts, in order
         self.access_token = f"bot-access-{uuid.uuid4().hex}"
         self._next_id = 0
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server: LoopbackServer | None = None
 
     def __enter__(self) -> Self:
         handler = type("Handler", (_Handler,), {"fake": self})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
+        self._server = LoopbackServer(handler, "fake-teams")
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        assert self._httpd is not None and self._thread is not None
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
+        assert self._server is not None
+        self._server.stop()
 
     @property
     def url(self) -> str:
-        assert self._httpd is not None, "start the fake with `with` first"
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
+        assert self._server is not None, "start the fake with `with` first"
+        return self._server.url
 
     @property
     def service_url(self) -> str:
