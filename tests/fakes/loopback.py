@@ -1,9 +1,11 @@
-"""The one way the fakes serve HTTP: a threaded server on 127.0.0.1, on a free port, in a daemon thread."""
+"""How the fakes serve HTTP: a threaded server on 127.0.0.1, on a free port, in a daemon thread."""
 
 from __future__ import annotations
 
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Self
 
 
 class LoopbackServer:
@@ -26,3 +28,36 @@ class LoopbackServer:
         self._httpd.shutdown()
         self._httpd.server_close()
         self._thread.join(timeout=5)
+
+
+class LoopbackFake:
+    """Mixin for a fake vendor API: `with Fake() as fake:` serves it; `fake.url` is its root URL.
+
+    A fake names its request handler in `handler()`; the handler reaches the fake as `self.fake`.
+    """
+
+    name = "fake"  # the serving thread's name
+    _server: LoopbackServer | None = None
+
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        raise NotImplementedError
+
+    def stopping(self) -> None:
+        """Called before the server stops (e.g. to wake requests that are waiting)."""
+
+    def __enter__(self) -> Self:
+        handler = type("Handler", (self.handler(),), {"fake": self})
+        self._server = LoopbackServer(handler, self.name)
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        assert self._server is not None
+        self.stopping()
+        self._server.stop()
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "start the fake with `with` first"
+        return self._server.url

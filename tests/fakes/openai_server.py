@@ -25,10 +25,9 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
-from tests.fakes.loopback import LoopbackServer
+from tests.fakes.loopback import LoopbackFake
 
 EMBEDDING_DIM = 64
 _TAG = re.compile(r"\[(?:runbook|incident|event):[^\]\s][^\]]*\]")
@@ -110,8 +109,10 @@ def hashed_embedding(text: str, dim: int = EMBEDDING_DIM) -> list[float]:
 
 
 @dataclass
-class FakeOpenAI:
+class FakeOpenAI(LoopbackFake):
     """Start with `with FakeOpenAI() as llm:`; point clients at `llm.url` (it ends in /v1)."""
+
+    name = "fake-openai"
 
     responder: Responder | None = None
     api_key: str | None = None  # when set, requests must carry `Authorization: Bearer <api_key>`
@@ -121,24 +122,16 @@ class FakeOpenAI:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stopping: threading.Event = field(default_factory=threading.Event)
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
-    _server: LoopbackServer | None = None
 
-    def __enter__(self) -> Self:
-        handler = type("Handler", (_Handler,), {"fake": self})
-        self._server = LoopbackServer(handler, "fake-openai")
-        return self
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        return _Handler
 
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        assert self._server is not None
+    def stopping(self) -> None:
         self._stopping.set()  # wakes delayed replies
-        self._server.stop()
 
     @property
     def url(self) -> str:
-        assert self._server is not None, "start the server with `with` first"
-        return f"{self._server.url}/v1"
+        return f"{super().url}/v1"
 
     def script(self, *replies: Reply) -> None:
         """Queue replies for the next chat completion requests, in order."""

@@ -14,11 +14,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
-from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from tests.fakes.loopback import LoopbackServer
+from tests.fakes.loopback import LoopbackFake
 
 LoseMode = Literal["drop", "500"]
 
@@ -50,10 +49,8 @@ class ResponseLost(Exception):
 Route = Callable[[Request, tuple[str, ...]], Response]
 
 
-class FakeServer:
+class FakeServer(LoopbackFake):
     """Base class: start with `with Server() as server:`; `server.url` is the root URL."""
-
-    name = "fake"
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
@@ -61,24 +58,10 @@ class FakeServer:
         self._failures: list[int] = []
         self._lose: list[LoseMode] = []
         self._delays: list[float] = []
-        self._server: LoopbackServer | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
-    def __enter__(self) -> Self:
-        handler = type("Handler", (_Handler,), {"fake": self})
-        self._server = LoopbackServer(handler, self.name)
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        assert self._server is not None
-        self._server.stop()
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None, "start the server with `with` first"
-        return self._server.url
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        return _Handler
 
     # -- fault injection -------------------------------------------------------------------------
     def fail_next(self, n: int = 1, status: int = 503) -> None:

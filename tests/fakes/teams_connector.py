@@ -14,15 +14,14 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import parse_qs, unquote
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from tests.fakes.loopback import LoopbackServer
+from tests.fakes.loopback import LoopbackFake
 
 BOT_FRAMEWORK_ISSUER = "https://api.botframework.com"
 APP_ID = "00000000-0000-4000-8000-00000000b07a"
@@ -70,8 +69,10 @@ class Sent:
         return None
 
 
-class FakeTeams:
+class FakeTeams(LoopbackFake):
     """Start with `with FakeTeams() as teams:`; `teams.url` is its root."""
+
+    name = "fake-teams"
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -83,23 +84,9 @@ class FakeTeams:
         self.failures: list[int] = []  # statuses for the next activity posts, in order
         self.access_token = f"bot-access-{uuid.uuid4().hex}"
         self._next_id = 0
-        self._server: LoopbackServer | None = None
 
-    def __enter__(self) -> Self:
-        handler = type("Handler", (_Handler,), {"fake": self})
-        self._server = LoopbackServer(handler, "fake-teams")
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        assert self._server is not None
-        self._server.stop()
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None, "start the fake with `with` first"
-        return self._server.url
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        return _Handler
 
     @property
     def service_url(self) -> str:
