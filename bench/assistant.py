@@ -15,7 +15,6 @@ import argparse
 import json
 import re
 import resource
-import shutil
 import statistics
 import tempfile
 import threading
@@ -35,6 +34,7 @@ from agent.knowledge import KnowledgeBase, open_knowledge_base
 from agent.models import EventKind
 from agent.settings import Settings, load_settings
 from agent.timeline import NewEvent
+from bench.retrieval import scale_up
 from tests.fakes.openai_server import FakeOpenAI, Reply, prompt_tokens
 
 HERE = Path(__file__).resolve().parent
@@ -97,21 +97,6 @@ def seed_incident(engine: Engine) -> str:
         ]
     )
     return incident.id
-
-
-def scale_up(corpus: Path, target_chunks: int, kb: KnowledgeBase, workdir: Path) -> int:
-    """Renamed copies of the runbooks until the store holds `target_chunks` chunks."""
-    copy = 0
-    while kb.count() < target_chunks:
-        copy += 1
-        dest = workdir / f"copy{copy}"
-        if not dest.exists():  # kept from an earlier run with --store
-            shutil.copytree(corpus / "runbooks", dest)
-            for path in dest.rglob("*.md"):
-                text = path.read_text(encoding="utf-8", errors="replace")
-                path.write_text(f"{text}\n\nVariant {copy} of this runbook.\n", encoding="utf-8")
-        kb.ingest([dest], kind="runbook", progress=False)
-    return kb.count()
 
 
 def measure(

@@ -75,17 +75,16 @@ def latency(
 
 
 def scale_up(corpus: Path, target_chunks: int, kb: KnowledgeBase, workdir: Path) -> int:
-    """Copies of the runbooks under new names until the store holds `target_chunks` chunks."""
+    """Copies of the runbooks, marked as variants, until the store holds `target_chunks` chunks."""
     copy = 0
     while kb.count() < target_chunks:
         copy += 1
         dest = workdir / f"copy{copy}"
-        shutil.copytree(corpus / "runbooks", dest)
-        for path in dest.rglob("*.md"):
-            text = path.read_text(encoding="utf-8", errors="replace")
-            path.write_text(
-                f"<!-- copy {copy} -->\n{text}\n\nVariant {copy} of this runbook.\n", encoding="utf-8"
-            )
+        if not dest.exists():  # kept from an earlier run that reused its store
+            shutil.copytree(corpus / "runbooks", dest)
+            for path in dest.rglob("*.md"):
+                text = path.read_text(encoding="utf-8", errors="replace")
+                path.write_text(f"{text}\n\nVariant {copy} of this runbook.\n", encoding="utf-8")
         kb.ingest([dest], kind="runbook", progress=False)
     return kb.count()
 

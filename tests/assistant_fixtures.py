@@ -20,7 +20,7 @@ from agent.engine import Engine
 from agent.knowledge import KnowledgeBase, open_knowledge_base
 from agent.models import EventKind
 from agent.settings import Settings, load_settings
-from tests.knowledge_fixtures import write_files
+from tests.knowledge_fixtures import RUNBOOKS, write_files
 
 T0 = datetime(2024, 3, 1, 10, 0, tzinfo=UTC)
 ROOM = "#inc-checkout"
@@ -31,15 +31,8 @@ KNOWLEDGE = {
         "CrashLoopBackOff.\n\n## Mitigation\n\n1. Roll back the deploy with `kubectl rollout undo`.\n"
         "2. Check the container logs of the previous run with `kubectl logs --previous`.\n"
     ),
-    "runbooks/db-connections.md": (
-        "# Database connection pool exhausted\n\n## Symptoms\n\nApplication logs show 'too many clients' "
-        "and requests time out waiting for a database connection.\n\n## Mitigation\n\nRestart pgbouncer and "
-        "raise max_client_conn.\n"
-    ),
-    "runbooks/disk-full.md": (
-        "# Node disk almost full\n\n## Symptoms\n\nThe root filesystem on a node is above 90% used.\n\n"
-        "## Mitigation\n\nDelete old container images with crictl rmi --prune.\n"
-    ),
+    "runbooks/db-connections.md": RUNBOOKS["runbooks/db-connections.md"],
+    "runbooks/disk-full.md": RUNBOOKS["runbooks/disk-full.md"],
     "incidents/2024-01-10-orders.md": (
         "# INC-2 orders database outage\n\n## Summary\n\nThe orders database ran out of connections after a "
         "deploy doubled the pool size per pod.\n\n## Action Items\n\n- Cap the pool size per pod\n"
