@@ -14,7 +14,7 @@ RUN mkdir agent debrief && touch agent/__init__.py debrief/__init__.py \
     && pip uninstall -y debrief \
     && rm -rf agent debrief build ./*.egg-info
 # The code, installed in place: Errbot loads plugins/ and backends/ from beside the debrief package
-# (debrief.errbot_config), so the package must run from /app, not from a copy in site-packages.
+# (debrief.bot.config), so the package must run from /app, not from a copy in site-packages.
 COPY agent ./agent
 COPY debrief ./debrief
 COPY plugins ./plugins
@@ -22,7 +22,7 @@ COPY backends ./backends
 COPY config.py ./
 RUN pip install --no-deps -e . \
     && python -m compileall -q agent debrief plugins backends \
-    && python -c "from debrief.errbot_config import plugins_dir; plugins_dir()"
+    && python -c "from debrief.bot.config import plugins_dir; plugins_dir()"
 # The model is baked in: prove it loads with the Hugging Face hub unreachable.
 RUN HF_HUB_OFFLINE=1 python -c "from agent.knowledge.embedder import LocalEmbedder; LocalEmbedder().embed_query('ok')"
 

@@ -1,10 +1,14 @@
 """Timeline capture off the chat thread: the chat thread only enqueues, one writer thread commits in batches.
 
-An event counts as acknowledged once the transaction holding it has committed (`on_commit` is called then, and
-`flush` returns only after it). While one batch commits the next one fills up, so throughput grows with load
-instead of paying one commit per message. A database outage delays capture (retries with backoff); it never
-drops queued events. Only events that can never be stored (an unknown incident, data the database rejects)
-are dropped, one by one, and logged.
+Two things are queued: `NewEvent`s, whose incident is known, and `RoomMessage`s, chat lines that belong to
+their room's open incident, if it has one when their batch is read (one query per batch, not per message, so
+capture keeps up with any room). An event counts as acknowledged once the transaction holding it has committed
+(`on_commit` is called then, and `flush` returns only after it). While one batch commits the next one fills up,
+so throughput grows with load instead of paying one commit per message.
+
+One retry policy covers the whole path: a database that is unreachable, restarting or locked delays capture
+(retries with backoff); it never drops queued items. Only events that can never be stored (an unknown
+incident, data the database rejects) are dropped, one by one, and logged.
 """
 
 from __future__ import annotations
@@ -12,40 +16,61 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
 from types import TracebackType
+from typing import NamedTuple, TypeVar
 
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
 from agent.errors import DebriefError
+from agent.incidents import IncidentService
 from agent.timeline import NewEvent, Timeline
 
 log = logging.getLogger(__name__)
 
 OnCommit = Callable[[Sequence[NewEvent]], None]
+RoomIncidents = Callable[[Iterable[str]], dict[str, str]]
+_T = TypeVar("_T")
+# The database is unreachable, restarting or locked: what a retry can fix.
+_TRANSIENT: tuple[type[Exception], ...] = (OperationalError, InterfaceError)
+# Reading where room messages go has no bad data to isolate: any database error is waited out.
+_LOOKUP_TRANSIENT: tuple[type[Exception], ...] = (SQLAlchemyError, DebriefError)
 
 
 class CaptureClosed(DebriefError):
     """Events were submitted after the writer was closed."""
 
 
+class RoomMessage(NamedTuple):
+    """A chat line said in `room`; it goes on the room's open incident, if any."""
+
+    room: str
+    at: datetime
+    author: str
+    text: str
+    source: str | None
+
+
 class CaptureWriter:
-    """A background thread + queue that batches `NewEvent`s into `Timeline.record_many` (commit = ack)."""
+    """A background thread + queue that batches events into `Timeline.record_many` (commit = ack)."""
 
     def __init__(
         self,
         timeline: Timeline,
         *,
+        room_incidents: RoomIncidents | None = None,
         batch_size: int = 500,
         on_commit: OnCommit | None = None,
         max_retry_delay_s: float = 5.0,
         name: str = "debrief-capture",
     ) -> None:
         self._timeline = timeline
+        self._room_incidents = room_incidents or IncidentService(timeline.store).open_by_room
         self._batch_size = max(batch_size, 1)
         self._on_commit = on_commit
         self._max_retry_delay_s = max_retry_delay_s
-        self._queue: queue.SimpleQueue[NewEvent | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[NewEvent | RoomMessage | None] = queue.SimpleQueue()
         self._progress = threading.Condition()
         self._submitted = 0
         self._done = 0
@@ -58,7 +83,7 @@ class CaptureWriter:
 
     @property
     def pending(self) -> int:
-        """Submitted events not yet committed or dropped."""
+        """Submitted items not yet committed, dropped or found to belong to no incident."""
         with self._progress:
             return self._submitted - self._done
 
@@ -74,13 +99,13 @@ class CaptureWriter:
         with self._progress:
             return self._dropped
 
-    def submit(self, event: NewEvent) -> None:
-        """Queue `event` for the writer thread; never blocks on the database."""
+    def submit(self, item: NewEvent | RoomMessage) -> None:
+        """Queue an event, or a room's chat line, for the writer thread; never blocks on the database."""
         with self._progress:
             if self._closed:
                 raise CaptureClosed("timeline capture is closed; the event was not recorded")
             self._submitted += 1
-            self._queue.put(event)
+            self._queue.put(item)
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until everything submitted so far is committed (or dropped); False on timeout."""
@@ -125,47 +150,79 @@ class CaptureWriter:
                     stop = True
                     break
                 batch.append(item)
-            self._write(batch)
+            self._handle(batch)
 
-    def _write(self, batch: list[NewEvent]) -> None:
+    def _handle(self, batch: list[NewEvent | RoomMessage]) -> None:
+        events = self._events(batch)
+        if events is None:  # stopping while the database was down
+            return
+        if events:
+            self._write(events)
+        self._count(done=len(batch) - len(events))
+
+    def _events(self, batch: list[NewEvent | RoomMessage]) -> list[NewEvent] | None:
+        """The batch as events: each room message on its room's open incident, the others left out."""
+        rooms = {item.room for item in batch if isinstance(item, RoomMessage)}
+        incidents = self._retrying(lambda: self._room_incidents(rooms), _LOOKUP_TRANSIENT) if rooms else {}
+        if incidents is None:
+            return None
+        events: list[NewEvent] = []
+        for item in batch:
+            if isinstance(item, NewEvent):
+                events.append(item)
+            elif item.room in incidents:
+                events.append(
+                    NewEvent(incidents[item.room], item.at, item.author, item.text, source=item.source)
+                )
+        return events
+
+    def _write(self, events: list[NewEvent]) -> None:
+        try:
+            inserted = self._retrying(lambda: self._timeline.record_many(events))
+        except Exception as exc:
+            # Something about the events themselves (unknown incident, bad data): isolate the culprits.
+            self._write_one_by_one(events, exc)
+            return
+        if inserted is not None:
+            self._acknowledge(events, inserted)
+
+    def _retrying(
+        self, operation: Callable[[], _T], transient: tuple[type[Exception], ...] = _TRANSIENT
+    ) -> _T | None:
+        """`operation()`, retried with backoff while the database is unavailable; None once stopping."""
         delay = 0.05
         while True:
             try:
-                inserted = self._timeline.record_many(batch)
-            except (OperationalError, InterfaceError) as exc:
-                # The database is unreachable, restarting or locked: keep the batch and try again.
+                return operation()
+            except transient as exc:
                 if self._stopping.is_set():
-                    return
+                    return None
                 log.warning("timeline capture: database error, retrying in %.2fs: %s", delay, exc)
                 self._stopping.wait(delay)
                 delay = min(delay * 2, self._max_retry_delay_s)
-                continue
-            except Exception as exc:
-                # Something about the events themselves (unknown incident, bad data): isolate the culprits.
-                self._write_one_by_one(batch, exc)
-                return
-            self._acknowledge(batch, inserted)
-            return
 
-    def _write_one_by_one(self, batch: list[NewEvent], exc: Exception) -> None:
+    def _write_one_by_one(self, events: list[NewEvent], exc: Exception) -> None:
         """One bad event must not sink its batch: retry each alone and drop only the ones that fail."""
-        if len(batch) == 1:
-            log.warning("timeline capture: dropped event %s: %s", batch[0].source or batch[0].text[:40], exc)
-            with self._progress:
-                self._dropped += 1
-                self._done += 1
-                self._progress.notify_all()
+        if len(events) == 1:
+            log.warning(
+                "timeline capture: dropped event %s: %s", events[0].source or events[0].text[:40], exc
+            )
+            self._count(done=1, dropped=1)
             return
-        for event in batch:
+        for event in events:
             self._write([event])
 
-    def _acknowledge(self, batch: Sequence[NewEvent], inserted: int) -> None:
+    def _acknowledge(self, events: Sequence[NewEvent], inserted: int) -> None:
         if self._on_commit is not None:
             try:
-                self._on_commit(batch)
+                self._on_commit(events)
             except Exception:
                 log.exception("timeline capture: on_commit callback failed")
+        self._count(done=len(events), inserted=inserted)
+
+    def _count(self, *, done: int, inserted: int = 0, dropped: int = 0) -> None:
         with self._progress:
+            self._done += done
             self._inserted += inserted
-            self._done += len(batch)
+            self._dropped += dropped
             self._progress.notify_all()

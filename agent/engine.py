@@ -6,6 +6,7 @@ import threading
 
 from agent.actions import ActionService
 from agent.capture import CaptureWriter
+from agent.identity import Roles
 from agent.incidents import IncidentService
 from agent.settings import Settings
 from agent.store import Store
@@ -15,9 +16,10 @@ from agent.timeline import Timeline
 class Engine:
     """Incidents, timeline and actions over one database. Cheap to build: no models, no network."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, roles: Roles | None = None) -> None:
         self.store = store
-        self.incidents = IncidentService(store)
+        self.roles = roles or Roles()
+        self.incidents = IncidentService(store, self.roles)
         self.timeline = Timeline(store)
         self.actions = ActionService(store)
         self._capture: CaptureWriter | None = None
@@ -26,18 +28,18 @@ class Engine:
     @classmethod
     def from_settings(cls, settings: Settings) -> Engine:
         """Open (creating or upgrading) the configured database: SQLite in the data dir unless set."""
-        return cls(Store(settings.database))
+        return cls(Store(settings.database), Roles.of(settings.admins))
 
     @classmethod
-    def open(cls, url: str) -> Engine:
-        return cls(Store(url))
+    def open(cls, url: str, admins: tuple[str, ...] = ()) -> Engine:
+        return cls(Store(url), Roles.of(admins))
 
     @property
     def capture(self) -> CaptureWriter:
         """The shared timeline capture writer, started on first use."""
         with self._lock:
             if self._capture is None:
-                self._capture = CaptureWriter(self.timeline)
+                self._capture = CaptureWriter(self.timeline, room_incidents=self.incidents.open_by_room)
             return self._capture
 
     def close(self) -> None:

@@ -1,13 +1,16 @@
 """Incident lifecycle: start, severity, commander, impact, cause, mitigated, resolved; one open per room.
 
-Every change is one transaction that also writes a key timeline event (kind=status) and an audit row, so the
-timeline and the audit trail can never disagree with the incident.
+Every change is one transaction that also checks the caller's role (`agent.identity`) and writes a key timeline
+event (kind=status) and an audit row, so the timeline and the audit trail can never disagree with the incident.
+Commands name their incident by id (`INC-3`) or by the room they are typed in (`InRoom`): `load_row` is the one
+place that decides which incident a room's commands work on.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from agent.errors import DebriefError
+from agent.identity import Lead, Permission, Roles, normalise_user
 from agent.models import EventKind, Incident, IncidentStatus, Severity
 from agent.store import Store, add_audit
 from agent.store.dedupe import insert_ignore
@@ -34,8 +38,21 @@ class UnknownIncident(IncidentError):
     """No incident has that id."""
 
 
-class NotAllowed(IncidentError):
-    """The user may not make this change."""
+class NoOpenIncident(IncidentError):
+    """A room command needs an open incident and the room has none."""
+
+
+@dataclass(frozen=True)
+class InRoom:
+    """The incident a room's commands work on: its open incident, or with `latest` its newest, open or not
+    (postmortems are written once the incident is over)."""
+
+    room: str
+    latest: bool = False
+
+
+# Which incident a command means: its id (`INC-3`), or the room it was typed in.
+IncidentRef = str | InRoom
 
 
 def format_id(number: int) -> str:
@@ -58,13 +75,31 @@ def parse_severity(text: str) -> Severity:
     return Severity(f"SEV{match.group(1)}")
 
 
-def load_row(session: Session, incident_id: str, *, for_update: bool = False) -> IncidentRow:
-    """The incident's row, locked for the transaction when `for_update`; `UnknownIncident` if absent."""
-    query = select(IncidentRow).where(IncidentRow.number == parse_id(incident_id))
+def load_row(session: Session, incident: IncidentRef, *, for_update: bool = False) -> IncidentRow:
+    """The incident's row, locked for the transaction when `for_update`.
+
+    `UnknownIncident` for an id nobody has; `NoOpenIncident` (saying how to start one) for a room without one.
+    """
+    if isinstance(incident, InRoom):
+        query = select(IncidentRow).where(IncidentRow.room == incident.room.strip())
+        if incident.latest:
+            query = query.order_by(IncidentRow.number.desc()).limit(1)
+        else:
+            query = query.where(IncidentRow.status.in_(OPEN_STATUSES))
+    else:
+        query = select(IncidentRow).where(IncidentRow.number == parse_id(incident))
     row = session.scalars(query.with_for_update() if for_update else query).one_or_none()
+    if row is None and isinstance(incident, InRoom):
+        if incident.latest:
+            raise NoOpenIncident("This room has no incident yet; start one with !incident start TITLE")
+        raise NoOpenIncident("There is no open incident in this room; start one with !incident start TITLE")
     if row is None:
-        raise UnknownIncident(f"there is no incident {incident_id.strip().upper()}")
+        raise UnknownIncident(f"there is no incident {str(incident).strip().upper()}")
     return row
+
+
+def lead_of(row: IncidentRow) -> Lead:
+    return Lead(format_id(row.number), row.commander, row.started_by)
 
 
 def add_participants(session: Session, entries: Iterable[tuple[int, str, datetime]]) -> None:
@@ -97,16 +132,12 @@ def to_incident(row: IncidentRow, participants: list[str]) -> Incident:
         participants=participants,
         impact=row.impact,
         cause=row.cause,
+        started_by=row.started_by,
         started_at=row.started_at,
         detected_at=row.detected_at,
         mitigated_at=row.mitigated_at,
         resolved_at=row.resolved_at,
     )
-
-
-def _user(name: str) -> str:
-    """Chat handles arrive as `@alice` or `alice`; we keep `alice`."""
-    return name.strip().removeprefix("@").strip()
 
 
 def _required(text: str | None, what: str) -> str:
@@ -119,8 +150,9 @@ def _required(text: str | None, what: str) -> str:
 class IncidentService:
     """The incident lifecycle over a `Store`."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, roles: Roles | None = None) -> None:
         self._store = store
+        self.roles = roles or Roles()
 
     def start(
         self,
@@ -136,7 +168,7 @@ class IncidentService:
         room, title, by, at = (
             _required(room, "the room"),
             _required(title, "the incident title"),
-            _user(by),
+            normalise_user(by),
             as_utc(at),
         )
         try:
@@ -163,14 +195,24 @@ class IncidentService:
             raise
         return self.get(format_id(row.number))
 
-    def get(self, incident_id: str) -> Incident:
+    def get(self, incident: IncidentRef) -> Incident:
+        """The incident by id, or a room's (`NoOpenIncident` says how to start one)."""
         with self._store.read() as session:
-            row = load_row(session, incident_id)
+            row = load_row(session, incident)
             return to_incident(row, self._participants(session, [row.number])[row.number])
 
     def open_in_room(self, room: str) -> Incident | None:
         found = self._open(IncidentRow.room == room.strip())
         return found[0] if found else None
+
+    def open_by_room(self, rooms: Iterable[str]) -> dict[str, str]:
+        """Room -> its open incident's id, for the rooms that have one: where a room's chat lines belong."""
+        wanted = {room.strip() for room in rooms}
+        query = select(IncidentRow.room, IncidentRow.number).where(
+            IncidentRow.status.in_(OPEN_STATUSES), IncidentRow.room.in_(wanted)
+        )
+        with self._store.read() as session:
+            return {room: format_id(number) for room, number in session.execute(query)}
 
     def list_open(self) -> list[Incident]:
         """Open incidents (investigating or mitigated), oldest first."""
@@ -186,11 +228,11 @@ class IncidentService:
         return open_incidents[0] if len(open_incidents) == 1 else None
 
     def set_severity(
-        self, incident_id: str, severity: Severity, reason: str | None, by: str, at: datetime
+        self, incident: IncidentRef, severity: Severity, reason: str | None, by: str, at: datetime
     ) -> Incident:
         reason = (reason or "").strip() or None
         with self._store.write() as session:
-            row = load_row(session, incident_id, for_update=True)
+            row = self._changeable(session, incident, by)
             previous = row.severity
             row.severity, row.severity_reason = severity.value, reason
             text = (
@@ -200,49 +242,49 @@ class IncidentService:
             )
             text += f": {reason}" if reason else ""
             self._log(session, row, by, at, "set_severity", text, {"from": previous, "to": severity.value})
-        return self.get(incident_id)
+        return self.get(format_id(row.number))
 
-    def set_commander(self, incident_id: str, commander: str, by: str, at: datetime) -> Incident:
-        commander = _required(_user(commander), "the commander")
+    def set_commander(self, incident: IncidentRef, commander: str, by: str, at: datetime) -> Incident:
+        commander = _required(normalise_user(commander), "the commander")
         with self._store.write() as session:
-            row = load_row(session, incident_id, for_update=True)
+            row = self._changeable(session, incident, by)
             previous, row.commander = row.commander, commander
             add_participants(session, [(row.number, commander, as_utc(at))])
             text = f"Commander: {commander}" + (f" (was {previous})" if previous else "")
             self._log(session, row, by, at, "set_commander", text, {"from": previous, "to": commander})
-        return self.get(incident_id)
+        return self.get(format_id(row.number))
 
-    def set_impact(self, incident_id: str, text: str, by: str, at: datetime) -> Incident:
+    def set_impact(self, incident: IncidentRef, text: str, by: str, at: datetime) -> Incident:
         impact = _required(text, "the impact")
         with self._store.write() as session:
-            row = load_row(session, incident_id, for_update=True)
+            row = self._changeable(session, incident, by)
             row.impact = impact
             self._log(session, row, by, at, "set_impact", f"Impact: {impact}", {"impact": impact})
-        return self.get(incident_id)
+        return self.get(format_id(row.number))
 
-    def set_cause(self, incident_id: str, text: str, by: str, at: datetime) -> Incident:
+    def set_cause(self, incident: IncidentRef, text: str, by: str, at: datetime) -> Incident:
         cause = _required(text, "the cause")
         with self._store.write() as session:
-            row = load_row(session, incident_id, for_update=True)
+            row = self._changeable(session, incident, by)
             row.cause = cause
             self._log(session, row, by, at, "set_cause", f"Cause: {cause}", {"cause": cause})
-        return self.get(incident_id)
+        return self.get(format_id(row.number))
 
-    def mitigate(self, incident_id: str, by: str, at: datetime) -> Incident:
+    def mitigate(self, incident: IncidentRef, by: str, at: datetime) -> Incident:
         """investigating -> mitigated: the impact has stopped, the fix may still be pending."""
         with self._store.write() as session:
-            row = load_row(session, incident_id, for_update=True)
+            row = self._changeable(session, incident, by)
             if row.status != IncidentStatus.INVESTIGATING.value:
                 raise IncidentError(f"{format_id(row.number)} is already {row.status}")
             row.status, row.mitigated_at = IncidentStatus.MITIGATED.value, as_utc(at)
             self._log(session, row, by, at, "mitigate", "Mitigated", {})
-        return self.get(incident_id)
+        return self.get(format_id(row.number))
 
-    def resolve(self, incident_id: str, by: str, at: datetime, text: str | None = None) -> Incident:
+    def resolve(self, incident: IncidentRef, by: str, at: datetime, text: str | None = None) -> Incident:
         """Free the room; an incident resolved without `mitigate` counts as mitigated at the same time."""
         note = (text or "").strip()
         with self._store.write() as session:
-            row = load_row(session, incident_id, for_update=True)
+            row = self._changeable(session, incident, by)
             if row.status not in OPEN_STATUSES:
                 raise IncidentError(f"{format_id(row.number)} is already {row.status}")
             row.status, row.resolved_at = IncidentStatus.RESOLVED.value, as_utc(at)
@@ -250,23 +292,19 @@ class IncidentService:
             self._log(
                 session, row, by, at, "resolve", f"Resolved: {note}" if note else "Resolved", {"text": note}
             )
-        return self.get(incident_id)
+        return self.get(format_id(row.number))
 
-    def can_change_status(self, incident: Incident, user: str, admins: Sequence[str]) -> bool:
-        """Admins and the commander may; before a commander is named, whoever started the incident may."""
-        user = _user(user)
-        if user in {_user(admin) for admin in admins}:
-            return True
-        if incident.commander:
-            return user == incident.commander
-        with self._store.read() as session:
-            return user == load_row(session, incident.id).started_by
+    def require(self, incident: IncidentRef, user: str, permission: Permission) -> Incident:
+        """The incident, once `user` is allowed `permission` on it (else `NotAllowed` says who is)."""
+        found = self.get(incident)
+        self.roles.require(user, permission, Lead(found.id, found.commander, found.started_by))
+        return found
 
-    def require_can_change_status(self, incident: Incident, user: str, admins: Sequence[str]) -> None:
-        """`NotAllowed` with the reason, when `can_change_status` says no."""
-        if not self.can_change_status(incident, user, admins):
-            who = f"the commander ({incident.commander})" if incident.commander else "whoever started it"
-            raise NotAllowed(f"only {who} or an admin can change {incident.id}")
+    def _changeable(self, session: Session, incident: IncidentRef, by: str) -> IncidentRow:
+        """The incident's row, locked, once `by` may change it."""
+        row = load_row(session, incident, for_update=True)
+        self.roles.require(by, Permission.CHANGE_INCIDENT, lead_of(row))
+        return row
 
     def _refuse_second_open(self, session: Session, room: str) -> None:
         query = select(IncidentRow.number).where(
@@ -306,7 +344,7 @@ class IncidentService:
         detail: dict[str, Any],
     ) -> None:
         """The key status event and the audit entry for one change, in the change's own transaction."""
-        by, at = _user(by), as_utc(at)
+        by, at = normalise_user(by), as_utc(at)
         session.add(
             EventRow(
                 incident_number=row.number,

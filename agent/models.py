@@ -65,6 +65,7 @@ class Incident(BaseModel):
     participants: list[str] = Field(default_factory=list)
     impact: str | None = None
     cause: str | None = None
+    started_by: str | None = None
     started_at: datetime
     detected_at: datetime | None = None
     mitigated_at: datetime | None = None

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from agent.incidents import UnknownIncident, add_participants, format_id, parse_id
+from agent.incidents import IncidentRef, UnknownIncident, add_participants, format_id, load_row, parse_id
 from agent.models import EventKind, TimelineEvent
 from agent.store import Store
 from agent.store.dedupe import insert_ignore, insert_ignore_one
@@ -52,6 +52,15 @@ class NewEvent:
         }
 
 
+@dataclass(frozen=True)
+class TimelinePage:
+    """The latest events of one incident, oldest first; `truncated` when older ones were left out."""
+
+    incident_id: str
+    events: list[TimelineEvent]
+    truncated: bool
+
+
 def to_event(row: EventRow) -> TimelineEvent:
     return TimelineEvent(
         id=row.id,
@@ -90,9 +99,13 @@ class Timeline:
     def __init__(self, store: Store) -> None:
         self._store = store
 
+    @property
+    def store(self) -> Store:
+        return self._store
+
     def record(
         self,
-        incident_id: str,
+        incident: IncidentRef,
         at: datetime,
         author: str,
         text: str,
@@ -100,10 +113,10 @@ class Timeline:
         key: bool = False,
         source: str | None = None,
     ) -> TimelineEvent | None:
-        """Record one event; None when `source` was already recorded for this incident."""
-        event = NewEvent(incident_id, at, author, text, kind, key, source)
+        """Record one event on the incident (by id, or a room's); None when `source` was already recorded for it."""
         with self._store.write() as session:
-            self._require(session, {event.number})
+            row = load_row(session, incident)
+            event = NewEvent(format_id(row.number), at, author, text, kind, key, source)
             event_id = insert_ignore_one(session, EventRow, event.row(), ("incident_number", "source"))
             if event_id is None:
                 return None
@@ -135,21 +148,27 @@ class Timeline:
             return to_event(row) if row else None
 
     def events(
-        self, incident_id: str, key_only: bool = True, limit: int | None = None
+        self, incident: IncidentRef, key_only: bool = True, limit: int | None = None
     ) -> list[TimelineEvent]:
         """Events in time order; with `limit`, the latest `limit` of them (still oldest first)."""
-        number = parse_id(incident_id)
-        query = select(*_COLUMNS).where(EventRow.incident_number == number)
-        if key_only:
-            query = query.where(EventRow.key.is_(True))
-        query = query.order_by(EventRow.at.desc(), EventRow.id.desc())
-        if limit is not None:
-            query = query.limit(max(limit, 0))
         with self._store.read() as session:
-            self._require(session, {number})
+            number = load_row(session, incident).number
+            query = select(*_COLUMNS).where(EventRow.incident_number == number)
+            if key_only:
+                query = query.where(EventRow.key.is_(True))
+            query = query.order_by(EventRow.at.desc(), EventRow.id.desc())
+            if limit is not None:
+                query = query.limit(max(limit, 0))
             rows = session.connection().execute(query).all()
         public_id = format_id(number)
         return [_event_from_columns(public_id, row) for row in reversed(rows)]
+
+    def page(self, incident: IncidentRef, key_only: bool = True, limit: int = 50) -> TimelinePage:
+        """The incident's latest `limit` events (key events only unless `key_only` is False)."""
+        with self._store.read() as session:
+            incident_id = format_id(load_row(session, incident).number)
+        events = self.events(incident_id, key_only=key_only, limit=limit + 1)
+        return TimelinePage(incident_id, events[-limit:] if limit else [], truncated=len(events) > limit)
 
     def count(self, incident_id: str) -> int:
         number = parse_id(incident_id)

@@ -65,17 +65,20 @@ def plugin_capture_rate(data_dir: Path, count: int) -> float:
     import logging
 
     from errbot.backends.base import Message
-    from errbot.backends.test import TestBot, TestOccupant
+    from errbot.backends.test import TestOccupant
 
     from agent.settings import load_settings
-    from debrief.errbot_config import errbot_config, plugins_dir
+    from debrief.bot.config import errbot_config, plugins_dir
+    from tests.testbot import DebriefTestBot
 
     data_dir.mkdir(parents=True)
     settings = load_settings(
         DEBRIEF_DATA_DIR=data_dir, DEBRIEF_BACKEND="Test", DEBRIEF_ADMINS="root", DEBRIEF_TRACKERS="none"
     )
     config = {**errbot_config(settings, backend="Test"), "BOT_LOG_FILE": str(data_dir / "errbot.log")}
-    testbot = TestBot(extra_plugin_dir=str(plugins_dir()), loglevel=logging.WARNING, extra_config=config)
+    testbot = DebriefTestBot(
+        extra_plugin_dir=str(plugins_dir()), loglevel=logging.WARNING, extra_config=config
+    )
     testbot.start()
     engine = Engine.from_settings(settings)
     try:

@@ -1,1 +1,1 @@
-"""Debrief's entry points: the `debrief` CLI and the Errbot launcher."""
+"""Debrief's host for the engine (`agent/`): the `debrief` command line (`cli/`) and the Errbot bot (`bot/`)."""

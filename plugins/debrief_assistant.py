@@ -13,12 +13,13 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from errbot import BotPlugin, botcmd
-from errbot.backends.base import Identifier, Message, RoomOccupant
+from errbot.backends.base import Identifier, Message
 
 from agent.assistant import Answer, Assistant, open_assistant
 from agent.errors import DebriefError
-from debrief.chat import ChatInputError, context_of
-from debrief.runtime import UsesRuntime
+from debrief.bot.chat import context_of
+from debrief.bot.commands import incident_argument, replies_errors, reply_target
+from debrief.bot.runtime import UsesRuntime
 
 MENTION = re.compile(r"(?<![\w@<])@debrief\b[:,]?", re.IGNORECASE)
 ACK = "Looking into it…"
@@ -52,13 +53,11 @@ class DebriefAssistant(UsesRuntime, BotPlugin):
         return None
 
     @botcmd
+    @replies_errors
     def incident_catchup(self, msg: Message, args: str) -> str | None:
         """[INC-n]: a short summary of the incident so far, for someone joining late."""
-        try:
-            incident_id = _catchup_target(args)
-            incident = self.runtime.incident(context_of(msg).room, incident_id)
-        except DebriefError as exc:
-            return str(exc)
+        target = context_of(msg).incident(incident_argument(args, "Use !incident catchup [INC-n]"))
+        incident = self.engine.incidents.get(target)
         self._later(msg, f"Catching up on {incident.id}…", lambda assistant: assistant.catchup(incident.id))
         return None
 
@@ -84,12 +83,12 @@ class DebriefAssistant(UsesRuntime, BotPlugin):
     def _answer_later(self, msg: Message, question: str) -> None:
         question = " ".join(question.split())
         if not question:
-            self.send(_where(msg), ASK_USAGE, in_reply_to=msg)
+            self.send(reply_target(msg), ASK_USAGE, in_reply_to=msg)
             return
         room = context_of(msg).room
 
         def answer(assistant: Assistant) -> Answer:
-            incident = self.runtime.engine.incidents.open_in_room(room)
+            incident = self.engine.incidents.open_in_room(room)
             incident_id = incident.id if incident else None
             return assistant.ask(question, incident_id=incident_id, thread_id=incident_id or f"room:{room}")
 
@@ -101,7 +100,7 @@ class DebriefAssistant(UsesRuntime, BotPlugin):
         A bot configured with `BOT_ASYNC = False` (the replay) runs everything in the caller's thread, in order;
         the answer then follows its acknowledgement before the next message is read.
         """
-        self.send(_where(msg), ack, in_reply_to=msg)
+        self.send(reply_target(msg), ack, in_reply_to=msg)
         if getattr(self._bot.bot_config, "BOT_ASYNC", True):
             self._pool.submit(self._reply, msg, work)
         else:
@@ -116,7 +115,7 @@ class DebriefAssistant(UsesRuntime, BotPlugin):
         except Exception:
             self.log.exception("The assistant failed")
             text = "Sorry, I could not answer that; the error is in the bot's log."
-        self.send(_where(msg), text, in_reply_to=msg)
+        self.send(reply_target(msg), text, in_reply_to=msg)
 
     def _get_assistant(self) -> Assistant:
         """Created once, on first use (in a worker: it may ingest the knowledge dir and load models)."""
@@ -126,15 +125,3 @@ class DebriefAssistant(UsesRuntime, BotPlugin):
                     self.runtime.settings, self.runtime.engine, refresh_knowledge=True
                 )
             return self._assistant
-
-
-def _where(msg: Message) -> Identifier:
-    """Replies go to the room for group messages, to the person for direct messages."""
-    return msg.frm.room if isinstance(msg.frm, RoomOccupant) else msg.frm
-
-
-def _catchup_target(args: str) -> str | None:
-    words = args.split()
-    if len(words) > 1 or (words and not words[0].upper().startswith("INC-")):
-        raise ChatInputError("Use !incident catchup [INC-n]")
-    return words[0] if words else None

@@ -13,8 +13,9 @@ from errbot.backends.base import Message
 
 from agent.incidents import parse_severity
 from agent.models import Incident, Severity
-from debrief.chat import ChatContext, ChatInputError, clock, context_of, user_errors
-from debrief.runtime import UsesRuntime
+from debrief.bot.chat import clock, context_of
+from debrief.bot.commands import ChatInputError, replies_errors
+from debrief.bot.runtime import UsesRuntime
 
 START_USAGE = "!incident start TITLE [--sev SEVn] [--service NAME]"
 
@@ -29,7 +30,7 @@ class DebriefIncidents(UsesRuntime, BotPlugin):
     """Run the room's incident: start, status, severity, commander, impact, cause, mitigated, resolve."""
 
     @botcmd
-    @user_errors
+    @replies_errors
     def incident_start(self, msg: Message, args: str) -> str:
         """TITLE [--sev SEVn] [--service NAME]: open this room's incident.
 
@@ -37,7 +38,7 @@ class DebriefIncidents(UsesRuntime, BotPlugin):
         """
         ctx, request = context_of(msg), parse_start(args)
         self.runtime.flush()  # what was said before the start stays off the new incident's timeline
-        incident = self.runtime.engine.incidents.start(
+        incident = self.engine.incidents.start(
             ctx.room, request.title, ctx.author, ctx.at, request.severity, request.service
         )
         return (
@@ -47,14 +48,14 @@ class DebriefIncidents(UsesRuntime, BotPlugin):
         )
 
     @botcmd
-    @user_errors
+    @replies_errors
     def incident_status(self, msg: Message, args: str) -> str:
         """Show this room's open incident: severity, commander, times, impact, cause."""
         _no_arguments(args, "!incident status")
-        return describe(self.runtime.open_incident(context_of(msg).room))
+        return describe(self.engine.incidents.get(context_of(msg).incident()))
 
     @botcmd
-    @user_errors
+    @replies_errors
     def incident_sev(self, msg: Message, args: str) -> str:
         """SEVn [reason]: set the severity (commander or admin)."""
         level, _, reason = args.strip().partition(" ")
@@ -62,69 +63,57 @@ class DebriefIncidents(UsesRuntime, BotPlugin):
             raise ChatInputError(
                 "Give a severity: !incident sev SEVn [reason], e.g. !incident sev SEV2 checkout down"
             )
-        severity = parse_severity(level)
-        ctx, incident = self._changeable(msg)
-        updated = self.runtime.engine.incidents.set_severity(
-            incident.id, severity, reason, ctx.author, ctx.at
-        )
+        severity, ctx = parse_severity(level), context_of(msg)
+        updated = self.engine.incidents.set_severity(ctx.incident(), severity, reason, ctx.author, ctx.at)
         why = f" ({updated.severity_reason})" if updated.severity_reason else ""
         return f"{updated.id} is now {updated.severity}{why}."
 
     @botcmd
-    @user_errors
+    @replies_errors
     def incident_commander(self, msg: Message, args: str) -> str:
         """@user: name the incident commander (commander or admin)."""
         names = args.split()
         if len(names) != 1:
             raise ChatInputError("Name one person: !incident commander @user")
-        ctx, incident = self._changeable(msg)
-        updated = self.runtime.engine.incidents.set_commander(incident.id, names[0], ctx.author, ctx.at)
+        ctx = context_of(msg)
+        updated = self.engine.incidents.set_commander(ctx.incident(), names[0], ctx.author, ctx.at)
         return f"{updated.commander} is now the commander of {updated.id}."
 
     @botcmd
-    @user_errors
+    @replies_errors
     def incident_impact(self, msg: Message, args: str) -> str:
         """TEXT: record the customer impact (commander or admin)."""
         text = _required_text(args, "!incident impact TEXT", "the impact")
-        ctx, incident = self._changeable(msg)
-        updated = self.runtime.engine.incidents.set_impact(incident.id, text, ctx.author, ctx.at)
+        ctx = context_of(msg)
+        updated = self.engine.incidents.set_impact(ctx.incident(), text, ctx.author, ctx.at)
         return f"{updated.id} impact: {updated.impact}"
 
     @botcmd
-    @user_errors
+    @replies_errors
     def incident_cause(self, msg: Message, args: str) -> str:
         """TEXT: record the (suspected) cause (commander or admin)."""
         text = _required_text(args, "!incident cause TEXT", "the cause")
-        ctx, incident = self._changeable(msg)
-        updated = self.runtime.engine.incidents.set_cause(incident.id, text, ctx.author, ctx.at)
+        ctx = context_of(msg)
+        updated = self.engine.incidents.set_cause(ctx.incident(), text, ctx.author, ctx.at)
         return f"{updated.id} cause: {updated.cause}"
 
     @botcmd
-    @user_errors
+    @replies_errors
     def incident_mitigated(self, msg: Message, args: str) -> str:
         """Mark the impact as stopped; the fix may still be pending (commander or admin)."""
         _no_arguments(args, "!incident mitigated")
-        ctx, incident = self._changeable(msg)
-        updated = self.runtime.engine.incidents.mitigate(incident.id, ctx.author, ctx.at)
+        ctx = context_of(msg)
+        updated = self.engine.incidents.mitigate(ctx.incident(), ctx.author, ctx.at)
         return f"{updated.id} mitigated at {clock(ctx.at)}. Resolve it with !incident resolve once the fix is in."
 
     @botcmd
-    @user_errors
+    @replies_errors
     def incident_resolve(self, msg: Message, args: str) -> str:
         """[TEXT]: resolve the incident, with an optional closing note (commander or admin)."""
-        ctx, incident = self._changeable(msg)
-        self.runtime.flush()  # what was said before the resolve is still on its timeline
-        updated = self.runtime.engine.incidents.resolve(incident.id, ctx.author, ctx.at, args.strip() or None)
-        return f"{updated.id} resolved at {clock(ctx.at)} after {_duration(updated)}. Its timeline is kept."
-
-    def _changeable(self, msg: Message) -> tuple[ChatContext, Incident]:
-        """The room's open incident, if the sender may change it (else `NotAllowed` says who may)."""
         ctx = context_of(msg)
-        incident = self.runtime.open_incident(ctx.room)
-        self.runtime.engine.incidents.require_can_change_status(
-            incident, ctx.author, self.runtime.settings.admins
-        )
-        return ctx, incident
+        self.runtime.flush()  # what was said before the resolve is still on its timeline
+        updated = self.engine.incidents.resolve(ctx.incident(), ctx.author, ctx.at, args.strip() or None)
+        return f"{updated.id} resolved at {clock(ctx.at)} after {_duration(updated)}. Its timeline is kept."
 
 
 def parse_start(args: str) -> StartRequest:

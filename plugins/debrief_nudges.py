@@ -14,7 +14,7 @@ from typing import Any
 from errbot import BotPlugin, ValidationException
 
 from agent.nudges import NudgeThresholds, due_nudges
-from debrief.runtime import UsesRuntime
+from debrief.bot.runtime import UsesRuntime
 
 _DEFAULT_THRESHOLDS = NudgeThresholds()
 DEFAULTS: dict[str, float] = {

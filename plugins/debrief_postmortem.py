@@ -1,36 +1,30 @@
 """`!postmortem`: draft the room's postmortem, show it, approve it (commander or admin), publish it (admin).
 
 Drafting and publishing can take seconds (an LLM call, loading the embedding model), so those commands acknowledge
-at once and do the work in Errbot's command thread pool, never on the receive thread. Role rules live in
-`agent.postmortem.workflow`; this plugin only picks the incident and formats the replies.
+at once (the engine announces what it starts) and do the work in Errbot's command thread pool, never on the
+receive thread. Role rules live in the engine; this plugin only picks the incident and formats the replies.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from errbot import BotPlugin, botcmd
 from errbot.backends.base import Message
 
-from agent.errors import DebriefError
+from agent.knowledge import open_knowledge_or_none
 from agent.llm import make_chat_model
 from agent.postmortem import PostmortemWorkflow, StoredPostmortem
 from agent.postmortem.fallback import duration
-from agent.postmortem.workflow import latest_incident
-from debrief.chat import ChatInputError, context_of
-from debrief.runtime import UsesRuntime
+from debrief.bot.chat import context_of
+from debrief.bot.commands import announce_to, incident_argument, replies_errors
+from debrief.bot.runtime import UsesRuntime
 
 if TYPE_CHECKING:
-    from agent.knowledge import KnowledgeBase
-
-log = logging.getLogger(__name__)
+    from agent.incidents import IncidentRef
 
 INLINE_LIMIT = 3500  # longer drafts are posted as a summary plus the path of the full Markdown
 USAGE = "Use !postmortem [INC-n], !postmortem show|approve|publish [INC-n]"
-FAILED = "Sorry, the postmortem could not be built; the error is in the bot's log."
 
 
 class DebriefPostmortem(UsesRuntime, BotPlugin):
@@ -38,95 +32,50 @@ class DebriefPostmortem(UsesRuntime, BotPlugin):
 
     def activate(self) -> None:
         super().activate()
-        self._knowledge: KnowledgeBase | None = None
-        self._lock = threading.Lock()
+        settings = self.runtime.settings
         self.workflow = PostmortemWorkflow(
-            self.runtime.engine,
-            self.runtime.settings,
-            knowledge=self._open_knowledge,
-            model=lambda: make_chat_model(self.runtime.settings),
+            self.engine,
+            settings,
+            knowledge=lambda: open_knowledge_or_none(settings),
+            model=lambda: make_chat_model(settings),
         )
 
     @botcmd
-    def postmortem(self, msg: Message, args: str) -> Iterator[str]:
+    @replies_errors
+    def postmortem(self, msg: Message, args: str) -> str:
         """[INC-n]: draft the postmortem of this room's latest (or that) incident and post it for review."""
-        try:
-            incident_id = self._target(msg, args)
-        except DebriefError as exc:
-            yield str(exc)
-            return
-        yield f"Drafting the postmortem of {incident_id}…"
-        try:
-            self.runtime.flush()  # the timeline holds everything said before the command
-            yield draft_reply(self.workflow.draft(incident_id, by=context_of(msg).author))
-        except DebriefError as exc:
-            yield str(exc)
-        except Exception:
-            log.exception("Drafting the postmortem of %s failed", incident_id)
-            yield FAILED
+        ctx = context_of(msg)
+        self.runtime.flush()  # the timeline holds everything said before the command
+        stored = self.workflow.draft(self._target(msg, args), by=ctx.author, announce=announce_to(self, msg))
+        return draft_reply(stored)
 
     @botcmd
+    @replies_errors
     def postmortem_show(self, msg: Message, args: str) -> str:
         """[INC-n]: show the stored postmortem (draft, approved or published)."""
-        try:
-            stored = self.workflow.show(self._target(msg, args))
-        except DebriefError as exc:
-            return str(exc)
-        return show_reply(stored)
+        return show_reply(self.workflow.show(self._target(msg, args)))
 
     @botcmd
+    @replies_errors
     def postmortem_approve(self, msg: Message, args: str) -> str:
         """[INC-n]: approve the postmortem draft (the commander or an admin, once the incident is resolved)."""
-        try:
-            incident_id = self._target(msg, args)
-            stored = self.workflow.approve(incident_id, context_of(msg).author, self.runtime.settings.admins)
-        except DebriefError as exc:
-            return str(exc)
-        approvers = ", ".join(stored.postmortem.reviewers)
+        stored = self.workflow.approve(self._target(msg, args), context_of(msg).author)
+        incident_id, approvers = stored.postmortem.incident_id, ", ".join(stored.postmortem.reviewers)
         return f"{incident_id}'s postmortem is approved (by {approvers}). An admin publishes it with !postmortem publish."
 
     @botcmd
-    def postmortem_publish(self, msg: Message, args: str) -> Iterator[str]:
+    @replies_errors
+    def postmortem_publish(self, msg: Message, args: str) -> str:
         """[INC-n]: publish the approved postmortem to the knowledge base (admins only)."""
-        author, admins = context_of(msg).author, self.runtime.settings.admins
-        try:
-            incident_id = self._target(msg, args)
-            self.workflow.require_publishable(incident_id, author, admins)
-        except DebriefError as exc:
-            yield str(exc)
-            return
-        yield f"Publishing {incident_id}'s postmortem…"
-        try:
-            stored = self.workflow.publish(incident_id, author, admins)
-        except DebriefError as exc:
-            yield str(exc)
-            return
+        author = context_of(msg).author
+        stored = self.workflow.publish(self._target(msg, args), author, announce=announce_to(self, msg))
+        incident_id = stored.postmortem.incident_id
         text = f"{incident_id}'s postmortem is published: {stored.published_path}. The next incident's search finds it."
-        yield text + (f"\n{stored.note}" if stored.note else "")
+        return text + (f"\n{stored.note}" if stored.note else "")
 
-    def _target(self, msg: Message, args: str) -> str:
+    def _target(self, msg: Message, args: str) -> IncidentRef:
         """`INC-n` when given, else the room's latest incident (postmortems follow resolved incidents)."""
-        words = args.split()
-        if len(words) > 1 or (words and not words[0].upper().startswith("INC-")):
-            raise ChatInputError(USAGE)
-        if words:
-            return self.runtime.engine.incidents.get(words[0]).id
-        found = latest_incident(self.runtime.engine, context_of(msg).room)
-        if found is None:
-            raise ChatInputError("This room has no incident yet; name one: !postmortem INC-n")
-        return found
-
-    def _open_knowledge(self) -> KnowledgeBase | None:
-        """The knowledge base, opened on first use; without one the draft lists no related documents."""
-        with self._lock:
-            if self._knowledge is None:
-                from agent.knowledge import open_knowledge_base
-
-                try:
-                    self._knowledge = open_knowledge_base(self.runtime.settings)
-                except DebriefError as exc:
-                    log.warning("The knowledge base cannot be opened: %s", exc)
-            return self._knowledge
+        return context_of(msg).incident(incident_argument(args, USAGE), latest=True)
 
 
 def draft_reply(stored: StoredPostmortem) -> str:

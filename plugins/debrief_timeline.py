@@ -1,7 +1,7 @@
 """The incident timeline in chat: every message in the room is captured, `!note` adds key events, a pin marks one.
 
-Capture runs on the backend's receive thread, so it only enqueues (`RoomCapture` finds the incident and the
-engine's capture writer commits, both off that thread); reading commands flush first to show everything said.
+Capture runs on the backend's receive thread, so it only enqueues (the engine's capture writer finds the room's
+incident and commits, off that thread); reading commands flush first to show everything said.
 """
 
 from __future__ import annotations
@@ -9,10 +9,11 @@ from __future__ import annotations
 from errbot import BotPlugin, botcmd
 from errbot.backends.base import REACTION_ADDED, Message, Reaction
 
+from agent.capture import RoomMessage
 from agent.models import EventKind, TimelineEvent
-from debrief.chat import PIN_REACTIONS, ChatInputError, clock, context_of, reaction_source, user_errors
-from debrief.room_capture import RoomMessage
-from debrief.runtime import UsesRuntime
+from debrief.bot.chat import PIN_REACTIONS, clock, context_of, reaction_source
+from debrief.bot.commands import ChatInputError, replies_errors
+from debrief.bot.runtime import UsesRuntime
 
 # `!timeline` shows the latest events only; the full record is in the database and the postmortem.
 SHOWN = 50
@@ -23,40 +24,38 @@ class DebriefTimeline(UsesRuntime, BotPlugin):
     """Keep the incident timeline: capture the room, add notes, show key events."""
 
     @botcmd
-    @user_errors
+    @replies_errors
     def timeline_add(self, msg: Message, args: str) -> str:
         """TEXT: add a key event to the incident's timeline (alias: !note TEXT)."""
         return self._note(msg, args, "!timeline add TEXT")
 
     @botcmd
-    @user_errors
+    @replies_errors
     def note(self, msg: Message, args: str) -> str:
         """TEXT: add a key event to the incident's timeline (same as !timeline add)."""
         return self._note(msg, args, "!note TEXT")
 
     @botcmd
-    @user_errors
+    @replies_errors
     def timeline(self, msg: Message, args: str) -> str:
         """[--all] [INC-n]: the key events with their times; --all adds every message.
 
         Without INC-n it shows this room's open incident. Long timelines show their latest 50 events.
         """
         show_all, incident_id = parse_timeline_args(args)
-        incident = self.runtime.incident(context_of(msg).room, incident_id)
         self.runtime.flush()
-        events = self.runtime.engine.timeline.events(incident.id, key_only=not show_all, limit=SHOWN + 1)
-        heading = f"{incident.id} {'events' if show_all else 'key events'}"
-        if len(events) > SHOWN:
-            events = events[1:]
+        page = self.engine.timeline.page(context_of(msg).incident(incident_id), not show_all, SHOWN)
+        heading = f"{page.incident_id} {'events' if show_all else 'key events'}"
+        if page.truncated:
             heading += f" (latest {SHOWN})"
-        return render(heading, events)
+        return render(heading, page.events)
 
     def callback_message(self, msg: Message) -> None:
         """Queue a room message (not a command: commands record their own events) for its open incident."""
         if msg.body.startswith(self._bot.bot_config.BOT_PREFIX) or not msg.body.strip():
             return
         ctx = context_of(msg)
-        self.runtime.capture.submit(RoomMessage(ctx.room, ctx.at, ctx.author, msg.body, ctx.source))
+        self.runtime.capture(RoomMessage(ctx.room, ctx.at, ctx.author, msg.body, ctx.source))
 
     def callback_reaction(self, reaction: Reaction) -> None:
         """A pin reaction marks the pinned message as a key event (backends that emit reactions, e.g. Slack)."""
@@ -67,7 +66,7 @@ class DebriefTimeline(UsesRuntime, BotPlugin):
 
     def _pin(self, source: str) -> None:
         self.runtime.flush()
-        if self.runtime.engine.timeline.mark_key(source) is None:
+        if self.engine.timeline.mark_key(source) is None:
             self.log.info("Pinned message %s is not on any incident timeline", source)
 
     def _note(self, msg: Message, args: str, usage: str) -> str:
@@ -75,13 +74,12 @@ class DebriefTimeline(UsesRuntime, BotPlugin):
         if not text:
             raise ChatInputError(f"Say what to note: {usage}")
         ctx = context_of(msg)
-        incident = self.runtime.open_incident(ctx.room)
-        event = self.runtime.engine.timeline.record(
-            incident.id, ctx.at, ctx.author, text, kind=EventKind.NOTE, key=True, source=ctx.source
+        event = self.engine.timeline.record(
+            ctx.incident(), ctx.at, ctx.author, text, kind=EventKind.NOTE, key=True, source=ctx.source
         )
         if event is None:
-            return f"That note is already on the {incident.id} timeline."
-        return f"Noted on the {incident.id} timeline at {clock(event.at)}."
+            return f"That note is already on the {self.engine.incidents.get(ctx.incident()).id} timeline."
+        return f"Noted on the {event.incident_id} timeline at {clock(event.at)}."
 
 
 def parse_timeline_args(args: str) -> tuple[bool, str | None]:

@@ -18,11 +18,12 @@ from typing import Any
 
 import pytest
 from errbot.backends.base import Message
-from errbot.backends.test import TestBot, TestOccupant
+from errbot.backends.test import TestOccupant
 
 from agent.engine import Engine
 from agent.settings import Settings, load_settings
-from debrief.errbot_config import errbot_config, plugins_dir
+from debrief.bot.config import errbot_config, plugins_dir
+from tests.testbot import DebriefTestBot
 
 with warnings.catch_warnings():
     # Errbot's Webserver plugin imports webtest -> webob, which imports the deprecated `cgi` module; under
@@ -38,7 +39,7 @@ T0 = datetime(2024, 3, 1, 10, 0, tzinfo=UTC)
 class Chat:
     """Talk to the bot as anyone, in any room, at any time."""
 
-    def __init__(self, testbot: TestBot, settings: Settings) -> None:
+    def __init__(self, testbot: DebriefTestBot, settings: Settings) -> None:
         self.testbot = testbot
         self.settings = settings
 
@@ -99,7 +100,9 @@ def chat(debrief_settings: Settings, tmp_path: Path) -> Iterator[Chat]:
         **errbot_config(debrief_settings, backend="Test"),
         "BOT_LOG_FILE": str(tmp_path / "errbot.log"),
     }
-    testbot = TestBot(extra_plugin_dir=str(plugins_dir()), loglevel=logging.INFO, extra_config=extra_config)
+    testbot = DebriefTestBot(
+        extra_plugin_dir=str(plugins_dir()), loglevel=logging.INFO, extra_config=extra_config
+    )
     testbot.start()
     try:
         yield Chat(testbot, debrief_settings)

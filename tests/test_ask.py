@@ -9,7 +9,7 @@ import pytest
 from agent.engine import Engine
 from agent.incidents import UnknownIncident
 from agent.knowledge import open_knowledge_base
-from debrief.ask import ask
+from debrief.cli.assistant import answer as ask
 from tests.assistant_fixtures import KNOWLEDGE, make_settings, start_incident
 from tests.knowledge_fixtures import write_files
 

@@ -16,13 +16,13 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 import pytest
-from errbot.backends import test as errbot_test
 
 from agent.settings import load_settings
-from debrief.errbot_config import errbot_config, plugins_dir
+from debrief.bot.config import errbot_config, plugins_dir
 from tests.fakes.slack_server import FakeSlack
 from tests.plugin_fixtures import Chat
 from tests.slack_fixtures import SlackBot, add_workspace, slack_bot_process
+from tests.testbot import DebriefTestBot
 
 if TYPE_CHECKING:  # the Teams backend and its fakes may not be in the tree: imported where used
     from tests.fakes.teams_connector import FakeTeams
@@ -95,9 +95,7 @@ def text_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TextBacke
     logger = logging.getLogger()
     level, handlers = logger.level, list(logger.handlers)
     config = {**errbot_config(settings, backend="Test"), "BOT_LOG_FILE": str(root / "errbot.log")}
-    testbot = errbot_test.TestBot(
-        extra_plugin_dir=str(plugins_dir()), loglevel=logging.INFO, extra_config=config
-    )
+    testbot = DebriefTestBot(extra_plugin_dir=str(plugins_dir()), loglevel=logging.INFO, extra_config=config)
     testbot.start()
     try:
         yield TextBackend(Chat(testbot, settings))

@@ -16,8 +16,8 @@ from pydantic import SecretStr
 
 from agent.engine import Engine
 from agent.settings import Settings, load_settings
-from debrief.bot import webserver_config
-from debrief.errbot_config import BotConfigError, errbot_config
+from debrief.bot.config import BotConfigError, errbot_config
+from debrief.bot.runner import webserver_config
 
 REPO = Path(__file__).resolve().parent.parent
 SECRET = "hunter2-Xq93kLmz"
@@ -30,7 +30,7 @@ def settings_for(tmp_path: Path, **overrides: object) -> Settings:
 def test_errbot_runs_offline_from_the_data_dir(tmp_path: Path) -> None:
     config = errbot_config(settings_for(tmp_path))
 
-    assert config["BACKEND"] == "Text"
+    assert config["BACKEND"] == "DebriefText"  # Errbot's Text console, every reply redacted
     assert config["BOT_DATA_DIR"] == str((tmp_path / "data" / "errbot").resolve())
     assert config["BOT_LOG_FILE"] == str((tmp_path / "data" / "errbot" / "errbot.log").resolve())
     assert config["BOT_EXTRA_PLUGIN_DIR"] == str(REPO / "plugins")
@@ -86,7 +86,11 @@ def test_config_py_is_what_errbot_loads(tmp_path: Path) -> None:
         text=True,
     )
     assert out.returncode == 0, out.stderr
-    assert json.loads(out.stdout) == ["Text", str((tmp_path / "data" / "errbot").resolve()), ["@localuser"]]
+    assert json.loads(out.stdout) == [
+        "DebriefText",
+        str((tmp_path / "data" / "errbot").resolve()),
+        ["@localuser"],
+    ]
 
 
 def free_port() -> int:
@@ -113,9 +117,7 @@ def listening(port: int) -> bool:
 def test_run_bot_serves_the_console_and_the_webhooks_until_end_of_input(tmp_path: Path) -> None:
     port = free_port()
     env = debrief_env(tmp_path, port)
-    script = (
-        "from agent.settings import load_settings; from debrief.bot import run_bot; run_bot(load_settings())"
-    )
+    script = "from agent.settings import load_settings; from debrief.bot.runner import run_bot; run_bot(load_settings())"
     output = tmp_path / "console.txt"
     with output.open("w") as stdout:
         bot = subprocess.Popen(

@@ -10,7 +10,7 @@ import pytest
 from agent.engine import Engine
 from agent.errors import DebriefError
 from agent.postmortem import Postmortem
-from debrief.postmortem import postmortem
+from debrief.cli.postmortem import postmortem_text as postmortem
 from tests.postmortem_fixtures import assert_secret_free, settings_in, transcript
 
 

@@ -11,7 +11,7 @@ from agent.engine import Engine
 from agent.filing import FilingError
 from agent.incidents import UnknownIncident
 from agent.settings import Settings, load_settings
-from debrief.actions import file_actions, list_actions
+from debrief.cli.actions import file_actions, list_actions
 from tests.fakes.github_server import GitHubServer
 from tests.fakes.jira_server import JiraServer
 from tests.filing_fixtures import github, jira, open_incident, tracker_settings

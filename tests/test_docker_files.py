@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from agent.settings import Settings
-from debrief.errbot_config import plugins_dir
+from debrief.bot.config import plugins_dir
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -10,10 +10,8 @@ from datetime import timedelta
 import pytest
 
 from agent.engine import Engine
-from agent.filing import Filer, FilingError, file_on_publish
-from agent.filing_report import FilingOutcome, FilingReport
+from agent.filing import Filer, FilingError, FilingOutcome, FilingReport, Outbox, OutboxState, file_on_publish
 from agent.models import ActionStatus
-from agent.outbox import Outbox, OutboxState
 from agent.settings import load_settings
 from agent.trackers import Tracker
 from tests.fakes.github_server import GitHubServer

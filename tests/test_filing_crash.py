@@ -13,9 +13,8 @@ from pathlib import Path
 import pytest
 
 from agent.engine import Engine
-from agent.filing import LEASE, Filer
-from agent.filing_report import FilingOutcome
-from agent.outbox import Outbox, OutboxState
+from agent.filing import Filer, FilingOutcome, Outbox, OutboxState
+from agent.filing.filer import LEASE
 from agent.trackers import Tracker
 from tests.fakes.github_server import GitHubServer
 from tests.fakes.jira_server import JiraServer

@@ -83,16 +83,14 @@ def test_bad_action_is_refused_with_the_reason_and_nothing_is_stored(
 
 def test_a_redelivered_message_gets_the_same_reply_and_adds_nothing(chat: Chat) -> None:
     start(chat)
-    slack_event = {"channel": "C1", "ts": "1709287500.000100"}
+    source = "slack:C1:1709287500.000100"  # the message's key, as the Slack backend gives it
     command = "!action add Add a canary stage @bob due:2024-03-15"
-    first = chat.ask(command, slack_event=slack_event)
-    again = chat.ask(command, slack_event=slack_event)  # Slack retries an event it thinks was not received
+    first = chat.ask(command, source=source)
+    again = chat.ask(command, source=source)  # Slack retries an event it thinks was not received
 
     assert again == first == "Added to INC-1: A1 Add a canary stage (owner bob, due 2024-03-15) [pending]"
     assert [item.id for item in stored_actions(chat)] == [1]
-    assert chat.ask(command, slack_event={**slack_event, "ts": "1709287501.000100"}).startswith(
-        "Added to INC-1: A2 "
-    )
+    assert chat.ask(command, source="slack:C1:1709287501.000100").startswith("Added to INC-1: A2 ")
 
 
 def test_action_without_an_incident_says_how_to_start_one(chat: Chat) -> None:

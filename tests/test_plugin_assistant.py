@@ -10,7 +10,7 @@ import pytest
 from errbot.backends.base import Message
 
 from agent.settings import Settings
-from debrief.replay import replay
+from debrief.bot.replay import replay
 from tests.assistant_fixtures import KNOWLEDGE, make_settings
 from tests.fakes.openai_server import FakeOpenAI, Reply, auto_agent
 from tests.knowledge_fixtures import write_files

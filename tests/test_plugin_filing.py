@@ -128,7 +128,8 @@ def test_actions_shows_refs_and_the_trackers_current_status(
     chat.next_reply(timeout=30)
     github.set_state(1, "closed")
 
-    listing = chat.ask("!actions").splitlines()
+    assert chat.ask("!actions") == "Reading the status of 3 tickets from github, jira…"
+    listing = chat.next_reply(timeout=30).splitlines()
 
     assert listing[1].startswith("A1 Add a canary stage to checkout deploys (owner bob, due 2024-03-15)")
     error = f"Jira at {jira.url} could not look up a ticket (HTTP 503: Service unavailable (injected 503))"
@@ -139,5 +140,6 @@ def test_actions_shows_refs_and_the_trackers_current_status(
     chat.ask("!actions file")
     chat.next_reply(timeout=30)
     jira.set_status("OPS-2", "Done")
-    listing = chat.ask("!actions").splitlines()
+    assert chat.ask("!actions").startswith("Reading the status of")
+    listing = chat.next_reply(timeout=30).splitlines()
     assert listing[1].endswith("[done] jira:OPS-2 (Done), github:acme/ops#1 (closed)")

@@ -10,6 +10,7 @@ from errbot.backends.base import REACTION_ADDED, REACTION_REMOVED, Reaction
 from errbot.backends.test import TestPerson
 
 from agent.models import EventKind, TimelineEvent
+from backends.slack.slack_backend import slack_source, slack_time
 from tests.plugin_fixtures import ROOM, T0, Chat, chat, debrief_settings
 
 __all__ = ["chat", "debrief_settings"]
@@ -28,8 +29,13 @@ def all_events(chat: Chat) -> list[TimelineEvent]:
 
 
 def slack_message(channel: str, ts: str) -> dict[str, object]:
-    """The part of a Slack backend message's extras that carries its identity and time."""
-    return {"slack_event": {"channel": channel, "ts": ts, "type": "message"}}
+    """What Debrief's Slack backend puts in a message's extras: its time and key, from Slack's channel and ts."""
+    return {"at": slack_time(ts), "source": slack_source(channel, ts)}
+
+
+def slack_item(channel: str, ts: str) -> dict[str, str]:
+    """A reaction's `reacted_to` as Debrief's Slack backend passes it on: Slack's item, with the message's key."""
+    return {"type": "message", "channel": channel, "ts": ts, "source": slack_source(channel, ts)}
 
 
 def test_room_messages_are_captured_with_their_own_time_and_author(chat: Chat) -> None:
@@ -166,7 +172,7 @@ def test_pin_reaction_marks_a_captured_message_key(chat: Chat) -> None:
     chat.say("the pool size is 5, should be 50", frm="bob", extras=slack_message("C042", "1709287500.000200"))
     chat.say("unrelated chatter", frm="bob", extras=slack_message("C042", "1709287510.000300"))
 
-    pin(chat, {"type": "message", "channel": "C042", "ts": "1709287500.000200"})
+    pin(chat, slack_item("C042", "1709287500.000200"))
 
     assert wait_for_key(chat, "the pool size is 5, should be 50").author == "bob"
     assert "unrelated chatter" not in chat.ask("!timeline")
@@ -175,13 +181,13 @@ def test_pin_reaction_marks_a_captured_message_key(chat: Chat) -> None:
 def test_other_reactions_and_removed_pins_change_nothing(chat: Chat) -> None:
     start(chat)
     chat.say("maybe the cache?", frm="bob", extras=slack_message("C042", "1709287500.000200"))
-    item = {"type": "message", "channel": "C042", "ts": "1709287500.000200"}
+    item = slack_item("C042", "1709287500.000200")
     pin(chat, item, name="eyes")
     pin(chat, item, action=REACTION_REMOVED)
     pin(chat, {"type": "file", "file": "F1"})
     # A pin on a message we did record, processed after the ones above, proves they were handled.
     chat.say("pinned for ordering", frm="bob", extras=slack_message("C042", "1709287600.000100"))
-    pin(chat, {"type": "message", "channel": "C042", "ts": "1709287600.000100"})
+    pin(chat, slack_item("C042", "1709287600.000100"))
     wait_for_key(chat, "pinned for ordering")
 
     assert "maybe the cache?" not in chat.ask("!timeline")

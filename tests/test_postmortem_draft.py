@@ -14,7 +14,7 @@ from agent.models import EventKind, IncidentStatus, PostmortemStatus
 from agent.postmortem import Postmortem, build_postmortem, render_json, render_markdown
 from agent.postmortem.render import TemplateProblem
 from agent.settings import Settings
-from debrief.replay import replay
+from debrief.bot.replay import replay
 from tests.postmortem_fixtures import assert_secret_free, settings_in, transcript
 
 T0 = datetime(2024, 3, 5, 10, 0, tzinfo=UTC)

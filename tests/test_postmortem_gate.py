@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from agent.actions import apply_gate, check
 from agent.engine import Engine
 from agent.models import ActionItem, ActionStatus
-from agent.postmortem.gate import apply_gate, check
 from agent.store.tables import ActionRow
 
 T0 = datetime(2024, 3, 5, 10, 0, tzinfo=UTC)

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from agent.engine import Engine
+from agent.identity import NotAllowed
 from agent.knowledge import KnowledgeBase, open_knowledge_base
 from agent.models import ActionStatus, PostmortemStatus
-from agent.postmortem import NoDraft, PostmortemError, PostmortemNotAllowed, PostmortemWorkflow
+from agent.postmortem import NoDraft, PostmortemError, PostmortemWorkflow
 from agent.settings import Settings
 from tests.postmortem_fixtures import assert_secret_free, settings_in
 
@@ -114,9 +115,7 @@ def test_only_the_commander_or_an_admin_approves(engine: Engine, workflow: Postm
     incident_id = incident(engine)
     workflow.draft(incident_id)
 
-    with pytest.raises(
-        PostmortemNotAllowed, match=r"^only the commander \(frank\) or an admin can approve INC-1's"
-    ):
+    with pytest.raises(NotAllowed, match=r"^only the commander \(frank\) or an admin can approve INC-1's"):
         workflow.approve(incident_id, "dana")
     approved = workflow.approve(incident_id, "@frank")
     also = workflow.approve(incident_id, "root")  # an admin adds a second approval
@@ -145,7 +144,7 @@ def test_publish_needs_an_admin_and_an_approval(
     incident_id = incident(engine)
     workflow.draft(incident_id)
 
-    with pytest.raises(PostmortemNotAllowed, match=r"^only an admin can publish INC-1's postmortem$"):
+    with pytest.raises(NotAllowed, match=r"^only an admin can publish INC-1's postmortem$"):
         workflow.publish(incident_id, "frank")
     with pytest.raises(
         PostmortemError, match=r"^INC-1's postmortem is in review; it can be published only after"

@@ -13,7 +13,7 @@ import pytest
 from agent.engine import Engine
 from agent.models import EventKind, IncidentStatus
 from agent.settings import Settings
-from debrief.replay import ReplayResult, TranscriptError, replay
+from debrief.bot.replay import ReplayResult, TranscriptError, replay
 from tests.plugin_fixtures import debrief_settings
 
 __all__ = ["debrief_settings"]

@@ -14,7 +14,7 @@ import pytest
 
 from agent.engine import Engine
 from agent.models import Incident, TimelineEvent
-from debrief.chat import slack_time
+from backends.slack.slack_backend import slack_time
 from tests.fakes.slack_server import FakeSlack, reaction_event
 from tests.slack_fixtures import (
     ADMIN,

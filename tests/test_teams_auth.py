@@ -9,7 +9,7 @@ from typing import Any
 import jwt
 import pytest
 
-from debrief.teams.auth import AuthError, KeysUnavailable, SigningKeys, TokenValidator, accepted_issuers
+from backends.teams.auth import AuthError, KeysUnavailable, SigningKeys, TokenValidator, accepted_issuers
 from tests.fakes.teams_connector import APP_ID, FakeTeams, SigningKey
 
 TENANT = "6f1c3a52-93a4-4a7b-9d1e-2b7f0c8e4d11"

@@ -11,13 +11,13 @@ import pytest
 from microsoft_agents.activity import Activity
 
 from agent.settings import load_settings
-from debrief.errbot_config import BotConfigError, errbot_config
-from debrief.teams.activities import read_message
-from debrief.teams.cards import MAX_CARD_BYTES, errbot_card, text_card, wants_card
-from debrief.teams.config import TeamsConfig, TeamsConfigError
-from debrief.teams.connector import Connector, ConnectorError
-from debrief.teams.conversations import Address, Conversations
-from debrief.teams.credentials import BotTokens, TokenError
+from backends.teams.activities import read_message
+from backends.teams.cards import MAX_CARD_BYTES, errbot_card, text_card, wants_card
+from backends.teams.connector import Connector, ConnectorError
+from backends.teams.conversations import Address, Conversations
+from backends.teams.credentials import BotTokens, TokenError
+from backends.teams.registration import TeamsConfig, TeamsConfigError
+from debrief.bot.config import BotConfigError, errbot_config
 from tests.fakes.teams_connector import APP_ID, APP_PASSWORD, BOT_ID, FakeTeams
 
 T0 = datetime(2024, 3, 1, 10, 0, tzinfo=UTC)

@@ -9,7 +9,7 @@ import pytest
 
 from agent.models import ActionItem
 from agent.trackers import JiraTracker, TicketRef, TrackerError
-from agent.trackers.base import key_label
+from agent.trackers.tracker import key_label
 from tests.fakes.jira_server import JiraServer
 from tests.fakes.server import LoseMode
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import functools
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from agent.errors import DebriefError
 from agent.knowledge.embedder import Embedder, make_embedder
 from agent.knowledge.ingest import Ingestor, IngestReport
 from agent.knowledge.search import Catalog, Mode, search
@@ -17,6 +19,8 @@ from agent.settings import Settings
 
 if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
+
+log = logging.getLogger(__name__)
 
 
 class KnowledgeBase:
@@ -76,3 +80,12 @@ def open_knowledge_base(settings: Settings, embedder: Embedder | None = None) ->
     embedder = embedder or make_embedder(settings)
     collection = open_collection(open_client(settings), embedder.name)
     return KnowledgeBase(collection, embedder, Redactor(), settings.knowledge_dir)
+
+
+def open_knowledge_or_none(settings: Settings) -> KnowledgeBase | None:
+    """The knowledge base, or None (logged) when it cannot be opened: drafts are still useful without it."""
+    try:
+        return open_knowledge_base(settings)
+    except DebriefError as exc:
+        log.warning("The knowledge base cannot be opened: %s", exc)
+        return None

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from agent.actions import check
 from agent.engine import Engine
 from agent.models import PostmortemStatus
 from agent.postmortem.facts import Facts, Knowledge, gather
-from agent.postmortem.gate import check
 from agent.postmortem.model import Narrative, Postmortem, ReviewedAction
 from agent.postmortem.narrative import PROMPT_TOKEN_BUDGET, write_narrative
 from agent.redact import redact

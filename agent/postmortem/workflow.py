@@ -9,28 +9,31 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from agent.actions import apply_gate
 from agent.engine import Engine
 from agent.errors import DebriefError
-from agent.incidents import format_id, load_row
+from agent.filing import file_on_publish
+from agent.identity import DEBRIEF, Permission, normalise_user
+from agent.incidents import IncidentRef, format_id, load_row
 from agent.models import IncidentStatus, PostmortemStatus
 from agent.postmortem.draft import build_postmortem
 from agent.postmortem.facts import Knowledge
-from agent.postmortem.gate import apply_gate
 from agent.postmortem.model import Postmortem
 from agent.postmortem.naming import published_file_name
 from agent.postmortem.render import render_markdown
+from agent.progress import Announce
 from agent.settings import Settings
 from agent.store import add_audit
-from agent.store.tables import IncidentRow, PostmortemRow
+from agent.store.tables import PostmortemRow
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -45,10 +48,6 @@ class PostmortemError(DebriefError):
 
 class NoDraft(PostmortemError):
     """The incident has no stored postmortem yet."""
-
-
-class PostmortemNotAllowed(PostmortemError):
-    """The user's role does not allow this step."""
 
 
 class KnowledgeStore(Knowledge, Protocol):
@@ -82,19 +81,35 @@ class PostmortemWorkflow:
     ) -> None:
         self._engine = engine
         self._settings = settings
-        self._knowledge = knowledge or (lambda: None)
+        self._open_knowledge = knowledge or (lambda: None)
+        self._opened: KnowledgeStore | None = None
+        self._lock = threading.Lock()
         self._model = model or (lambda: None)
         self._now = now
+
+    def _knowledge(self) -> KnowledgeStore | None:
+        """The knowledge base, opened on first use and kept (opening loads an embedding model)."""
+        with self._lock:
+            if self._opened is None:
+                self._opened = self._open_knowledge()
+            return self._opened
 
     @property
     def templates_dir(self) -> Path:
         return self._settings.data_dir / "templates"
 
-    def draft(self, incident_id: str, by: str = "debrief", review: bool = True) -> StoredPostmortem:
-        """Build and store the draft (status in_review when `review`, i.e. shared with the room; else draft)."""
-        incident = self._engine.incidents.get(incident_id)
+    def draft(
+        self, ref: IncidentRef, by: str = DEBRIEF, review: bool = True, announce: Announce | None = None
+    ) -> StoredPostmortem:
+        """Build and store the draft (status in_review when `review`, i.e. shared with the room; else draft).
+
+        `announce` hears which incident is being drafted before the slow part (an LLM call, the knowledge base).
+        """
+        incident = self._engine.incidents.get(ref)
+        if announce is not None:
+            announce(f"Drafting the postmortem of {incident.id}…")
         # The same gate as the filer's (no `today`), so the two never flip an item back and forth.
-        apply_gate(self._engine.actions, self._engine.store, incident.id, _user(by))
+        apply_gate(self._engine.actions, self._engine.store, incident.id, normalise_user(by))
         built = build_postmortem(self._engine, incident.id, self._knowledge(), self._model())
         status = PostmortemStatus.IN_REVIEW if review else PostmortemStatus.DRAFT
         postmortem = built.model_copy(update={"status": status})
@@ -111,31 +126,26 @@ class PostmortemWorkflow:
             previous = row.status
             row.status, row.reviewers, row.approved_at = status.value, [], None
             row.document, row.markdown = postmortem.model_dump_json(), markdown
-            row.revision, row.drafted_by, row.drafted_at = row.revision + 1, _user(by), self._now()
+            row.revision, row.drafted_by, row.drafted_at = row.revision + 1, normalise_user(by), self._now()
             detail = {
                 "revision": row.revision,
                 "from": previous,
                 "to": status.value,
                 "narrative": postmortem.generation.narrative,
             }
-            add_audit(session, _user(by), "postmortem_draft", incident.id, detail)
+            add_audit(session, normalise_user(by), "postmortem_draft", incident.id, detail)
             stored = self._stored(row, note)
         self._write_draft_file(stored)
         return stored
 
-    def show(self, incident_id: str) -> StoredPostmortem:
+    def show(self, ref: IncidentRef) -> StoredPostmortem:
         with self._engine.store.read() as session:
-            return self._stored(self._row(session, incident_id))
+            return self._stored(self._row(session, ref))
 
-    def approve(self, incident_id: str, by: str, admins: Sequence[str] | None = None) -> StoredPostmortem:
+    def approve(self, ref: IncidentRef, by: str) -> StoredPostmortem:
         """The commander or an admin approves the current draft of a resolved incident."""
-        incident = self._engine.incidents.get(incident_id)
-        who = _user(by)
-        if not self._engine.incidents.can_change_status(incident, who, self._admins(admins)):
-            commander = (
-                f"the commander ({incident.commander})" if incident.commander else "whoever started it"
-            )
-            raise PostmortemNotAllowed(f"only {commander} or an admin can approve {incident.id}'s postmortem")
+        incident = self._engine.incidents.require(ref, by, Permission.APPROVE_POSTMORTEM)
+        who = normalise_user(by)
         if incident.status not in FINISHED:
             raise PostmortemError(
                 f"{incident.id} is still {incident.status.value}; resolve it before approving its postmortem"
@@ -154,11 +164,13 @@ class PostmortemWorkflow:
             add_audit(session, who, "postmortem_approve", incident.id, detail)
             return self._stored(row)
 
-    def publish(self, incident_id: str, by: str, admins: Sequence[str] | None = None) -> StoredPostmortem:
-        """An admin publishes an approved postmortem into the knowledge base."""
-        incident = self._engine.incidents.get(incident_id)
-        who = _user(by)
-        self.require_publishable(incident.id, who, admins)
+    def publish(self, ref: IncidentRef, by: str, announce: Announce | None = None) -> StoredPostmortem:
+        """An admin publishes an approved postmortem into the knowledge base (`announce` hears it start)."""
+        incident = self._engine.incidents.get(ref)
+        who = normalise_user(by)
+        self.require_publishable(incident.id, by)
+        if announce is not None:
+            announce(f"Publishing {incident.id}'s postmortem…")
         with self._engine.store.read() as session:
             row = self._row(session, incident.id)
             revision = row.revision
@@ -182,24 +194,19 @@ class PostmortemWorkflow:
             published = self._stored(row)
         return replace(published, note=self._auto_file(incident.id))
 
-    def require_publishable(self, incident_id: str, by: str, admins: Sequence[str] | None = None) -> None:
+    def require_publishable(self, ref: IncidentRef, by: str) -> None:
         """Raise the reason `by` cannot publish now (not an admin, no approval yet); checks only, fast."""
-        if _user(by) not in {_user(admin) for admin in self._admins(admins)}:
-            raise PostmortemNotAllowed(
-                f"only an admin can publish {incident_id.strip().upper()}'s postmortem"
-            )
+        incident = self._engine.incidents.require(ref, by, Permission.PUBLISH_POSTMORTEM)
         with self._engine.store.read() as session:
-            row = self._row(session, incident_id)
+            row = self._row(session, incident.id)
             if row.status != PostmortemStatus.APPROVED:
                 raise PostmortemError(
-                    f"{incident_id.strip().upper()}'s postmortem is {row.status.replace('_', ' ')}; "
+                    f"{incident.id}'s postmortem is {row.status.replace('_', ' ')}; "
                     "it can be published only after !postmortem approve"
                 )
 
     def _auto_file(self, incident_id: str) -> str | None:
         """With DEBRIEF_AUTO_FILE on, file the action items now; the outcome (or why not) as a note."""
-        from agent.filing import file_on_publish  # agent.filing imports the gate: import it only when used
-
         try:
             report = file_on_publish(self._engine, self._settings, incident_id)
         except DebriefError as exc:
@@ -213,14 +220,11 @@ class PostmortemWorkflow:
         # The whole knowledge dir (unchanged files are skipped), so the file's id matches `debrief ingest`'s.
         knowledge.ingest([self._settings.knowledge_dir], progress=False)
 
-    def _admins(self, admins: Sequence[str] | None) -> Sequence[str]:
-        return self._settings.admins if admins is None else admins
-
-    def _row(self, session: Session, incident_id: str, for_update: bool = False) -> PostmortemRow:
-        number = load_row(session, incident_id).number
+    def _row(self, session: Session, ref: IncidentRef, for_update: bool = False) -> PostmortemRow:
+        number = load_row(session, ref).number
         query_row = session.get(PostmortemRow, number, with_for_update=for_update)
         if query_row is None:
-            raise NoDraft(f"{incident_id.strip().upper()} has no postmortem yet; draft one with !postmortem")
+            raise NoDraft(f"{format_id(number)} has no postmortem yet; draft one with !postmortem")
         return query_row
 
     def _render(self, row: PostmortemRow, status: PostmortemStatus | None = None) -> str:
@@ -251,18 +255,6 @@ class PostmortemWorkflow:
 
     def _write_draft_file(self, stored: StoredPostmortem) -> None:
         _write_atomically(stored.draft_path, stored.markdown)
-
-
-def latest_incident(engine: Engine, room: str) -> str | None:
-    """The room's newest incident, open or not: postmortems are written after the incident is over."""
-    query = select(func.max(IncidentRow.number)).where(IncidentRow.room == room.strip())
-    with engine.store.read() as session:
-        number = session.execute(query).scalar()
-    return None if number is None else format_id(number)
-
-
-def _user(name: str) -> str:
-    return name.strip().removeprefix("@").strip()
 
 
 def _write_atomically(path: Path, text: str) -> None:

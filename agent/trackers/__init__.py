@@ -6,9 +6,9 @@ from pydantic import SecretStr
 
 from agent.errors import SettingsError
 from agent.settings import Settings
-from agent.trackers.base import TicketRef, Tracker, TrackerError
 from agent.trackers.github import GitHubTracker
 from agent.trackers.jira import JiraTracker
+from agent.trackers.tracker import TicketRef, Tracker, TrackerError
 
 __all__ = ["GitHubTracker", "JiraTracker", "TicketRef", "Tracker", "TrackerError", "make_trackers"]
 

@@ -16,7 +16,7 @@ from github import Auth, Github, GithubException, RateLimitExceededException
 from github.Repository import Repository
 
 from agent.models import ActionItem
-from agent.trackers.base import (
+from agent.trackers.tracker import (
     SOURCE_LABEL,
     TicketRef,
     TrackerError,

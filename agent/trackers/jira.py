@@ -14,7 +14,7 @@ import requests
 from jira import JIRA, JIRAError
 
 from agent.models import ActionItem
-from agent.trackers.base import (
+from agent.trackers.tracker import (
     SOURCE_LABEL,
     TicketRef,
     TrackerError,

@@ -25,14 +25,15 @@ from flask import request
 from microsoft_agents.activity import Activity, Attachment, ChannelAccount, ConversationAccount
 from pydantic import ValidationError
 
-from debrief.teams.activities import channel_of, read_message, room_of
-from debrief.teams.auth import AuthError, KeysUnavailable, SigningKeys, TokenValidator, accepted_issuers
-from debrief.teams.cards import ADAPTIVE_CARD, errbot_card, text_card, wants_card
-from debrief.teams.config import TeamsConfig
-from debrief.teams.connector import Connector, ConnectorError
-from debrief.teams.conversations import Conversations
-from debrief.teams.credentials import BotTokens
-from debrief.teams.identifiers import TeamsPerson, TeamsRoom, TeamsRoomOccupant
+from backends.redaction import RedactsOutgoing
+from backends.teams.activities import channel_of, read_message, room_of
+from backends.teams.auth import AuthError, KeysUnavailable, SigningKeys, TokenValidator, accepted_issuers
+from backends.teams.cards import ADAPTIVE_CARD, errbot_card, text_card, wants_card
+from backends.teams.connector import Connector, ConnectorError
+from backends.teams.conversations import Conversations
+from backends.teams.credentials import BotTokens
+from backends.teams.identifiers import TeamsPerson, TeamsRoom, TeamsRoomOccupant
+from backends.teams.registration import TeamsConfig
 
 log = logging.getLogger(__name__)
 # The SDK's connector logs two INFO lines per reply; Debrief logs what matters (failures) itself.
@@ -46,7 +47,7 @@ POLL_S = 0.5
 Response = tuple[dict[str, Any], int]
 
 
-class TeamsBackend(ErrBot):
+class TeamsBackend(RedactsOutgoing, ErrBot):
     def __init__(self, config: Any) -> None:
         super().__init__(config)
         self.teams = TeamsConfig.from_identity(getattr(config, "BOT_IDENTITY", None) or {})

@@ -1,0 +1,311 @@
+"""Filing action items to the trackers exactly once, through the outbox (DESIGN.md §6).
+
+For each fileable item and each configured tracker: claim the outbox row, `find` the ticket by the item's
+idempotency key (a crash between "created" and "recorded" left one behind), else `create` it, then record
+the ref on the item and mark the row filed. Every step commits before the next, so a crash at any point
+leaves either nothing in the tracker or a ticket the next run finds.
+
+Failures: a retryable `TrackerError` (outage, timeout, throttling) is retried with exponential backoff a
+few times in the run; after that the row stays pending with `next_attempt_at` and the error, never lost.
+A non-retryable one (credentials, missing project) marks the row failed with the reason: automatic runs
+leave it alone, and the next manual run (`!actions file`, `debrief actions --file`) tries again, which is
+how it recovers once the configuration is fixed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
+from agent.actions import apply_gate
+from agent.engine import Engine
+from agent.errors import DebriefError
+from agent.filing.outbox import Claim, Outbox, OutboxEntry, OutboxState
+from agent.filing.report import FilingOutcome, FilingReport, FilingResult, StatusResult
+from agent.models import ActionItem, ActionStatus
+from agent.redact import redact
+from agent.settings import Settings
+from agent.trackers import TicketRef, Tracker, TrackerError, make_trackers
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+Sleep = Callable[[float], None]
+
+ATTEMPTS_PER_RUN = 3
+BACKOFF_S = 1.0  # in-run waits: 1 s, 2 s, ...
+RETRY_AFTER = timedelta(minutes=1)  # first wait before an automatic run retries; doubles, capped
+RETRY_AFTER_MAX = timedelta(hours=1)
+LEASE = timedelta(minutes=2)  # longer than one tracker call (renewed before each)
+DONE_STATUSES = frozenset({"done", "closed", "resolved", "complete", "completed", "fixed"})
+
+
+class FilingError(DebriefError):
+    """Filing cannot start (e.g. no tracker is configured)."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Filer:
+    """Files pending action items to `trackers` and syncs the trackers' statuses back."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        trackers: Sequence[Tracker],
+        clock: Clock = utc_now,
+        sleep: Sleep = time.sleep,
+        *,
+        attempts_per_run: int = ATTEMPTS_PER_RUN,
+        backoff_s: float = BACKOFF_S,
+        lease: timedelta = LEASE,
+    ) -> None:
+        self._engine = engine
+        self._trackers = list(trackers)
+        self._clock = clock
+        self._sleep = sleep
+        self._attempts_per_run = max(1, attempts_per_run)
+        self._backoff_s = backoff_s
+        self._lease = lease
+        self._outbox = Outbox(engine.store)
+        self._incident_titles: dict[str, str] = {}
+        # Names this run in the lease column; unique even for two Filers in one process.
+        self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid4().hex[:8]}"
+
+    @classmethod
+    def from_settings(
+        cls, engine: Engine, settings: Settings, clock: Clock = utc_now, sleep: Sleep = time.sleep
+    ) -> Filer:
+        """A Filer for the trackers `DEBRIEF_TRACKERS` names (none when it names none)."""
+        return cls(engine, make_trackers(settings), clock, sleep)
+
+    @property
+    def tracker_names(self) -> list[str]:
+        return [tracker.name for tracker in self._trackers]
+
+    def close(self) -> None:
+        for tracker in self._trackers:
+            tracker.close()
+
+    # -- filing --------------------------------------------------------------------------------
+    def file_pending(self, incident_id: str | None = None, *, by: str = "debrief") -> FilingReport:
+        """File every fileable item (one incident's, or all) to every tracker; report each outcome.
+
+        A manual run: it also retries failed rows and rows whose next attempt time has not come yet.
+        """
+        self._require_trackers()
+        items = self._engine.actions.list(incident_id)
+        fileable, results = self._apply_gate(items, by)
+        self._outbox.ensure([item.id for item in fileable], self.tracker_names, self._clock())
+        for item in fileable:
+            for tracker in self._trackers:
+                results.append(self._file_one(item, tracker, by, due_only=False))
+        return self._report(results, incident_id, by)
+
+    def retry_due(self, *, by: str = "debrief") -> FilingReport:
+        """Retry the pending rows an earlier run left, once their next attempt time has come (for a poller).
+
+        Only rows a person asked to file exist, so this never files an item nobody asked for; failed rows
+        wait for a person too.
+        """
+        self._require_trackers()
+        trackers = {tracker.name: tracker for tracker in self._trackers}
+        results: list[FilingResult] = []
+        for entry in self._outbox.entries(state=OutboxState.PENDING):
+            tracker = trackers.get(entry.tracker)
+            if tracker is not None:
+                item = self._engine.actions.get(entry.action_id)
+                results.append(self._file_one(item, tracker, by, due_only=True))
+        return self._report(results, None, by)
+
+    def _require_trackers(self) -> None:
+        if not self._trackers:
+            raise FilingError("No tracker is configured: set DEBRIEF_TRACKERS to jira and/or github first.")
+
+    def _report(self, results: list[FilingResult], incident_id: str | None, by: str) -> FilingReport:
+        ordered = tuple(sorted(results, key=lambda result: result.action_id))  # stable: tracker order kept
+        report = FilingReport(tuple(self.tracker_names), ordered)
+        if results:
+            self._engine.store.audit(by, "file_actions", incident_id, report.counts())
+        return report
+
+    def _apply_gate(
+        self, items: Sequence[ActionItem], by: str
+    ) -> tuple[list[ActionItem], list[FilingResult]]:
+        """Items the quality gate passes, and a needs-revision result (with the reasons) for each other.
+
+        The gate also marks failing pending items needs_revision (and fixed ones pending again), audited.
+        """
+        incidents = list(dict.fromkeys(item.incident_id for item in items))
+        wanted = {item.id for item in items}
+        fileable: list[ActionItem] = []
+        stopped: list[FilingResult] = []
+        for incident_id in incidents:
+            for checked in apply_gate(self._engine.actions, self._engine.store, incident_id, by):
+                if checked.item.id not in wanted:
+                    continue
+                if checked.passed or checked.item.status is ActionStatus.DONE:
+                    fileable.append(checked.item)
+                else:
+                    reason = "; ".join(checked.problems)
+                    stopped.append(_result(checked.item, FilingOutcome.NEEDS_REVISION, reason=reason))
+        return fileable, stopped
+
+    def _file_one(self, item: ActionItem, tracker: Tracker, by: str, *, due_only: bool) -> FilingResult:
+        claim, entry = self._outbox.claim(
+            item.id, tracker.name, self.worker, self._clock(), self._lease, due_only=due_only
+        )
+        if claim is Claim.FILED:
+            return _result(item, FilingOutcome.ALREADY_FILED, tracker.name, ref=entry.ref)
+        if claim is Claim.BUSY:
+            return _result(item, FilingOutcome.BUSY, tracker.name, reason="another run is filing it now")
+        if claim is Claim.NOT_DUE:
+            outcome = FilingOutcome.FAILED if entry.state is OutboxState.FAILED else FilingOutcome.PENDING
+            return _result(item, outcome, tracker.name, entry.last_error, entry.next_attempt_at)
+        return self._attempt(item, tracker, self._incident_title(item.incident_id), entry, by)
+
+    def _incident_title(self, incident_id: str) -> str:
+        """The incident's title, which every ticket states (read once per incident and Filer)."""
+        if incident_id not in self._incident_titles:
+            self._incident_titles[incident_id] = self._engine.incidents.get(incident_id).title
+        return self._incident_titles[incident_id]
+
+    def _attempt(
+        self, item: ActionItem, tracker: Tracker, incident_title: str, entry: OutboxEntry, by: str
+    ) -> FilingResult:
+        """Find-or-create with bounded retries; record the outcome on the outbox row."""
+        error = ""
+        for attempt in range(self._attempts_per_run):
+            if attempt:
+                self._sleep(self._backoff_s * 2 ** (attempt - 1))
+            if not self._outbox.renew(entry.id, self.worker, self._clock(), self._lease):
+                return _result(item, FilingOutcome.BUSY, tracker.name, reason="another run took it over")
+            try:
+                ref = tracker.find(item.idempotency_key)
+                found = ref is not None
+                ref = ref or tracker.create(item, incident_title)
+            except TrackerError as exc:
+                error = redact(str(exc))
+                log.warning("filing A%s to %s failed: %s", item.id, tracker.name, error)
+                if not exc.retryable:
+                    return self._give_up(item, tracker, entry, error, attempt + 1, by, failed=True)
+                continue
+            except Exception as exc:  # an adapter bug or a strange answer: keep the item pending, not lost
+                error = f"{tracker.name} failed unexpectedly ({type(exc).__name__})"
+                log.exception("filing A%s to %s failed unexpectedly", item.id, tracker.name)
+                continue
+            self._outbox.record_filed(
+                entry.id, str(ref), found=found, attempts=attempt + 1, now=self._clock(), by=by
+            )
+            outcome = FilingOutcome.FOUND if found else FilingOutcome.FILED
+            return _result(item, outcome, tracker.name, ref=str(ref))
+        return self._give_up(item, tracker, entry, error, self._attempts_per_run, by, failed=False)
+
+    def _give_up(
+        self,
+        item: ActionItem,
+        tracker: Tracker,
+        entry: OutboxEntry,
+        error: str,
+        attempts: int,
+        by: str,
+        *,
+        failed: bool,
+    ) -> FilingResult:
+        now = self._clock()
+        next_at = None if failed else now + _retry_delay(entry.attempts + attempts, self._attempts_per_run)
+        self._outbox.record_retry(
+            entry.id,
+            self.worker,
+            error=error,
+            attempts=attempts,
+            next_attempt_at=next_at,
+            failed=failed,
+            now=now,
+            by=by,
+        )
+        outcome = FilingOutcome.FAILED if failed else FilingOutcome.PENDING
+        return _result(item, outcome, tracker.name, error, next_at)
+
+    # -- status sync ---------------------------------------------------------------------------
+    def sync_status(self, incident_id: str | None = None, *, by: str = "debrief") -> list[StatusResult]:
+        """Read each filed ticket's current status from its tracker and store it.
+
+        A tracker that fails once is skipped for the rest of the call, so an outage costs one timeout, not
+        one per ticket. An item whose tickets are all done becomes done (and filed again if one reopens).
+        """
+        trackers = {tracker.name: tracker for tracker in self._trackers}
+        down: dict[str, str] = {}
+        results: list[StatusResult] = []
+        for entry in self._outbox.entries(incident_id, OutboxState.FILED):
+            tracker = trackers.get(entry.tracker)
+            if tracker is None or entry.ref is None:
+                continue
+            if entry.tracker in down:
+                results.append(
+                    StatusResult(entry.action_id, entry.ref, entry.remote_status, down[entry.tracker])
+                )
+                continue
+            try:
+                status = tracker.status(TicketRef.parse(entry.ref))
+            except TrackerError as exc:
+                down[entry.tracker] = redact(str(exc))
+                results.append(
+                    StatusResult(entry.action_id, entry.ref, entry.remote_status, down[entry.tracker])
+                )
+                continue
+            changed = self._outbox.record_status(entry.id, status, self._clock(), by)
+            results.append(StatusResult(entry.action_id, entry.ref, status, None, changed))
+        self._roll_up_done(incident_id, by)
+        return results
+
+    def _roll_up_done(self, incident_id: str | None, by: str) -> None:
+        """An item is done when it is filed on every tracker and every ticket is done; reopened, filed again."""
+        tickets = self._outbox.by_action(incident_id)
+        for item in self._engine.actions.list(incident_id):
+            entries = tickets.get(item.id, [])
+            if not entries:
+                continue
+            done = all(
+                entry.state is OutboxState.FILED
+                and (entry.remote_status or "").strip().lower() in DONE_STATUSES
+                for entry in entries
+            )
+            if done and item.status is not ActionStatus.DONE:
+                self._engine.actions.set_status(item.id, ActionStatus.DONE, by)
+            elif not done and item.status is ActionStatus.DONE:
+                self._engine.actions.set_status(item.id, ActionStatus.FILED, by)
+
+
+def _retry_delay(total_attempts: int, per_run: int) -> timedelta:
+    """One minute after the first failed run, doubling per failed run, at most an hour."""
+    failed_runs = max(1, -(-total_attempts // per_run))
+    return min(RETRY_AFTER * (1 << (failed_runs - 1)), RETRY_AFTER_MAX)
+
+
+def _result(
+    item: ActionItem,
+    outcome: FilingOutcome,
+    tracker: str | None = None,
+    reason: str | None = None,
+    next_attempt_at: datetime | None = None,
+    *,
+    ref: str | None = None,
+) -> FilingResult:
+    return FilingResult(
+        action_id=item.id,
+        incident_id=item.incident_id,
+        title=item.title,
+        outcome=outcome,
+        tracker=tracker,
+        ref=ref,
+        reason=reason,
+        next_attempt_at=next_attempt_at,
+    )

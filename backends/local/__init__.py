@@ -1,0 +1,1 @@
+"""Errbot's Text console and test backend with Debrief's outgoing redaction (`console.py`, `in_memory.py`)."""

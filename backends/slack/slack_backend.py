@@ -1,0 +1,184 @@
+"""Slack for Debrief: errbot-backend-slackv3's backend, with what Debrief needs configured through its constructor.
+
+- Every Slack client talks to `api_url` (BOT_IDENTITY; SLACK_API_URL, e.g. GovSlack's https://slack-gov.com/api/)
+  and waits out HTTP 429 after Slack's Retry-After. The Socket Mode client asks that `WebClient` for
+  `apps.connections.open`, so the websocket URL comes from the same API.
+- Events API requests with a bad signature get a 403 and one log line, not a traceback.
+- In a command, a person Slack writes as `<@U123>` reads `@U123`, as on every other backend.
+- Every message carries what Debrief reads on any backend (`extras`): its time (Slack's `ts`, exactly), a stable
+  source key (channel and `ts`, for dedupe and pins) and its room keyed by channel id (a rename keeps the incident).
+- A reply to a message inside a thread goes to the thread's root, as `chat.postMessage` asks.
+
+Errbot loads this file as a backend plugin (`slack.plug`) and takes the one `ErrBot` subclass it defines, so the
+upstream module is imported as a module, never its class by name.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from errbot.backends.base import Message, Reaction
+from errbot.core_plugins import flask_app
+from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+from slack_sdk.rtm_v2 import RTMClient
+from slack_sdk.socket_mode import SocketModeClient
+from slack_sdk.web import WebClient
+from slackeventsapi import SlackEventAdapter
+from slackv3 import slackv3 as upstream
+
+from backends.redaction import RedactsOutgoing
+
+log = logging.getLogger(__name__)
+
+# The backend acknowledges a Socket Mode event before handling it: a reply or lookup that failed on a rate limit
+# would be lost, so each call waits out Retry-After this many times before giving up.
+RATE_LIMIT_RETRIES = 3
+SLACK_MENTION = re.compile(r"<@([UWB][A-Z0-9]+)(?:\|[^>]*)?>")
+# Scopes of a classic Slack app, which only the RTM API serves (as errbot-backend-slackv3 decides).
+CLASSIC_SCOPES = frozenset(
+    {"apps", "bot", "bot:basic", "client", "files:write:user", "identify", "post", "read"}
+)
+
+
+class DebriefSlackBackend(RedactsOutgoing, upstream.SlackBackend):
+    def __init__(self, config: Any) -> None:
+        super().__init__(config)
+        api_url = (getattr(config, "BOT_IDENTITY", None) or {}).get("api_url")
+        self.api_url = api_url.rstrip("/") + "/" if api_url else None
+
+    # -- clients -----------------------------------------------------------------------------------
+    def web_client(self) -> WebClient:
+        """The Web API client every other client is built on: Debrief's base URL and retries."""
+        retries = [
+            ConnectionErrorRetryHandler(),
+            RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+        ]
+        base_url = {"base_url": self.api_url} if self.api_url else {}
+        return WebClient(token=self.token, proxy=self.proxies, retry_handlers=retries, **base_url)
+
+    def rtm_client(self) -> RTMClient:
+        """The Real Time Messaging client of a classic Slack app, on the same API."""
+        base_url = {"base_url": self.api_url} if self.api_url else {}
+        return RTMClient(token=self.token, proxy=self.proxies, auto_reconnect_enabled=True, **base_url)
+
+    def events_adapter(self) -> SlackEventAdapter:
+        """Events API on Errbot's web server; a forged request is refused with one log line."""
+        adapter = SlackEventAdapter(self.signing_secret, "/slack/events", flask_app)
+        # slackeventsapi emits refusals as an "error" event; with nobody listening the emitter raises, and the
+        # forger would get a 500 and fill the log with tracebacks.
+        adapter.on("error", lambda exc: log.warning("Refused a Slack Events API request: %s", exc))
+        return adapter
+
+    def serve_once(self) -> bool | None:
+        """Connect as errbot-backend-slackv3 does (RTM for classic apps, else Socket Mode or the Events API)."""
+        self.slack_web = self.web_client()
+        self.auth = self.slack_web.auth_test()
+        self.bot_identifier = upstream.SlackPerson(self.slack_web, self.auth["user_id"])
+        self.update_alternate_prefixes()
+        scopes = set(self.auth.headers.get("x-oauth-scopes", "").split(","))
+        if CLASSIC_SCOPES.issuperset(scopes):
+            log.info("Using RTM API.")
+            self._connect_rtm()
+        elif self.app_token:
+            log.info("Using Events API - Socket mode client.")
+            self._connect_socket_mode()
+        else:
+            log.info("Using Events API - HTTP listener for request URLs.")
+            if not self.signing_secret:
+                raise upstream.SlackAPIResponseError(
+                    error="SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode) is needed to receive events"
+                )
+            self.slack_events = self.events_adapter()
+            self._setup_event_callbacks()
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            log.info("Interrupt received, shutting down..")
+            return True
+        finally:
+            self.disconnect_callback()
+        return None
+
+    def _connect_rtm(self) -> None:
+        self.slack_rtm = self.rtm_client()
+
+        @self.slack_rtm.on("*")
+        def _rtm_event(client: RTMClient, event: dict[str, Any]) -> Any:
+            handler = getattr(self, f"_rtm_handle_{event['type']}", None)
+            return handler(client, event) if handler else None
+
+        self.slack_rtm.connect()  # type: ignore[no-untyped-call]
+
+    def _connect_socket_mode(self) -> None:
+        self.slack_socket_mode = SocketModeClient(app_token=self.app_token, web_client=self.slack_web)
+        self.slack_socket_mode.message_listeners.append(self._sm_handle_hello)
+        self.slack_socket_mode.socket_mode_request_listeners.append(self._sm_generic_event_handler)
+        self.slack_socket_mode.connect()
+
+    # -- messages in -------------------------------------------------------------------------------
+    def callback_message(self, msg: Message) -> None:
+        event = (msg.extras or {}).get("slack_event")
+        if isinstance(event, dict):
+            msg.extras.update(message_facts(event))
+        prefix = str(getattr(self.bot_config, "BOT_PREFIX", "!"))
+        if isinstance(msg.body, str) and msg.body.startswith(prefix):
+            msg.body = plain_mentions(msg.body)
+        super().callback_message(msg)
+
+    def callback_reaction(self, reaction: Reaction) -> None:
+        item = reaction.reacted_to
+        if isinstance(item, dict) and item.get("channel") and item.get("ts"):
+            item["source"] = slack_source(str(item["channel"]), str(item["ts"]))
+        super().callback_reaction(reaction)
+
+    # -- messages out ------------------------------------------------------------------------------
+    def send_message(self, msg: Message) -> Any:
+        root = thread_root(getattr(msg, "parent", None))
+        if root is not None:
+            msg.extras["thread_ts"] = root
+            msg.parent = None  # else the backend would thread it under the reply's own ts again
+        return super().send_message(msg)
+
+
+def message_facts(event: dict[str, Any]) -> dict[str, Any]:
+    """What Debrief reads of a Slack message event on any backend: `at`, `source` and `room`."""
+    facts: dict[str, Any] = {}
+    edited = event.get("message")  # a message_changed event carries the message it changed
+    message = edited if isinstance(edited, dict) else event
+    channel = event.get("channel")
+    if message.get("ts"):
+        facts["at"] = slack_time(str(message["ts"]))
+        if channel:
+            facts["source"] = slack_source(str(channel), str(message["ts"]))
+    if isinstance(channel, str) and channel[:1] in ("C", "G"):
+        facts["room"] = f"<#{channel}>"
+    return facts
+
+
+def slack_time(ts: str) -> datetime:
+    """Slack's `ts` ("1709287380.000100": seconds.microseconds) exactly, without float rounding."""
+    seconds, _, micros = ts.partition(".")
+    return datetime.fromtimestamp(int(seconds), UTC) + timedelta(microseconds=int(micros.ljust(6, "0")[:6]))
+
+
+def slack_source(channel: str, ts: str) -> str:
+    return f"slack:{channel}:{ts}"
+
+
+def plain_mentions(text: str) -> str:
+    """`<@U123>` and `<@U123|bob>` -> `@U123`."""
+    return SLACK_MENTION.sub(lambda match: "@" + match[1], text)
+
+
+def thread_root(parent: object) -> str | None:
+    """The `thread_ts` of a Slack message that is itself a reply in a thread, else None."""
+    extras = getattr(parent, "extras", None) or {}
+    event = extras.get("slack_event") if isinstance(extras, dict) else None
+    if not isinstance(event, dict):
+        return None
+    root = event.get("thread_ts")
+    return str(root) if root and root != event.get("ts") else None

@@ -1,0 +1,69 @@
+"""`debrief actions [--incident ID] [--file]`: action items with their tickets; `--file` files the pending ones.
+
+`list_actions` and `file_actions` give the JSON payloads (DESIGN.md §3.1): each opens the configured database,
+calls the engine once (`agent.filing`) as the operator, and closes it. Progress goes to stderr.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from agent.engine import Engine
+from agent.filing import file_and_sync
+from agent.filing import list_actions as listing_of
+from agent.identity import OPERATOR
+from agent.settings import Settings
+from debrief.cli.app import emit, main, settings_of, user_errors
+
+
+def list_actions(settings: Settings, incident_id: str | None = None) -> dict[str, Any]:
+    """`{"actions": [{"id", "title", "owner", "due", "status", "refs", ...}]}`, one incident's or all."""
+    engine = Engine.from_settings(settings)
+    try:
+        return listing_of(engine, settings, incident_id, by=OPERATOR, announce=_progress).as_json()
+    finally:
+        engine.close()
+
+
+def file_actions(settings: Settings, incident_id: str | None = None) -> dict[str, Any]:
+    """File the pending items (as `!actions file` does): the listing afterwards plus the filing report."""
+    engine = Engine.from_settings(settings)
+    try:
+        return file_and_sync(engine, settings, incident_id, OPERATOR, announce=_progress).as_json()
+    finally:
+        engine.close()
+
+
+def _progress(text: str) -> None:
+    click.echo(text, err=True)
+
+
+@main.command()
+@click.option("--incident", "incident_id", metavar="ID", help="Only this incident's items (e.g. INC-3).")
+@click.option(
+    "--file", "file_pending", is_flag=True, help="File the pending items to the configured trackers."
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
+@click.pass_context
+def actions(ctx: click.Context, incident_id: str | None, file_pending: bool, as_json: bool) -> None:
+    """List action items with their tickets and status; --file files the pending ones (exactly once)."""
+    with user_errors():
+        settings = settings_of(ctx)
+        payload = file_actions(settings, incident_id) if file_pending else list_actions(settings, incident_id)
+
+    def human() -> None:
+        for item in payload["actions"]:
+            owner = f" @{item['owner']}" if item["owner"] else ""
+            due = f" due {item['due']}" if item["due"] else ""
+            refs = f"  {', '.join(item['refs'])}" if item["refs"] else ""
+            click.echo(
+                f"{item['incident_id']} A{item['id']} [{item['status']}] {item['title']}{owner}{due}{refs}"
+            )
+        if not payload["actions"]:
+            click.echo("no action items")
+        if "filing" in payload:
+            click.echo(payload["filing"]["summary"])
+
+    emit(as_json, payload, human)

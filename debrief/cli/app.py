@@ -1,0 +1,81 @@
+"""The `debrief` command group and what its commands share: settings, one-line errors, JSON or human output.
+
+Each command lives in the module of its command group (`knowledge`, `assistant`, `actions`, `postmortem`,
+`serve`): it parses, calls one engine function, prints. `--json` output goes to stdout; logs and progress go
+to stderr. Errors are one line, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from agent.errors import DebriefError, SettingsError
+from agent.redact import install_log_redaction
+from agent.settings import Settings, check_services, load_settings
+
+log = logging.getLogger("debrief")
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn Debrief's errors into one clear line and a non-zero exit."""
+    try:
+        yield
+    except SettingsError as exc:
+        click.echo(f"debrief: configuration error: {exc}", err=True)
+        sys.exit(2)
+    except DebriefError as exc:
+        click.echo(f"debrief: error: {exc}", err=True)
+        sys.exit(1)
+
+
+def settings_of(ctx: click.Context) -> Settings:
+    settings = ctx.obj
+    assert isinstance(settings, Settings)
+    return settings
+
+
+def emit(as_json: bool, payload: dict[str, Any], human: Callable[[], None]) -> None:
+    if as_json:
+        click.echo(json.dumps(payload, ensure_ascii=False, default=str))
+    else:
+        human()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="Log more to stderr.")
+@click.pass_context
+def main(ctx: click.Context, verbose: bool) -> None:
+    """Debrief: the incident channel's assistant, timeline keeper and postmortem writer."""
+    level = logging.DEBUG if verbose else logging.WARNING
+    logging.basicConfig(
+        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(level)  # some libraries (bm25s) set their own loggers to DEBUG
+    install_log_redaction()
+    with user_errors():
+        settings = load_settings()
+        check_services(settings)
+    ctx.obj = settings
+
+
+def read_json_file(path: Path) -> dict[str, object]:
+    """A JSON object from a file, or one clear error saying what is wrong with it."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise DebriefError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DebriefError(f"{path} is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise DebriefError(f"{path} must hold a JSON object with 'room' and 'messages'")
+    return data

@@ -1,0 +1,43 @@
+"""`debrief ask QUESTION [--incident ID]`: one question to the assistant from the command line."""
+
+from __future__ import annotations
+
+import click
+
+from agent.assistant import Answer, open_assistant
+from agent.engine import Engine
+from agent.settings import Settings
+from debrief.cli.app import emit, main, settings_of, user_errors
+
+
+def answer(settings: Settings, question: str, incident_id: str | None = None) -> Answer:
+    """The assistant's answer; about an incident (and remembered in its thread) when `incident_id` is given.
+
+    The knowledge dir is ingested first (incrementally: unchanged files cost nothing), as the bot does on
+    start, so a fresh install answers from it. JSON: `answer.model_dump()`.
+    """
+    engine = Engine.from_settings(settings)
+    try:
+        assistant = open_assistant(settings, engine, refresh_knowledge=True)
+        try:
+            return assistant.ask(question, incident_id=incident_id)
+        finally:
+            assistant.close()
+    finally:
+        engine.close()
+
+
+@main.command()
+@click.argument("question")
+@click.option("--incident", "incident_id", metavar="ID", help="Answer in the context of this incident.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
+@click.pass_context
+def ask(ctx: click.Context, question: str, incident_id: str | None, as_json: bool) -> None:
+    """Ask the assistant; the answer cites its sources (retrieval-only without an LLM)."""
+    with user_errors():
+        reply = answer(settings_of(ctx), question, incident_id)
+
+    def human() -> None:
+        click.echo(reply.answer)
+
+    emit(as_json, reply.model_dump(), human)

@@ -1,0 +1,70 @@
+"""`debrief ingest` and `debrief search`: the knowledge base from the command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from debrief.cli.app import emit, main, settings_of, user_errors
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--kind", type=click.Choice(["runbook", "incident"]), help="Kind of every file (default: by path)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
+@click.pass_context
+def ingest(ctx: click.Context, paths: tuple[Path, ...], kind: str | None, as_json: bool) -> None:
+    """Ingest Markdown runbooks and postmortems (default: the knowledge dir), incrementally."""
+    from agent.knowledge import open_knowledge_base
+
+    with user_errors():
+        report = open_knowledge_base(settings_of(ctx)).ingest(paths, kind)
+    for skipped in report.skipped:
+        click.echo(f"skipped {skipped.path}: {skipped.reason}", err=True)
+
+    def human() -> None:
+        click.echo(
+            f"ingested {report.files} files ({report.chunks} chunks), {report.unchanged} unchanged, "
+            f"{report.removed} removed, {len(report.skipped)} skipped in {report.seconds:.2f}s"
+        )
+
+    emit(as_json, report.as_json(), human)
+
+
+@main.command()
+@click.argument("query")
+@click.option("--kind", type=click.Choice(["runbook", "incident", "any"]), default="any", show_default=True)
+@click.option("--limit", type=click.IntRange(1, 100), default=5, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
+@click.pass_context
+def search(ctx: click.Context, query: str, kind: str, limit: int, as_json: bool) -> None:
+    """Hybrid search of the knowledge base. QUERY '-' reads one query per line from stdin."""
+    from agent.knowledge import open_knowledge_base
+
+    with user_errors():
+        knowledge = open_knowledge_base(settings_of(ctx))
+        queries = (line.strip() for line in sys.stdin) if query == "-" else iter([query])
+        for text in queries:
+            if not text:
+                continue
+            hits = knowledge.search(text, kind=None if kind == "any" else kind, limit=limit)
+            if as_json or query == "-":
+                click.echo(json.dumps({"query": text, "results": [hit.model_dump() for hit in hits]}))
+            else:
+                _print_hits(text, hits)
+
+
+def _print_hits(query: str, hits: list[Any]) -> None:
+    if not hits:
+        click.echo(f"no match for {query!r} in the knowledge base")
+        return
+    for number, hit in enumerate(hits, start=1):
+        where = f"{hit.title} > {hit.heading}" if hit.heading else hit.title
+        click.echo(f"{number}. {hit.source}  [{hit.kind}]  {where}")
+        click.echo(f"   {hit.snippet}")

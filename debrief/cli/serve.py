@@ -1,0 +1,49 @@
+"""`debrief run`, `debrief replay` and `debrief health`: the bot itself, a transcript through it, and its check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from debrief.cli.app import emit, main, read_json_file, settings_of, user_errors
+
+
+@main.command()
+@click.argument("transcript", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
+@click.pass_context
+def replay(ctx: click.Context, transcript: Path, as_json: bool) -> None:
+    """Feed TRANSCRIPT.json through the real bot, in order, and print every reply."""
+    from debrief.bot.replay import replay as run_replay
+
+    with user_errors():
+        result = run_replay(settings_of(ctx), read_json_file(transcript))
+
+    def human() -> None:
+        for reply in result.replies:
+            click.echo(f"> {reply.to}\n{reply.text}\n")
+        click.echo(f"incident: {result.incident_id or 'none'}")
+
+    emit(as_json, result.model_dump(), human)
+
+
+@main.command()
+@click.pass_context
+def run(ctx: click.Context) -> None:
+    """Start the bot on the configured backend (DEBRIEF_BACKEND, default: the Text console)."""
+    from debrief.bot.runner import run_bot
+
+    with user_errors():
+        run_bot(settings_of(ctx))
+
+
+@main.command()
+@click.pass_context
+def health(ctx: click.Context) -> None:
+    """Exit 0 when the configuration is valid and the database opens (the container's health check)."""
+    from agent.engine import Engine
+
+    with user_errors():
+        Engine.from_settings(settings_of(ctx)).close()
+    click.echo("ok")
