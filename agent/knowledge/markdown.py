@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from pathlib import PurePath
 
 import yaml
+from markdown_it import MarkdownIt
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.DOTALL)
-_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$")
-_FENCE = re.compile(r"^(```|~~~)")
+# The line breaks markdown-it counts in `token.map` (it normalises \r\n and \r to \n); str.splitlines()
+# would also split at \f, \v, \u2028 and shift the line numbers.
+_LINE_BREAK = re.compile(r"\r\n?|\n")
+# CommonMark block structure only: heading titles are the raw inline source (`token.content`), so the
+# inline rule, half of the parsing time, is switched off. Cheap to build and stateless between parses.
+_COMMONMARK = MarkdownIt("commonmark").disable("inline")
 # Chunks longer than this are split at paragraph boundaries so one chunk stays one topic.
 MAX_CHUNK_CHARS = 2000
 
@@ -31,6 +37,14 @@ class Document:
     sections: list[Section]
 
 
+@dataclass(frozen=True)
+class _Heading:
+    level: int
+    title: str  # raw inline Markdown, whitespace collapsed; "" for an empty `#`
+    first_line: int
+    end_line: int  # exclusive; a setext heading spans its title line(s) and the underline
+
+
 def parse_front_matter(text: str) -> tuple[dict[str, object], str]:
     """Split optional YAML front matter from the body; malformed front matter is kept as body text."""
     match = _FRONT_MATTER.match(text)
@@ -46,45 +60,48 @@ def parse_front_matter(text: str) -> tuple[dict[str, object], str]:
 
 
 def parse_document(text: str, path: PurePath) -> Document:
-    """Parse a Markdown file into titled heading sections (headings inside code fences are not headings)."""
+    """Parse a Markdown file into titled heading sections (CommonMark: headings inside code are not headings)."""
     front, body = parse_front_matter(text)
+    lines = _LINE_BREAK.split(body)
+    headings = _headings(body)
     sections: list[Section] = []
-    stack: list[tuple[int, str]] = []
-    lines: list[str] = []
-    in_fence = False
+    stack: list[_Heading] = []
 
-    def flush() -> None:
-        content = "\n".join(lines).strip()
+    def add_section(start: int, end: int) -> None:
+        content = "\n".join(lines[start:end]).strip()
         if content:
-            sections.append(Section(tuple(title for _, title in stack), content))
-        lines.clear()
+            sections.append(Section(tuple(h.title for h in stack if h.title), content))
 
-    for line in body.splitlines():
-        if _FENCE.match(line.strip()):
-            in_fence = not in_fence
-        heading = None if in_fence else _HEADING.match(line)
-        if heading:
-            flush()
-            level = len(heading.group(1))
-            while stack and stack[-1][0] >= level:
-                stack.pop()
-            stack.append((level, heading.group(2).strip()))
-            continue
-        lines.append(line)
-    flush()
-    h1 = first_h1(body)
+    start = 0
+    for heading in headings:
+        add_section(start, heading.first_line)
+        while stack and stack[-1].level >= heading.level:
+            stack.pop()
+        stack.append(heading)
+        start = heading.end_line
+    add_section(start, len(lines))
+    h1 = _first_h1(headings)
     return Document(_title(front, h1, path), h1, front, sections)
 
 
 def first_h1(body: str) -> str | None:
-    in_fence = False
-    for line in body.splitlines():
-        if _FENCE.match(line.strip()):
-            in_fence = not in_fence
-        match = None if in_fence else _HEADING.match(line)
-        if match and len(match.group(1)) == 1:
-            return match.group(2).strip()
-    return None
+    """The title of the first non-empty top-level `# heading` (ATX or setext), if any."""
+    return _first_h1(_headings(body))
+
+
+def _headings(body: str) -> list[_Heading]:
+    """Top-level headings only: `> # x` or `- # x` is a heading inside a quote or list item, which is
+    content of the section around it, not a boundary between sections."""
+    tokens = _COMMONMARK.parse(body)
+    return [
+        _Heading(int(token.tag[1]), " ".join(inline.content.split()), token.map[0], token.map[1])
+        for token, inline in itertools.pairwise(tokens)
+        if token.type == "heading_open" and token.level == 0 and token.map
+    ]
+
+
+def _first_h1(headings: list[_Heading]) -> str | None:
+    return next((h.title for h in headings if h.level == 1 and h.title), None)
 
 
 def _title(front: dict[str, object], first_h1: str | None, path: PurePath) -> str:
