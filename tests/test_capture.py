@@ -7,6 +7,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -77,15 +78,16 @@ def _database_write_lock(engine: Engine, db_url: str) -> Iterator[None]:
 
 
 def test_submit_never_waits_for_the_database(engine: Engine, incident: Incident, db_url: str) -> None:
-    with CaptureWriter(engine.timeline) as writer:
+    committed = threading.Event()
+    with CaptureWriter(engine.timeline, on_commit=lambda batch: committed.set()) as writer:
         with _database_write_lock(engine, db_url):
-            started = time.perf_counter()
             for event in _messages(incident, 200):
                 writer.submit(event)
-            assert time.perf_counter() - started < 0.5
+            assert not committed.is_set()  # every submit returned while no commit could finish
             assert not writer.flush(timeout=0.3)
             assert writer.pending == 200
         assert writer.flush(timeout=20)
+        assert committed.is_set()
     assert engine.timeline.count(incident.id) == 201
 
 
@@ -170,18 +172,24 @@ def test_the_engine_shares_one_capture_writer_and_flushes_it_on_close(db_url: st
     reopened.close()
 
 
-def test_sqlite_capture_sustains_over_1000_durable_messages_per_second(tmp_path: Path) -> None:
-    engine = Engine.open(f"sqlite:///{tmp_path / 'debrief.db'}")
+def test_a_sqlite_backlog_is_committed_in_full_batches_not_one_commit_per_message(tmp_path: Path) -> None:
+    """Why capture keeps up with a busy channel; bench/capture.py measures the rate (target >= 1,000 msg/s)."""
+    url = f"sqlite:///{tmp_path / 'debrief.db'}"
+    engine = Engine.open(url)
     incident = engine.incidents.start("#inc-a", "Load", "alice", at(0))
     events = _messages(incident, 5000)
-    started = time.perf_counter()
-    with CaptureWriter(engine.timeline) as writer:
-        for event in events:
-            writer.submit(event)
+    batches: list[int] = []
+    with CaptureWriter(engine.timeline, on_commit=lambda batch: batches.append(len(batch))) as writer:
+        with _database_write_lock(engine, url):  # the backlog builds up behind the writer's first batch
+            for event in events:
+                writer.submit(event)
+        # 12x the time that 1,000 msg/s allows: only a pathological slow-down fails here.
         assert writer.flush(timeout=60)
-    rate = len(events) / (time.perf_counter() - started)
+    assert engine.timeline.count(incident.id) == 5001
     engine.close()
-    assert rate >= 1000, f"{rate:.0f} messages/s"
+    assert sum(batches) == 5000
+    # The batch taken before the lock, then full batches of 500 (the default batch_size): not 5,000 commits.
+    assert len(batches) <= 11 and all(size == 500 for size in batches[1:-1]), batches
 
 
 def test_a_killed_capture_process_loses_no_acknowledged_event(db_url: str) -> None:

@@ -20,12 +20,8 @@ from agent.postmortem.narrative import (
     verify,
     write_narrative,
 )
-from tests.postmortem_fixtures import (
-    ScriptedChatModel,
-    assert_secret_free,
-    narrative_call,
-    synthetic_incident,
-)
+from tests.fakes.chat_model import ScriptedChatModel
+from tests.postmortem_fixtures import assert_secret_free, narrative_call, synthetic_incident
 
 RUNBOOK = "runbooks/orders-db-connection-pool-exhaustion.md"
 

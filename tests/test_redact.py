@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import pytest
 
 from agent.redact import RedactingFilter, Redactor, install_log_redaction, redact
+from tests.redact_fixtures import PATHOLOGICAL
 
 ALNUM = string.ascii_letters + string.digits
 URLSAFE = ALNUM + "_-"
@@ -316,23 +317,15 @@ def test_redacting_twice_changes_nothing() -> None:
     assert [redact(text) for text in once] == once
 
 
-PATHOLOGICAL = {
-    "openai-prefix-repeated": "sk-" * 20_000,
-    "curl-repeated": "curl " * 12_000,
-    "pem-body-of-spaces": "-----BEGIN PRIVATE KEY-----a" + " " * 50_000 + "b",
-    "pem-body-of-escaped-newlines": "-----BEGIN PRIVATE KEY-----a" + "\\n" * 25_000 + "b",
-    "separators-only": ":" * 50_000,
-    "unterminated-quote": 'password="' + '\\"' * 25_000,
-    "at-signs": "x@" * 25_000,
-}
-
-
 @pytest.mark.parametrize("text", PATHOLOGICAL.values(), ids=PATHOLOGICAL.keys())
-def test_pathological_input_is_redacted_in_linear_time(text: str) -> None:
-    """Every outgoing message passes the redactor: a crafted one must not stall the bot (quadratic: minutes)."""
+def test_pathological_input_does_not_stall_the_redactor(text: str) -> None:
+    """Every outgoing message passes the redactor: a crafted one must not stall the bot (quadratic: minutes).
+
+    The bound only catches that blow-up (10x the old 2 s target); bench/redact.py measures the actual time.
+    """
     started = time.perf_counter()
     redact(text, emails=True, phones=True)
-    assert time.perf_counter() - started < 2.0
+    assert time.perf_counter() - started < 20.0
 
 
 INCIDENT_TEXT = [

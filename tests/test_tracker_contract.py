@@ -1,0 +1,192 @@
+"""What every tracker adapter promises, checked for each one: the real client over HTTP against its local fake.
+
+Filing is exactly-once only if every adapter keeps this contract: the ticket carries the item's key and is
+found by it (also after a lost answer), outages are retryable and bad configuration is not, and no secret
+reaches the tracker. What only one vendor does is tested in tests/test_trackers_<vendor>.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import closing
+from typing import Any
+
+import pytest
+
+from agent.trackers import TicketRef, TrackerError
+from agent.trackers.tracker import Tracker
+from tests.fakes.server import LoseMode
+from tests.tracker_fixtures import INCIDENT, KEY, GitHubVendor, JiraVendor, TrackerVendor, action
+
+Vendor = TrackerVendor[Any]
+
+
+@pytest.fixture(params=[JiraVendor, GitHubVendor], ids=["jira", "github"])
+def vendor(request: pytest.FixtureRequest) -> Iterator[Vendor]:
+    with request.param.serving() as serving:
+        yield serving
+
+
+@pytest.fixture
+def tracker(vendor: Vendor) -> Iterator[Tracker]:
+    with closing(vendor.tracker()) as tracker:
+        yield tracker
+
+
+def test_building_a_tracker_does_no_io(vendor: Vendor) -> None:
+    vendor.tracker()
+    assert vendor.server.calls() == []
+
+
+def test_created_ticket_carries_the_key_and_the_details(vendor: Vendor, tracker: Tracker) -> None:
+    vendor.make_assignable("alice")
+    item = action()
+
+    ref = tracker.create(item, INCIDENT)
+
+    assert str(ref) == f"{vendor.name}:{vendor.ticket_key(1)}"
+    assert ref.url == vendor.ticket_url(1)
+    stored = vendor.stored(1)
+    assert stored.title == item.title
+    assert stored.labels == ["debrief", KEY]
+    assert stored.assignees == ["alice"]
+    assert stored.due == ("2024-03-15" if vendor.has_due_date else None)
+    assert vendor.marker(KEY) in stored.body.splitlines()
+    for fact in ("INC-7", INCIDENT, "alice", "2024-03-15", "page fires within 2 minutes of p99 > 2s"):
+        assert fact in stored.body
+
+
+def test_find_returns_the_existing_ticket_even_when_closed_and_none_for_an_unknown_key(
+    vendor: Vendor, tracker: Tracker
+) -> None:
+    assert tracker.find(KEY) is None
+    created = tracker.create(action(), INCIDENT)
+    tracker.create(action(id=2, idempotency_key="debrief-INC-7-A2"), INCIDENT)
+    vendor.close_ticket(1)
+
+    assert tracker.find(KEY) == created
+    assert tracker.find("debrief-INC-9-A1") is None
+    assert vendor.last_search() == vendor.search_for("debrief-INC-9-A1")
+
+
+@pytest.mark.parametrize("mode", ["drop", "500"])
+def test_ticket_created_before_a_lost_response_is_found_by_its_key(
+    vendor: Vendor, tracker: Tracker, mode: LoseMode
+) -> None:
+    vendor.server.lose_next_create(mode)
+
+    with pytest.raises(TrackerError) as lost:
+        tracker.create(action(), INCIDENT)
+
+    assert lost.value.retryable
+    assert tracker.find(KEY) == vendor.ref(1)
+    assert vendor.labelled(KEY) == [vendor.ticket_key(1)]
+
+
+def test_outage_is_retryable_and_filing_after_recovery_creates_one_ticket(
+    vendor: Vendor, tracker: Tracker
+) -> None:
+    vendor.server.fail_next(2, status=503)
+
+    for _ in range(2):
+        with pytest.raises(TrackerError) as outage:
+            tracker.create(action(), INCIDENT)
+        assert outage.value.retryable
+        assert "HTTP 503" in str(outage.value)
+
+    assert tracker.find(KEY) is None
+    tracker.create(action(), INCIDENT)
+    assert vendor.labelled(KEY) == [vendor.ticket_key(1)]
+
+
+ATTEMPTS: dict[str, Callable[[Tracker], object]] = {
+    "find": lambda tracker: tracker.find(KEY),
+    "create": lambda tracker: tracker.create(action(), INCIDENT),
+}
+
+
+@pytest.mark.parametrize("attempt", ATTEMPTS.values(), ids=ATTEMPTS.keys())
+def test_refused_credentials_are_not_retryable_and_the_message_hides_the_token(
+    vendor: Vendor, attempt: Callable[[Tracker], object]
+) -> None:
+    tracker = vendor.tracker(token=vendor.wrong_token)
+
+    with pytest.raises(TrackerError) as refused:
+        attempt(tracker)
+
+    assert not refused.value.retryable
+    message = str(refused.value)
+    assert "HTTP 401" in message and vendor.token_setting in message
+    assert vendor.wrong_token not in message and vendor.wrong_token not in repr(refused.value.args)
+    assert refused.value.__cause__ is None and refused.value.__suppress_context__
+    assert vendor.tickets() == []
+
+
+def test_a_slow_tracker_times_out_as_retryable(vendor: Vendor) -> None:
+    timeout, delay = vendor.slow
+    tracker = vendor.tracker(timeout=timeout)
+    vendor.server.delay_next(delay)
+
+    with pytest.raises(TrackerError) as slow:
+        tracker.find(KEY)
+
+    assert slow.value.retryable
+    assert "did not answer in time" in str(slow.value)
+    tracker.close()
+
+
+def test_an_unreachable_tracker_is_retryable(vendor: Vendor) -> None:
+    tracker = vendor.tracker(url=vendor.dead_url(), timeout=2.0)
+
+    with pytest.raises(TrackerError) as down:
+        tracker.find(KEY)
+
+    assert down.value.retryable
+
+
+def test_a_ticket_the_tracker_rejects_is_a_permanent_error(vendor: Vendor, tracker: Tracker) -> None:
+    with pytest.raises(TrackerError) as invalid:
+        tracker.create(action(title=""), INCIDENT)
+
+    assert not invalid.value.retryable
+    assert all(words in str(invalid.value) for words in vendor.empty_title_refusal), str(invalid.value)
+    assert vendor.tickets() == []
+
+
+def test_secrets_in_the_item_never_reach_the_tracker(vendor: Vendor, tracker: Tracker) -> None:
+    github_token = "ghp_abcdefghijklmnopqrstuvwxyz0123456789"
+    slack_token = "xoxb-123456789012-1234567890123-abcdefghijklmnopqrstuvwx"
+    item = action(
+        title=f"Rotate {github_token}",
+        success_criteria=f"old password=hunter2 rejected; bot token {slack_token} revoked",
+    )
+
+    tracker.create(item, INCIDENT)
+
+    stored = vendor.stored(1)
+    text = stored.title + stored.body
+    assert github_token not in text and slack_token not in text and "hunter2" not in text
+    assert "[REDACTED:github-token]" in stored.title
+    assert "[REDACTED:" in stored.body
+    assert vendor.marker(KEY) in stored.body
+
+
+def test_status_follows_the_ticket(vendor: Vendor, tracker: Tracker) -> None:
+    new, closed = vendor.statuses
+    ref = tracker.create(action(), INCIDENT)
+    assert tracker.status(ref) == new
+
+    vendor.close_ticket(1)
+
+    assert tracker.status(TicketRef.parse(f"{vendor.name}:{vendor.ticket_key(1)}")) == closed
+
+
+def test_owner_who_cannot_be_assigned_is_named_but_not_assigned(vendor: Vendor, tracker: Tracker) -> None:
+    vendor.make_assignable("alicia")  # a near match is not the owner
+
+    tracker.create(action(owner="@alice"), INCIDENT)
+
+    stored = vendor.stored(1)
+    assert stored.assignees == []
+    assert vendor.owner_line("alice") in stored.body
+    assert vendor.owner_lookup("alice") in vendor.server.calls()
