@@ -52,11 +52,8 @@ def replies_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         def generator(*args: Any, **kwargs: Any) -> Iterator[str]:
             try:
                 yield from command(*args, **kwargs)
-            except DebriefError as exc:
-                yield str(exc)
-            except Exception:
-                log.exception("%s failed", command.__name__)
-                yield FAILED
+            except Exception as exc:
+                yield _failure(command, exc)
 
         return generator
 
@@ -64,10 +61,14 @@ def replies_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     def plain(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except DebriefError as exc:
-            return str(exc)
-        except Exception:
-            log.exception("%s failed", command.__name__)
-            return FAILED
+        except Exception as exc:
+            return _failure(command, exc)
 
     return plain
+
+
+def _failure(command: Callable[..., Any], exc: Exception) -> str:
+    if isinstance(exc, DebriefError):
+        return str(exc)
+    log.error("%s failed", command.__name__, exc_info=exc)
+    return FAILED
