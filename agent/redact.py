@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 _NOT_REDACTED = r"(?!\[REDACTED:)"
 # A bare value ends at whitespace, a quote or `;`; at `&` only before the next `name=` (a query string);
@@ -330,3 +331,20 @@ def install_log_redaction(redactor: Redactor | None = None) -> RedactingFilter:
             handler.removeFilter(old)
         handler.addFilter(log_filter)
     return log_filter
+
+
+def redact_tree(value: Any, scrub: Callable[[str], str] | None = None) -> Any:
+    """`value` with every string in it redacted (by `scrub`, default `redact`): dicts, lists and tuples are
+    walked, other values kept.
+
+    For structured text that is stored or sent whole (a postmortem document, an audit entry's detail): redacting
+    its serialised form could cut through quoting and break it.
+    """
+    scrub = scrub or redact
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, dict):
+        return {key: redact_tree(item, scrub) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(redact_tree(item, scrub) for item in value)
+    return value

@@ -105,13 +105,16 @@ def test_markdown_and_json_are_secret_free(replayed: tuple[Settings, str], draft
     assert_secret_free(markdown)
     assert_secret_free(as_json)
     assert "password=[REDACTED:password]" in markdown  # the cause was recorded with a secret in it
-    # The secrets are in the stored timeline: the redaction is the postmortem's doing.
+    # The secrets never reached the stored timeline either; the audit trail says a redaction happened.
     engine = Engine.from_settings(settings)
     try:
         stored = "\n".join(e.text for e in engine.timeline.events("INC-1", key_only=False))
+        redactions = [e for e in engine.store.audit_trail() if e.action == "redact"]
     finally:
         engine.close()
-    assert "ghp_abcdefghijklmnopqrstuvwxyz0123456789" in stored
+    assert "ghp_abcdefghijklmnopqrstuvwxyz0123456789" not in stored
+    assert "[REDACTED:github-token]" in stored
+    assert redactions and "timeline_events.text" in redactions[0].detail
 
 
 def test_markdown_shows_facts_and_durations(draft: Postmortem) -> None:

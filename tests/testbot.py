@@ -14,7 +14,7 @@ from errbot.bootstrap import setup_bot
 
 
 class DebriefTestBot(TestBot):  # type: ignore[misc]
-    def start(self, timeout: int = 2) -> None:
+    def start(self, timeout: int = 10) -> None:
         if getattr(self, "bot_thread", None) is not None:
             raise RuntimeError("the bot has already been started")
         self._bot = setup_bot(self.bot_config.BACKEND, self.logger, self.bot_config)

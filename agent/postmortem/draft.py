@@ -11,7 +11,7 @@ from agent.models import PostmortemStatus
 from agent.postmortem.facts import Facts, Knowledge, gather
 from agent.postmortem.model import Narrative, Postmortem, ReviewedAction
 from agent.postmortem.narrative import PROMPT_TOKEN_BUDGET, write_narrative
-from agent.redact import redact
+from agent.redact import redact, redact_tree
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -26,9 +26,13 @@ def build_postmortem(
     budget_tokens: int = PROMPT_TOKEN_BUDGET,
     scrub: Callable[[str], str] = redact,
 ) -> Postmortem:
-    """The draft postmortem of `incident_id` (status draft); with `model`, the narrative comes from the LLM."""
+    """The draft postmortem of `incident_id` (status draft); with `model`, the narrative comes from the LLM.
+
+    Every string of the result passes `scrub` once more: what the LLM wrote is text nobody typed or checked.
+    """
     facts = gather(engine, incident_id, knowledge, scrub)
-    return assemble(facts, write_narrative(model, facts, budget_tokens, scrub))
+    draft = assemble(facts, write_narrative(model, facts, budget_tokens, scrub))
+    return Postmortem.model_validate(redact_tree(draft.model_dump(mode="json"), scrub))
 
 
 def assemble(facts: Facts, narrative: Narrative) -> Postmortem:

@@ -6,6 +6,7 @@ import re
 import unicodedata
 
 from agent.models import Incident
+from agent.redact import redact
 
 MAX_SLUG_CHARS = 60
 
@@ -18,8 +19,11 @@ def slug(text: str) -> str:
 
 
 def published_file_name(incident: Incident) -> str:
-    """`2024-03-01-inc-1-checkout-5xx-spike.md`: dated by the incident's start, unique by its id."""
-    return f"{incident.started_at.date().isoformat()}-{incident.id.lower()}-{slug(incident.title)}.md"
+    """`2024-03-01-inc-1-checkout-5xx-spike.md`: dated by the incident's start, unique by its id.
+
+    A file name is seen by everyone who lists the folder, indexes it or syncs it: it comes from redacted text.
+    """
+    return f"{incident.started_at.date().isoformat()}-{incident.id.lower()}-{slug(redact(incident.title))}.md"
 
 
 def is_own_document(source: str, incident_id: str) -> bool:

@@ -8,7 +8,8 @@ that has shipped.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -32,6 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Engine
 
+from agent.redact import redact, redact_tree
 from agent.store.errors import StoreError
 from agent.store.tables import SchemaVersionRow
 from agent.store.types import UTCDateTime
@@ -45,6 +47,7 @@ class Migration:
     version: int
     description: str
     apply: Callable[[Connection], None]
+    rewrites: tuple[str, ...] = ()  # tables whose replaced text must not linger in the database files
 
 
 def _v1_core(conn: Connection) -> None:
@@ -254,6 +257,74 @@ def _v6_action_source(conn: Connection) -> None:
     ).create(conn)
 
 
+# Text people typed, as stored before it was redacted on the way in: (table, key column, plain columns, JSON columns).
+_STORED_TEXT = (
+    ("incidents", "number", ("title", "severity_reason", "impact", "cause"), ()),
+    ("timeline_events", "id", ("text",), ()),
+    ("action_items", "id", ("title", "success_criteria"), ()),
+    ("filing_outbox", "id", ("last_error",), ()),
+    ("postmortems", "incident_number", ("markdown",), ("document",)),
+    ("audit_log", "id", (), ("detail",)),
+)
+
+
+def _v7_redact_stored_text(conn: Connection) -> None:
+    """Redact what was stored before every write was redacted; the audit trail says how much, never what."""
+    changed: dict[str, int] = {}
+    for table, key, plain, structured in _STORED_TEXT:
+        columns = [*plain, *structured]
+        rows = conn.execute(text(f"SELECT {key}, {', '.join(columns)} FROM {table}")).all()
+        for row in rows:
+            values = dict(zip(columns, row[1:], strict=True))
+            clean = {name: _redacted(values[name], name in structured) for name in columns}
+            updates = {name: value for name, value in clean.items() if value != values[name]}
+            if not updates:
+                continue
+            if table == "audit_log":
+                _drop_audit_triggers(conn)
+            assignments = ", ".join(f"{name} = :{name}" for name in updates)
+            conn.execute(
+                text(f"UPDATE {table} SET {assignments} WHERE {key} = :key"), {**updates, "key": row[0]}
+            )
+            for name in updates:
+                changed[f"{table}.{name}"] = changed.get(f"{table}.{name}", 0) + 1
+    if "audit_log.detail" in changed:
+        _make_audit_append_only(conn)
+    if changed:
+        detail = json.dumps({"columns": dict(sorted(changed.items()))}, sort_keys=True)
+        conn.execute(
+            text(
+                "INSERT INTO audit_log (at, actor, action, incident_id, detail) VALUES (:at, :actor, :action, NULL, :detail)"
+            ),
+            {"at": _stored_now(conn), "actor": "debrief", "action": "redact_stored", "detail": detail},
+        )
+
+
+def _redacted(value: str | None, structured: bool) -> str | None:
+    if value is None:
+        return None
+    if not structured:
+        return redact(value)
+    try:
+        return json.dumps(redact_tree(json.loads(value)), sort_keys=True)
+    except ValueError:
+        return redact(value)  # an audit detail stored as plain text
+
+
+def _drop_audit_triggers(conn: Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log"))
+        conn.execute(text("DROP TRIGGER IF EXISTS audit_log_no_truncate ON audit_log"))
+    else:
+        conn.execute(text("DROP TRIGGER IF EXISTS audit_log_no_update"))
+        conn.execute(text("DROP TRIGGER IF EXISTS audit_log_no_delete"))
+
+
+def _stored_now(conn: Connection) -> datetime:
+    now = datetime.now(UTC)
+    return now if conn.dialect.name == "postgresql" else now.replace(tzinfo=None)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "incidents, participants, timeline events, action items, append-only audit log", _v1_core),
     Migration(2, "nudges sent, so a restart never repeats a reminder", _v2_nudges),
@@ -261,6 +332,12 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "postmortems: draft, review, publish", _v4_postmortems),
     Migration(5, "filing outbox: one row per action item and tracker", _v5_filing_outbox),
     Migration(6, "action items remember their source message, one item per message", _v6_action_source),
+    Migration(
+        7,
+        "redact text stored before every write was redacted",
+        _v7_redact_stored_text,
+        rewrites=tuple(table for table, *_ in _STORED_TEXT),
+    ),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 
@@ -271,8 +348,16 @@ def current_version(conn: Connection) -> int:
     return conn.execute(select(func.max(SchemaVersionRow.version))).scalar() or 0
 
 
-def migrate(engine: Engine, target: int = LATEST_VERSION) -> int:
-    """Apply every migration newer than the database, up to `target`, atomically; return the version."""
+def migrate(
+    engine: Engine,
+    target: int = LATEST_VERSION,
+    on_rewritten: Callable[[Sequence[str]], None] | None = None,
+) -> int:
+    """Apply every migration newer than the database, up to `target`, atomically; return the version.
+
+    `on_rewritten` hears, after the commit, the tables whose text was replaced (to purge the old versions).
+    """
+    rewritten: list[str] = []
     with engine.connect() as conn, conn.execution_options(debrief_write=True).begin():
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
@@ -285,6 +370,7 @@ def migrate(engine: Engine, target: int = LATEST_VERSION) -> int:
         for migration in MIGRATIONS:
             if version < migration.version <= target:
                 migration.apply(conn)
+                rewritten += migration.rewrites
                 conn.execute(
                     insert(SchemaVersionRow).values(
                         version=migration.version,
@@ -293,4 +379,6 @@ def migrate(engine: Engine, target: int = LATEST_VERSION) -> int:
                     )
                 )
                 version = migration.version
-        return version
+    if rewritten and on_rewritten is not None:
+        on_rewritten(sorted(set(rewritten)))
+    return version

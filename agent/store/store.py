@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,10 +19,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from agent.models import AuditEntry
+from agent.redact import redact, redact_tree
 from agent.store.errors import StoreError
 from agent.store.migrations import migrate
 from agent.store.tables import AuditRow
+from agent.store.types import redactions
 
+# The audit trail's actor for what Debrief does on its own (redacting what was about to be stored).
+REDACTOR = "debrief"
 # Seconds a SQLite writer waits for the lock before giving up (busy_timeout).
 SQLITE_LOCK_TIMEOUT_S = 30.0
 
@@ -47,13 +52,24 @@ class Store:
         self.engine = _create_engine(self.url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         try:
-            self.schema_version = migrate(self.engine)
+            self.schema_version = migrate(self.engine, on_rewritten=self._forget_old_pages)
         except DBAPIError as exc:
             self.engine.dispose()
             raise StoreError(f"cannot open the database at {self.display_url}: {_first_line(exc)}") from exc
         except BaseException:
             self.engine.dispose()
             raise
+
+    def _forget_old_pages(self, tables: Sequence[str]) -> None:
+        """After stored text was redacted, its old versions leave the database files: SQLite's freed pages are
+        zeroed (`secure_delete`) and its write-ahead log truncated; PostgreSQL rewrites the tables (`VACUUM
+        FULL`). PostgreSQL's own write-ahead log keeps them until it recycles its segments."""
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            if self.dialect == "sqlite":
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                return
+            for table in tables:
+                conn.exec_driver_sql(f"VACUUM FULL {table}")
 
     @property
     def display_url(self) -> str:
@@ -71,10 +87,22 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """A session that takes the write lock up front and commits on success, rolls back on error."""
-        with self._sessions() as session, session.begin():
-            session.connection(execution_options={"debrief_write": True})
-            yield session
+        """A session that takes the write lock up front and commits on success, rolls back on error.
+
+        Text columns redact on their way in (`RedactedText`); when they did, the same transaction records an
+        audit entry saying where and what kind of secret was removed (never the secret).
+        """
+        noted: Counter[str] = Counter()
+        token = redactions.set(noted)
+        try:
+            with self._sessions() as session, session.begin():
+                session.connection(execution_options={"debrief_write": True})
+                yield session
+                session.flush()
+                if noted:
+                    add_audit(session, REDACTOR, "redact", None, {"columns": dict(sorted(noted.items()))})
+        finally:
+            redactions.reset(token)
 
     def audit(self, actor: str, action: str, incident_id: str | None, detail: str | dict[str, Any]) -> None:
         """Append one entry to the audit trail in its own transaction."""
@@ -106,8 +134,15 @@ class Store:
 def add_audit(
     session: Session, actor: str, action: str, incident_id: str | None, detail: str | dict[str, Any]
 ) -> None:
-    """Append an audit entry inside the caller's transaction, so it commits with the change it records."""
-    text = detail if isinstance(detail, str) else json.dumps(detail, sort_keys=True, default=str)
+    """Append an audit entry inside the caller's transaction, so it commits with the change it records.
+
+    The detail is redacted: it often quotes what people typed (an impact, a title).
+    """
+    text = (
+        redact(detail)
+        if isinstance(detail, str)
+        else json.dumps(redact_tree(detail), sort_keys=True, default=str)
+    )
     session.add(
         AuditRow(at=datetime.now(UTC), actor=actor, action=action, incident_id=incident_id, detail=text)
     )
@@ -152,6 +187,7 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     try:
         _enable_wal(cursor)
         cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA secure_delete=ON")  # freed pages are zeroed: replaced text leaves no trace
         cursor.execute("PRAGMA foreign_keys=ON")
     finally:
         cursor.close()

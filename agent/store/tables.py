@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from agent.store.types import UTCDateTime
+from agent.store.types import RedactedText, UTCDateTime
 
 # Statuses in which an incident still owns its room (one such incident per room).
 OPEN_STATUSES = ("investigating", "mitigated")
@@ -39,16 +39,16 @@ class IncidentRow(Base):
     )
 
     number: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    title: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(RedactedText("incidents.title"))
     room: Mapped[str]
     status: Mapped[str] = mapped_column(String(20))
     severity: Mapped[str | None] = mapped_column(String(10))
-    severity_reason: Mapped[str | None] = mapped_column(Text)
+    severity_reason: Mapped[str | None] = mapped_column(RedactedText("incidents.severity_reason"))
     service: Mapped[str | None]
     commander: Mapped[str | None]
     started_by: Mapped[str]
-    impact: Mapped[str | None] = mapped_column(Text)
-    cause: Mapped[str | None] = mapped_column(Text)
+    impact: Mapped[str | None] = mapped_column(RedactedText("incidents.impact"))
+    cause: Mapped[str | None] = mapped_column(RedactedText("incidents.cause"))
     started_at: Mapped[datetime]
     detected_at: Mapped[datetime | None]
     mitigated_at: Mapped[datetime | None]
@@ -75,7 +75,7 @@ class EventRow(Base):
     incident_number: Mapped[int] = mapped_column(ForeignKey("incidents.number"))
     at: Mapped[datetime]
     author: Mapped[str]
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(RedactedText("timeline_events.text"))
     kind: Mapped[str] = mapped_column(String(20))
     key: Mapped[bool]
     source: Mapped[str | None] = mapped_column(String(512))
@@ -99,11 +99,11 @@ class ActionRow(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     incident_number: Mapped[int] = mapped_column(ForeignKey("incidents.number"), index=True)
-    title: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(RedactedText("action_items.title"))
     owner: Mapped[str | None]
     due: Mapped[date | None] = mapped_column(Date)
     kind: Mapped[str] = mapped_column(String(20))
-    success_criteria: Mapped[str | None] = mapped_column(Text)
+    success_criteria: Mapped[str | None] = mapped_column(RedactedText("action_items.success_criteria"))
     status: Mapped[str] = mapped_column(String(20))
     refs: Mapped[list[str]] = mapped_column(JSON)
     idempotency_key: Mapped[str] = mapped_column(unique=True)
@@ -168,7 +168,7 @@ class OutboxRow(Base):
     state: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int]
     next_attempt_at: Mapped[datetime | None]
-    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(RedactedText("filing_outbox.last_error"))
     ref: Mapped[str | None]
     remote_status: Mapped[str | None] = mapped_column(String(64))
     status_synced_at: Mapped[datetime | None]

@@ -1,15 +1,23 @@
-"""Column types that keep the store's promises: datetimes go in as UTC and come out timezone-aware."""
+"""Column types that keep the store's promises: datetimes go in as UTC and come out timezone-aware; text that
+people typed never holds a raw secret.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+from agent.redact import redact
 from agent.timestamps import as_utc
+
+# Inside a write transaction (`Store.write`): which redacted columns changed a value, for its audit entry.
+redactions: ContextVar[Counter[str] | None] = ContextVar("debrief_redactions", default=None)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -31,3 +39,24 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class RedactedText(TypeDecorator[str]):
+    """Text that passes the redactor on its way in, however it is written (ORM or Core, insert or update): the
+    raw secret never enters the database. Which column redacted something is noted for the audit trail."""
+
+    impl = Text
+    cache_ok = True
+
+    def __init__(self, column: str) -> None:
+        super().__init__()
+        self.column = column
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        clean = redact(value)
+        noted = redactions.get()
+        if clean != value and noted is not None:
+            noted[self.column] += 1
+        return clean

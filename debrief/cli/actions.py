@@ -15,7 +15,7 @@ from agent.filing import file_and_sync
 from agent.filing import list_actions as listing_of
 from agent.identity import OPERATOR
 from agent.settings import Settings
-from debrief.cli.app import emit, main, settings_of, user_errors
+from debrief.cli.app import echo, emit, main, settings_of, user_errors
 
 
 def list_actions(settings: Settings, incident_id: str | None = None) -> dict[str, Any]:
@@ -37,7 +37,7 @@ def file_actions(settings: Settings, incident_id: str | None = None) -> dict[str
 
 
 def _progress(text: str) -> None:
-    click.echo(text, err=True)
+    echo(text, err=True)
 
 
 @main.command()
@@ -58,12 +58,10 @@ def actions(ctx: click.Context, incident_id: str | None, file_pending: bool, as_
             owner = f" @{item['owner']}" if item["owner"] else ""
             due = f" due {item['due']}" if item["due"] else ""
             refs = f"  {', '.join(item['refs'])}" if item["refs"] else ""
-            click.echo(
-                f"{item['incident_id']} A{item['id']} [{item['status']}] {item['title']}{owner}{due}{refs}"
-            )
+            echo(f"{item['incident_id']} A{item['id']} [{item['status']}] {item['title']}{owner}{due}{refs}")
         if not payload["actions"]:
-            click.echo("no action items")
+            echo("no action items")
         if "filing" in payload:
-            click.echo(payload["filing"]["summary"])
+            echo(payload["filing"]["summary"])
 
     emit(as_json, payload, human)

@@ -18,7 +18,7 @@ from typing import Any
 import click
 
 from agent.errors import DebriefError, SettingsError
-from agent.redact import install_log_redaction
+from agent.redact import install_log_redaction, redact, redact_tree
 from agent.settings import Settings, check_services, load_settings
 
 log = logging.getLogger("debrief")
@@ -30,10 +30,10 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except SettingsError as exc:
-        click.echo(f"debrief: configuration error: {exc}", err=True)
+        echo(f"debrief: configuration error: {exc}", err=True)
         sys.exit(2)
     except DebriefError as exc:
-        click.echo(f"debrief: error: {exc}", err=True)
+        echo(f"debrief: error: {exc}", err=True)
         sys.exit(1)
 
 
@@ -43,9 +43,19 @@ def settings_of(ctx: click.Context) -> Settings:
     return settings
 
 
+def echo(text: str, err: bool = False) -> None:
+    """Print a line of human output: everything the command line prints passes the redactor."""
+    click.echo(redact(text), err=err)
+
+
+def echo_json(payload: dict[str, Any]) -> None:
+    """Print one JSON object, every string in it redacted (the structure is kept: no quoting is cut)."""
+    click.echo(json.dumps(redact_tree(payload), ensure_ascii=False, default=str))
+
+
 def emit(as_json: bool, payload: dict[str, Any], human: Callable[[], None]) -> None:
     if as_json:
-        click.echo(json.dumps(payload, ensure_ascii=False, default=str))
+        echo_json(payload)
     else:
         human()
 

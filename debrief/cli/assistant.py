@@ -7,7 +7,7 @@ import click
 from agent.assistant import Answer, open_assistant
 from agent.engine import Engine
 from agent.settings import Settings
-from debrief.cli.app import emit, main, settings_of, user_errors
+from debrief.cli.app import echo, emit, main, settings_of, user_errors
 
 
 def answer(settings: Settings, question: str, incident_id: str | None = None) -> Answer:
@@ -38,6 +38,6 @@ def ask(ctx: click.Context, question: str, incident_id: str | None, as_json: boo
         reply = answer(settings_of(ctx), question, incident_id)
 
     def human() -> None:
-        click.echo(reply.answer)
+        echo(reply.answer)
 
     emit(as_json, reply.model_dump(), human)

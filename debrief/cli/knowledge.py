@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from debrief.cli.app import emit, main, settings_of, user_errors
+from debrief.cli.app import echo, echo_json, emit, main, settings_of, user_errors
 
 
 @main.command()
@@ -26,10 +25,10 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], kind: str | None, as_jso
     with user_errors():
         report = open_knowledge_base(settings_of(ctx)).ingest(paths, kind)
     for skipped in report.skipped:
-        click.echo(f"skipped {skipped.path}: {skipped.reason}", err=True)
+        echo(f"skipped {skipped.path}: {skipped.reason}", err=True)
 
     def human() -> None:
-        click.echo(
+        echo(
             f"ingested {report.files} files ({report.chunks} chunks), {report.unchanged} unchanged, "
             f"{report.removed} removed, {len(report.skipped)} skipped in {report.seconds:.2f}s"
         )
@@ -55,16 +54,16 @@ def search(ctx: click.Context, query: str, kind: str, limit: int, as_json: bool)
                 continue
             hits = knowledge.search(text, kind=None if kind == "any" else kind, limit=limit)
             if as_json or query == "-":
-                click.echo(json.dumps({"query": text, "results": [hit.model_dump() for hit in hits]}))
+                echo_json({"query": text, "results": [hit.model_dump() for hit in hits]})
             else:
                 _print_hits(text, hits)
 
 
 def _print_hits(query: str, hits: list[Any]) -> None:
     if not hits:
-        click.echo(f"no match for {query!r} in the knowledge base")
+        echo(f"no match for {query!r} in the knowledge base")
         return
     for number, hit in enumerate(hits, start=1):
         where = f"{hit.title} > {hit.heading}" if hit.heading else hit.title
-        click.echo(f"{number}. {hit.source}  [{hit.kind}]  {where}")
-        click.echo(f"   {hit.snippet}")
+        echo(f"{number}. {hit.source}  [{hit.kind}]  {where}")
+        echo(f"   {hit.snippet}")

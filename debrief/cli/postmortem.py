@@ -71,4 +71,6 @@ def postmortem(ctx: click.Context, transcript: Path | None, incident_id: str | N
         if (transcript is None) == (incident_id is None):
             raise DebriefError("give either --incident ID or a TRANSCRIPT.json, not both or neither")
         source = read_json_file(transcript) if transcript else None
+        # Built from redacted text and redacted whole once more (`build_postmortem`); printed as it is, so the
+        # JSON form is never cut through by a second pass.
         click.echo(postmortem_text(settings_of(ctx), incident_id=incident_id, transcript=source, fmt=fmt))  # type: ignore[arg-type]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from debrief.cli.app import emit, main, read_json_file, settings_of, user_errors
+from debrief.cli.app import echo, emit, main, read_json_file, settings_of, user_errors
 
 
 @main.command()
@@ -22,8 +22,8 @@ def replay(ctx: click.Context, transcript: Path, as_json: bool) -> None:
 
     def human() -> None:
         for reply in result.replies:
-            click.echo(f"> {reply.to}\n{reply.text}\n")
-        click.echo(f"incident: {result.incident_id or 'none'}")
+            echo(f"> {reply.to}\n{reply.text}\n")
+        echo(f"incident: {result.incident_id or 'none'}")
 
     emit(as_json, result.model_dump(), human)
 
@@ -46,4 +46,4 @@ def health(ctx: click.Context) -> None:
 
     with user_errors():
         Engine.from_settings(settings_of(ctx)).close()
-    click.echo("ok")
+    echo("ok")
