@@ -153,28 +153,37 @@ class CaptureWriter:
             self._handle(batch)
 
     def _handle(self, batch: list[NewEvent | RoomMessage]) -> None:
-        events = self._events(batch)
-        if events is None:  # stopping while the database was down
+        resolved = self._events(batch)
+        if resolved is None:  # stopping while the database was down
             return
+        events, dropped = resolved
         if events:
             self._write(events)
-        self._count(done=len(batch) - len(events))
+        self._count(done=len(batch) - len(events), dropped=dropped)  # the items that became no event
 
-    def _events(self, batch: list[NewEvent | RoomMessage]) -> list[NewEvent] | None:
-        """The batch as events: each room message on its room's open incident, the others left out."""
+    def _events(self, batch: list[NewEvent | RoomMessage]) -> tuple[list[NewEvent], int] | None:
+        """The batch as events (each room message on its room's open incident, others left out), and how many
+        messages were dropped for a time no message can have."""
         rooms = {item.room for item in batch if isinstance(item, RoomMessage)}
         incidents = self._retrying(lambda: self._room_incidents(rooms), _LOOKUP_TRANSIENT) if rooms else {}
         if incidents is None:
             return None
         events: list[NewEvent] = []
+        dropped = 0
         for item in batch:
             if isinstance(item, NewEvent):
                 events.append(item)
             elif item.room in incidents:
-                events.append(
-                    NewEvent(incidents[item.room], item.at, item.author, item.text, source=item.source)
-                )
-        return events
+                try:
+                    events.append(
+                        NewEvent(incidents[item.room], item.at, item.author, item.text, source=item.source)
+                    )
+                except DebriefError as exc:
+                    log.warning(
+                        "timeline capture: dropped message %s: %s", item.source or item.text[:40], exc
+                    )
+                    dropped += 1
+        return events, dropped
 
     def _write(self, events: list[NewEvent]) -> None:
         try:

@@ -24,7 +24,7 @@ from agent.models import EventKind, Incident, IncidentStatus, Severity
 from agent.store import Store, add_audit
 from agent.store.dedupe import insert_ignore
 from agent.store.tables import OPEN_STATUSES, EventRow, IncidentRow, ParticipantRow
-from agent.timestamps import as_utc
+from agent.timestamps import event_time
 
 _ID = re.compile(r"^\s*INC-(\d{1,9})\s*$", re.IGNORECASE)
 _SEVERITY = re.compile(r"^\s*(?:SEV)?\s*([1-4])\s*$", re.IGNORECASE)
@@ -140,6 +140,12 @@ def to_incident(row: IncidentRow, participants: list[str]) -> Incident:
     )
 
 
+def _not_before_start(row: IncidentRow, at: datetime, what: str) -> None:
+    if event_time(at) < row.started_at:
+        started = row.started_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+        raise IncidentError(f"{format_id(row.number)} cannot be {what} before it started ({started})")
+
+
 def _required(text: str | None, what: str) -> str:
     value = (text or "").strip()
     if not value:
@@ -169,7 +175,7 @@ class IncidentService:
             _required(room, "the room"),
             _required(title, "the incident title"),
             normalise_user(by),
-            as_utc(at),
+            event_time(at),
         )
         try:
             with self._store.write() as session:
@@ -182,7 +188,7 @@ class IncidentService:
                     service=(service or "").strip() or None,
                     started_by=by,
                     started_at=at,
-                    detected_at=as_utc(detected_at) if detected_at else at,
+                    detected_at=event_time(detected_at) if detected_at else at,
                 )
                 session.add(row)
                 session.flush()
@@ -249,7 +255,7 @@ class IncidentService:
         with self._store.write() as session:
             row = self._changeable(session, incident, by)
             previous, row.commander = row.commander, commander
-            add_participants(session, [(row.number, commander, as_utc(at))])
+            add_participants(session, [(row.number, commander, event_time(at))])
             text = f"Commander: {commander}" + (f" (was {previous})" if previous else "")
             self._log(session, row, by, at, "set_commander", text, {"from": previous, "to": commander})
         return self.get(format_id(row.number))
@@ -276,7 +282,8 @@ class IncidentService:
             row = self._changeable(session, incident, by)
             if row.status != IncidentStatus.INVESTIGATING.value:
                 raise IncidentError(f"{format_id(row.number)} is already {row.status}")
-            row.status, row.mitigated_at = IncidentStatus.MITIGATED.value, as_utc(at)
+            _not_before_start(row, at, "mitigated")
+            row.status, row.mitigated_at = IncidentStatus.MITIGATED.value, event_time(at)
             self._log(session, row, by, at, "mitigate", "Mitigated", {})
         return self.get(format_id(row.number))
 
@@ -287,7 +294,8 @@ class IncidentService:
             row = self._changeable(session, incident, by)
             if row.status not in OPEN_STATUSES:
                 raise IncidentError(f"{format_id(row.number)} is already {row.status}")
-            row.status, row.resolved_at = IncidentStatus.RESOLVED.value, as_utc(at)
+            _not_before_start(row, at, "resolved")
+            row.status, row.resolved_at = IncidentStatus.RESOLVED.value, event_time(at)
             row.mitigated_at = row.mitigated_at or row.resolved_at
             self._log(
                 session, row, by, at, "resolve", f"Resolved: {note}" if note else "Resolved", {"text": note}
@@ -344,7 +352,7 @@ class IncidentService:
         detail: dict[str, Any],
     ) -> None:
         """The key status event and the audit entry for one change, in the change's own transaction."""
-        by, at = normalise_user(by), as_utc(at)
+        by, at = normalise_user(by), event_time(at)
         session.add(
             EventRow(
                 incident_number=row.number,

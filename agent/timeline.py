@@ -15,7 +15,7 @@ from agent.models import EventKind, TimelineEvent
 from agent.store import Store
 from agent.store.dedupe import insert_ignore, insert_ignore_one
 from agent.store.tables import EventRow, IncidentRow
-from agent.timestamps import as_utc
+from agent.timestamps import event_time
 
 # Kinds that are key events whatever the caller says: they are what a postmortem timeline is made of.
 KEY_KINDS = frozenset({EventKind.NOTE, EventKind.ALERT, EventKind.DEPLOY, EventKind.STATUS, EventKind.ACTION})
@@ -35,7 +35,7 @@ class NewEvent:
     number: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "at", as_utc(self.at))
+        object.__setattr__(self, "at", event_time(self.at))
         object.__setattr__(self, "kind", EventKind(self.kind))
         object.__setattr__(self, "key", self.key or self.kind in KEY_KINDS)
         object.__setattr__(self, "number", parse_id(self.incident_id))

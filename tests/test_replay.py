@@ -118,7 +118,7 @@ def test_replay_without_commands_has_no_replies_and_no_incident(debrief_settings
         "room": "#random",
         "messages": [{"at": "2024-03-01T10:00:00Z", "from": "bob", "text": "hi"}],
     }
-    assert replay(debrief_settings, data).model_dump() == {"incident_id": None, "replies": []}
+    assert replay(debrief_settings, data).model_dump() == {"incident_id": None, "replies": [], "dropped": 0}
 
 
 def mutate(path: str, value: Any) -> dict[str, Any]:

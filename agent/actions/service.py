@@ -16,7 +16,7 @@ from agent.models import ActionItem, ActionKind, ActionStatus, EventKind
 from agent.store import Store, add_audit
 from agent.store.dedupe import insert_ignore_one
 from agent.store.tables import ActionRow, EventRow
-from agent.timestamps import as_utc
+from agent.timestamps import event_time
 
 # The partial unique index on (incident, source): items added without a source never collide.
 _SOURCE_KEY = ("incident_number", "source")
@@ -84,7 +84,7 @@ class ActionService:
         if not title:
             raise ActionParseError("action needs a description")
         owner = normalise_user(owner or "") or None
-        by, at = normalise_user(by), as_utc(at)
+        by, at = normalise_user(by), event_time(at)
         with self._store.write() as session:
             number = load_row(session, incident, for_update=True).number
             existing = self._by_source(session, number, source)

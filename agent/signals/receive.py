@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.engine import Engine
+from agent.errors import DebriefError
 from agent.signals.alertmanager import alertmanager_signals
 from agent.signals.github_deployments import GITHUB_EVENTS, github_signals
 from agent.signals.signal import Signal, WebhookPayloadError
 from agent.signals.verify import bearer_ok, github_signature_ok
 from agent.timeline import NewEvent
+from agent.timestamps import event_time
 
 
 @dataclass(frozen=True)
@@ -51,27 +53,37 @@ def receive_github(
 
 
 def _record(engine: Engine, read: Callable[[], list[Signal]]) -> WebhookReply:
+    """Record every signal that can be; one that cannot (a time out of range) is reported, not the batch lost."""
     try:
         signals = read()
     except WebhookPayloadError as exc:
         return WebhookReply(400, {"error": str(exc)})
-    events = [event for event in (_event(engine, signal) for signal in signals) if event is not None]
+    events: list[NewEvent] = []
+    rejected: list[dict[str, object]] = []
+    for index, signal in enumerate(signals):
+        try:
+            event = _event(engine, signal)
+        except DebriefError as exc:
+            rejected.append({"index": index, "error": str(exc)})
+            continue
+        if event is not None:
+            events.append(event)
+    if rejected and len(rejected) == len(signals):
+        return WebhookReply(400, {"error": rejected[0]["error"], "rejected": rejected})
     recorded = engine.timeline.record_many(events)
-    return WebhookReply(
-        200,
-        {
-            "recorded": recorded,
-            "duplicates": len(events) - recorded,
-            "unmatched": len(signals) - len(events),
-            "incidents": sorted({event.incident_id for event in events}),
-        },
-    )
+    body: dict[str, object] = {
+        "recorded": recorded,
+        "duplicates": len(events) - recorded,
+        "unmatched": len(signals) - len(events) - len(rejected),
+        "incidents": sorted({event.incident_id for event in events}),
+    }
+    return WebhookReply(200, {**body, "rejected": rejected} if rejected else body)
 
 
 def _event(engine: Engine, signal: Signal) -> NewEvent | None:
+    """The signal as a key event of its incident; `TimestampError` for a time no event can have."""
+    at = event_time(signal.at)
     incident = engine.incidents.for_service(signal.service)
     if incident is None:
         return None
-    return NewEvent(
-        incident.id, signal.at, signal.author, signal.text, signal.kind, key=True, source=signal.source
-    )
+    return NewEvent(incident.id, at, signal.author, signal.text, signal.kind, key=True, source=signal.source)

@@ -36,10 +36,13 @@ class Signal:
 
 
 def parse_payload(model: type[_Model], body: bytes) -> _Model:
+    """The payload as `model`; `WebhookPayloadError` names what is wrong (never a traceback)."""
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise WebhookPayloadError("the request body is not valid JSON") from None
+    except RecursionError:
+        raise WebhookPayloadError("the request body is nested too deeply to be a webhook payload") from None
     try:
         return model.model_validate(data)
     except ValidationError as exc:

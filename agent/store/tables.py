@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from agent.store.types import RedactedText, UTCDateTime
+from agent.store.types import CleanString, RedactedText, UTCDateTime
 
 # Statuses in which an incident still owns its room (one such incident per room).
 OPEN_STATUSES = ("investigating", "mitigated")
@@ -17,7 +17,7 @@ _HAS_SOURCE_SQL = text("source IS NOT NULL")
 
 
 class Base(DeclarativeBase):
-    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime, str: String(255)}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime, str: CleanString(255)}
 
 
 class SchemaVersionRow(Base):
@@ -78,7 +78,7 @@ class EventRow(Base):
     text: Mapped[str] = mapped_column(RedactedText("timeline_events.text"))
     kind: Mapped[str] = mapped_column(String(20))
     key: Mapped[bool]
-    source: Mapped[str | None] = mapped_column(String(512))
+    source: Mapped[str | None] = mapped_column(CleanString(512))
 
 
 class ActionRow(Base):
@@ -109,7 +109,7 @@ class ActionRow(Base):
     idempotency_key: Mapped[str] = mapped_column(unique=True)
     created_by: Mapped[str]
     created_at: Mapped[datetime]
-    source: Mapped[str | None] = mapped_column(String(512))
+    source: Mapped[str | None] = mapped_column(CleanString(512))
 
 
 class AuditRow(Base):

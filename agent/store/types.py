@@ -9,7 +9,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Text
+from sqlalchemy import DateTime, String, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
@@ -41,6 +41,21 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def _without_nul(value: str) -> str:
+    """PostgreSQL refuses NUL in text (and one NUL would sink a whole batch): it carries nothing readable."""
+    return value.replace("\x00", "") if "\x00" in value else value
+
+
+class CleanString(TypeDecorator[str]):
+    """A name-like column (room, author, source): stored without NUL characters, on every database alike."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else _without_nul(value)
+
+
 class RedactedText(TypeDecorator[str]):
     """Text that passes the redactor on its way in, however it is written (ORM or Core, insert or update): the
     raw secret never enters the database. Which column redacted something is noted for the audit trail."""
@@ -55,6 +70,7 @@ class RedactedText(TypeDecorator[str]):
     def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
         if value is None:
             return None
+        value = _without_nul(value)
         clean = redact(value)
         noted = redactions.get()
         if clean != value and noted is not None:

@@ -8,6 +8,7 @@ message that triggered it. The engine state lands in the settings' data dir, whe
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +24,7 @@ from agent.engine import Engine
 from agent.errors import DebriefError
 from agent.settings import Settings
 from debrief.bot.config import config_namespace
+from debrief.bot.runtime import Runtime, acquire, release
 
 NUDGES_PLUGIN = "DebriefNudges"
 
@@ -52,6 +54,7 @@ class Reply(BaseModel):
 class ReplayResult(BaseModel):
     incident_id: str | None
     replies: list[Reply]
+    dropped: int = 0  # chat lines that could not be recorded (e.g. a time no message can have)
 
 
 def parse_transcript(transcript: dict[str, object]) -> Transcript:
@@ -68,15 +71,18 @@ def replay(settings: Settings, transcript: dict[str, object]) -> ReplayResult:
     """Feed `transcript` through the bot in order; the replies, and the room's incident (the last one seen)."""
     parsed = parse_transcript(transcript)
     replies: list[Reply] = []
-    with _test_bot(settings) as bot, _engine(settings) as engine:
+    with _test_bot(settings) as bot, _engine(settings) as engine, _runtime(bot) as runtime:
         room = bot.query_room(parsed.room)
         incident_id = _open_incident(engine, parsed.room, None)
-        for index, message in enumerate(parsed.messages):
-            _deliver(bot, room, message, index)
+        dropped_before = runtime.engine.capture.dropped
+        for message in parsed.messages:
+            _deliver(bot, room, message)
             replies += [Reply(to=message.text, text=text) for text in _drain(bot)]
             if message.text.startswith(bot.bot_config.BOT_PREFIX):  # only commands open or close incidents
                 incident_id = _open_incident(engine, parsed.room, incident_id)
-    return ReplayResult(incident_id=incident_id, replies=replies)
+        runtime.flush()
+        dropped = runtime.engine.capture.dropped - dropped_before
+    return ReplayResult(incident_id=incident_id, replies=replies, dropped=dropped)
 
 
 def _open_incident(engine: Engine, room: str, last_seen: str | None) -> str | None:
@@ -84,15 +90,32 @@ def _open_incident(engine: Engine, room: str, last_seen: str | None) -> str | No
     return incident.id if incident else last_seen
 
 
-def _deliver(bot: TestBackend, room: TestRoom, message: TranscriptMessage, index: int) -> None:
+def _deliver(bot: TestBackend, room: TestRoom, message: TranscriptMessage) -> None:
     """What the test backend's loop does for one message, but as a group message with the transcript's facts."""
-    msg = Message(message.text, extras={"at": message.at, "source": f"replay:{room}:{index}"})
+    msg = Message(message.text, extras={"at": message.at, "source": message_key(str(room), message)})
     msg.frm = TestOccupant(message.author, room)
     msg.to = room
     bot.callback_message(msg)
     mentioned = [bot.build_identifier(word[1:]) for word in message.text.split() if word.startswith("@")]
     if mentioned:
         bot.callback_mention(msg, mentioned)
+
+
+def message_key(room: str, message: TranscriptMessage) -> str:
+    """A message's key from what it is (room, time, author, text), not its position: replaying a second
+    transcript into the same incident adds its messages, replaying the same one again adds nothing."""
+    what = "\x1f".join((room, message.at.isoformat(), message.author, message.text))
+    return f"replay:{hashlib.sha256(what.encode()).hexdigest()[:24]}"
+
+
+@contextmanager
+def _runtime(bot: TestBackend) -> Iterator[Runtime]:
+    """The plugins' shared runtime, held while the replay reads its capture counters."""
+    runtime = acquire(bot)
+    try:
+        yield runtime
+    finally:
+        release(bot)
 
 
 def _drain(bot: TestBackend) -> list[str]:

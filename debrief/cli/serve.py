@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -26,6 +27,9 @@ def replay(ctx: click.Context, transcript: Path, as_json: bool) -> None:
         echo(f"incident: {result.incident_id or 'none'}")
 
     emit(as_json, result.model_dump(), human)
+    if result.dropped:
+        echo(f"debrief: error: {result.dropped} messages could not be recorded (the log says why)", err=True)
+        sys.exit(1)
 
 
 @main.command()
