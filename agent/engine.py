@@ -28,7 +28,7 @@ class Engine:
     @classmethod
     def from_settings(cls, settings: Settings) -> Engine:
         """Open (creating or upgrading) the configured database: SQLite in the data dir unless set."""
-        return cls(Store(settings.database), Roles.of(settings.admins))
+        return cls(Store(settings.database, settings.database_lock_timeout_s), Roles.of(settings.admins))
 
     @classmethod
     def open(cls, url: str, admins: tuple[str, ...] = ()) -> Engine:
@@ -49,3 +49,12 @@ class Engine:
         if capture is not None:
             capture.close()
         self.store.close()
+
+
+def check_database(settings: Settings) -> None:
+    """`StoreError` with the reason unless the configured database opens, is current and takes writes."""
+    engine = Engine.from_settings(settings)
+    try:
+        engine.store.check_writable()
+    finally:
+        engine.close()

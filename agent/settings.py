@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     knowledge_dir: Path = Field(Path("knowledge"), alias="DEBRIEF_KNOWLEDGE_DIR")
     backend: str = Field("Text", alias="DEBRIEF_BACKEND")
     database_url: str | None = Field(None, alias="DEBRIEF_DATABASE_URL")
+    # Seconds a writer waits for SQLite's write lock (another process filing, a backup) before giving up.
+    database_lock_timeout_s: float = Field(30.0, alias="DEBRIEF_DB_LOCK_TIMEOUT", gt=0)
 
     openai_api_key: SecretStr | None = Field(None, alias="OPENAI_API_KEY")
     openai_base_url: str | None = Field(None, alias="OPENAI_BASE_URL")

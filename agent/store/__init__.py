@@ -2,6 +2,15 @@
 
 from agent.store.errors import StoreError
 from agent.store.migrations import LATEST_VERSION, MIGRATIONS, migrate
-from agent.store.store import Store, add_audit, normalize_url
+from agent.store.store import Store, add_audit, first_line, normalize_url
 
-__all__ = ["LATEST_VERSION", "MIGRATIONS", "Store", "StoreError", "add_audit", "migrate", "normalize_url"]
+__all__ = [
+    "LATEST_VERSION",
+    "MIGRATIONS",
+    "Store",
+    "StoreError",
+    "add_audit",
+    "first_line",
+    "migrate",
+    "normalize_url",
+]

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, select
+from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
@@ -27,7 +27,7 @@ from agent.store.types import redactions
 
 # The audit trail's actor for what Debrief does on its own (redacting what was about to be stored).
 REDACTOR = "debrief"
-# Seconds a SQLite writer waits for the lock before giving up (busy_timeout).
+# Seconds a SQLite writer waits for the lock before giving up (busy_timeout), unless the settings say otherwise.
 SQLITE_LOCK_TIMEOUT_S = 30.0
 
 
@@ -47,18 +47,37 @@ def normalize_url(url: str) -> URL:
 class Store:
     """One database: an SQLAlchemy engine and session factory, migrated to the current schema on open."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, lock_timeout_s: float = SQLITE_LOCK_TIMEOUT_S) -> None:
         self.url = normalize_url(url)
-        self.engine = _create_engine(self.url)
+        self.engine = _create_engine(self.url, lock_timeout_s)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         try:
             self.schema_version = migrate(self.engine, on_rewritten=self._forget_old_pages)
         except DBAPIError as exc:
             self.engine.dispose()
-            raise StoreError(f"cannot open the database at {self.display_url}: {_first_line(exc)}") from exc
+            raise StoreError(f"cannot open the database at {self.display_url}: {first_line(exc)}") from exc
         except BaseException:
             self.engine.dispose()
             raise
+
+    def check_writable(self) -> None:
+        """Take the write lock and let it go: `StoreError` with the reason (read-only, locked) if that fails.
+
+        For start-up, so a bot never comes up on a database it cannot write to.
+        """
+        try:
+            with self.write() as session:
+                if (
+                    self.dialect == "sqlite"
+                ):  # rewriting the header is a real write, refused on a read-only file
+                    version = int(session.execute(text("PRAGMA user_version")).scalar() or 0)
+                    session.execute(text(f"PRAGMA user_version = {version}"))
+                elif session.execute(text("SHOW transaction_read_only")).scalar() == "on":
+                    raise StoreError(f"cannot write to the database at {self.display_url}: it is read-only")
+        except DBAPIError as exc:
+            raise StoreError(
+                f"cannot write to the database at {self.display_url}: {first_line(exc)}"
+            ) from exc
 
     def _forget_old_pages(self, tables: Sequence[str]) -> None:
         """After stored text was redacted, its old versions leave the database files: SQLite's freed pages are
@@ -148,23 +167,23 @@ def add_audit(
     )
 
 
-def _create_engine(url: URL) -> Engine:
+def _create_engine(url: URL, lock_timeout_s: float) -> Engine:
     try:
         if url.get_backend_name() == "sqlite":
-            return _sqlite_engine(url)
+            return _sqlite_engine(url, lock_timeout_s)
         return create_engine(url, pool_pre_ping=True)
     except (NoSuchModuleError, ImportError) as exc:
         raise StoreError(f"no database driver for {url.drivername}:// ({exc})") from None
 
 
-def _sqlite_engine(url: URL) -> Engine:
+def _sqlite_engine(url: URL, lock_timeout_s: float) -> Engine:
     in_memory = url.database in (None, "", ":memory:")
     if in_memory:
         # One shared connection, or every thread would see its own empty database.
         engine = create_engine(
             url,
             poolclass=StaticPool,
-            connect_args={"check_same_thread": False, "timeout": SQLITE_LOCK_TIMEOUT_S},
+            connect_args={"check_same_thread": False, "timeout": lock_timeout_s},
         )
     else:
         # SQLite creates the file but not its folder (the data dir on a first start).
@@ -173,7 +192,7 @@ def _sqlite_engine(url: URL) -> Engine:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"cannot create the database folder {folder}: {exc.strerror}") from None
-        engine = create_engine(url, connect_args={"timeout": SQLITE_LOCK_TIMEOUT_S})
+        engine = create_engine(url, connect_args={"timeout": lock_timeout_s})
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_on_begin)
     return engine
@@ -214,6 +233,7 @@ def _sqlite_on_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
+    """A database error as one line: the driver's message, never the SQL or a traceback."""
     message = str(getattr(exc, "orig", None) or exc).strip()
     return message.splitlines()[0] if message else type(exc).__name__

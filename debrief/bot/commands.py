@@ -14,8 +14,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from errbot.backends.base import Identifier, Message, RoomOccupant
+from sqlalchemy.exc import SQLAlchemyError
 
 from agent.errors import DebriefError
+from agent.store import first_line
 
 log = logging.getLogger(__name__)
 
@@ -71,4 +73,8 @@ def _failure(command: Callable[..., Any], exc: Exception) -> str:
     if isinstance(exc, DebriefError):
         return str(exc)
     log.error("%s failed", command.__name__, exc_info=exc)
+    if isinstance(exc, SQLAlchemyError):
+        return (
+            f"Sorry, the database failed ({first_line(exc)}); nothing was changed. The log has the details."
+        )
     return FAILED

@@ -71,7 +71,7 @@ def replay(settings: Settings, transcript: dict[str, object]) -> ReplayResult:
     """Feed `transcript` through the bot in order; the replies, and the room's incident (the last one seen)."""
     parsed = parse_transcript(transcript)
     replies: list[Reply] = []
-    with _test_bot(settings) as bot, _engine(settings) as engine, _runtime(bot) as runtime:
+    with _engine(settings) as engine, _test_bot(settings) as bot, _runtime(bot) as runtime:
         room = bot.query_room(parsed.room)
         incident_id = _open_incident(engine, parsed.room, None)
         dropped_before = runtime.engine.capture.dropped
@@ -171,8 +171,11 @@ def _errbot_warnings_only() -> Iterator[None]:
 
 @contextmanager
 def _engine(settings: Settings) -> Iterator[Engine]:
+    """The replay's own engine, opened (and the write lock taken) before the bot starts: a database that
+    cannot be used stops the replay with one line, not with plugins that failed to activate."""
     engine = Engine.from_settings(settings)
     try:
+        engine.store.check_writable()
         yield engine
     finally:
         engine.close()

@@ -8,6 +8,7 @@ import threading
 
 from errbot.bootstrap import setup_bot
 
+from agent.engine import check_database
 from agent.redact import install_log_redaction
 from agent.settings import Settings
 from debrief.bot.config import config_namespace
@@ -18,7 +19,12 @@ LOCAL_BACKENDS = ("Text",)
 
 
 def run_bot(settings: Settings) -> None:
-    """Start the bot with Debrief's plugins and serve until it is stopped (Ctrl-D / Ctrl-C on the console)."""
+    """Start the bot with Debrief's plugins and serve until it is stopped (Ctrl-D / Ctrl-C on the console).
+
+    The database is opened and its write lock taken first: a corrupt, read-only or locked database stops the
+    start with one line, instead of a bot whose Debrief plugins failed to activate.
+    """
+    check_database(settings)
     config = config_namespace(settings)
     if settings.backend in LOCAL_BACKENDS:
         _console_shows_warnings_only()

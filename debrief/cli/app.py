@@ -16,10 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from agent.errors import DebriefError, SettingsError
 from agent.redact import install_log_redaction, redact, redact_tree
 from agent.settings import Settings, check_services, load_settings
+from agent.store import first_line
 
 log = logging.getLogger("debrief")
 
@@ -34,6 +36,9 @@ def user_errors() -> Iterator[None]:
         sys.exit(2)
     except DebriefError as exc:
         echo(f"debrief: error: {exc}", err=True)
+        sys.exit(1)
+    except SQLAlchemyError as exc:  # the database failed mid-command (locked, read-only, gone)
+        echo(f"debrief: error: the database failed: {first_line(exc)}", err=True)
         sys.exit(1)
 
 

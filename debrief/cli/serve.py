@@ -45,9 +45,9 @@ def run(ctx: click.Context) -> None:
 @main.command()
 @click.pass_context
 def health(ctx: click.Context) -> None:
-    """Exit 0 when the configuration is valid and the database opens (the container's health check)."""
-    from agent.engine import Engine
+    """Exit 0 when the configuration is valid and the database opens and takes writes (the container's check)."""
+    from agent.engine import check_database
 
     with user_errors():
-        Engine.from_settings(settings_of(ctx)).close()
+        check_database(settings_of(ctx))
     echo("ok")
