@@ -181,7 +181,17 @@ BAD_TOKENS: dict[str, Callable[[FakeTeams], str | None]] = {
     "unknown key": lambda teams: teams.token(key=SigningKey.generate()),
     "wrong serviceUrl claim": lambda teams: teams.token(serviceurl="https://attacker.example.com/svc/"),
     "no serviceUrl claim": lambda teams: teams.token(serviceurl=None),
+    "Entra token not naming its caller": lambda teams: teams.token(**_entra(), serviceurl=None),
+    "Entra token from another app": lambda teams: teams.token(
+        **_entra(), azp="22222222-3333-4444-8555-666666666666", serviceurl=None
+    ),
 }
+
+
+def _entra() -> dict[str, Any]:
+    """An Entra ID v2 token from the Bot Framework's tenant, which carries no serviceurl claim."""
+    tenant = "d6d49420-f39b-4df7-a1dc-d59a935871db"
+    return {"iss": f"https://login.microsoftonline.com/{tenant}/v2.0", "tid": tenant, "ver": "2.0"}
 
 
 @pytest.mark.parametrize("case", list(BAD_TOKENS))
