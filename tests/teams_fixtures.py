@@ -102,6 +102,7 @@ def bot_env(root: Path, teams: FakeTeams, port: int, authenticated: bool) -> dic
         DEBRIEF_HTTP_PORT=str(port),
         DEBRIEF_ADMINS=ADMIN,
         DEBRIEF_TRACKERS="none",
+        TEAMS_SERVICE_URL_HOSTS="127.0.0.1",  # the fake connector; Microsoft's hosts otherwise
     )
     if authenticated:
         env.update(

@@ -218,6 +218,31 @@ def test_bad_token_is_refused_with_401_and_nothing_is_recorded(
     assert teams.replies_to(f"9{Channel.count}") == []
 
 
+def test_activity_whose_service_url_is_not_a_microsoft_connector_is_refused_and_nothing_is_sent(
+    channel: Channel, bot: TeamsBot, teams: FakeTeams
+) -> None:
+    """A valid token for an unknown connector: the bot would send its own token there with every reply."""
+    channel.start_incident()
+    elsewhere = teams.service_url.replace("127.0.0.1", "localhost")  # the same fake, under a host not allowed
+    activity = teams.activity(
+        "!note sent through an unknown connector",
+        conversation=channel.id,
+        activity_id=f"8{Channel.count}",
+        at=T0,
+    )
+    activity["serviceUrl"] = elsewhere
+
+    response = bot.post(activity, token=teams.token(serviceurl=elsewhere))
+
+    assert response.status_code == 403
+    assert response.json() == {"error": "serviceUrl is not a Microsoft Bot Connector host"}
+    channel.post("a genuine message after it")
+    bot.wait_for_event(channel.id, "a genuine message after it")
+    assert not [event for event in bot.timeline(channel.id) if "unknown connector" in event.text]
+    assert teams.replies_to(f"8{Channel.count}") == []
+    assert "serviceUrl 'http://localhost:" in bot.log()
+
+
 def test_direct_message_is_answered_in_the_one_to_one_chat(bot: TeamsBot, teams: FakeTeams) -> None:
     chat = teams.activity(
         "!whoami", conversation="a:1direct-chat", activity_id="d1", at=T0, conversation_type="personal"

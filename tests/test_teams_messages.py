@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from microsoft_agents.activity import Activity
 
+from agent.errors import SettingsError
 from agent.settings import load_settings
 from backends.teams.activities import read_message
 from backends.teams.cards import MAX_CARD_BYTES, errbot_card, text_card, wants_card
@@ -17,6 +18,7 @@ from backends.teams.connector import Connector, ConnectorError
 from backends.teams.conversations import Address, Conversations
 from backends.teams.credentials import BotTokens, TokenError
 from backends.teams.registration import TeamsConfig, TeamsConfigError
+from backends.teams.service_urls import DEFAULT_HOSTS, ServiceUrls
 from debrief.bot.config import BotConfigError, errbot_config
 from tests.fakes.teams_connector import APP_ID, APP_PASSWORD, BOT_ID, FakeTeams
 
@@ -191,6 +193,7 @@ def test_teams_settings_become_the_backends_identity_and_backend_dir(tmp_path: P
         TEAMS_APP_ID="app",
         TEAMS_APP_PASSWORD="pw",
         TEAMS_OPENID_METADATA_URL="http://127.0.0.1:1/a, http://127.0.0.1:1/b",
+        TEAMS_SERVICE_URL_HOSTS="smba.trafficmanager.net, *.BotFramework.com",
     )
 
     config = errbot_config(settings)
@@ -199,9 +202,18 @@ def test_teams_settings_become_the_backends_identity_and_backend_dir(tmp_path: P
         "app_id": "app",
         "app_password": "pw",
         "openid_metadata_urls": ["http://127.0.0.1:1/a", "http://127.0.0.1:1/b"],
+        "service_url_hosts": ["smba.trafficmanager.net", "*.botframework.com"],
     }
     assert [Path(path).name for path in config["BOT_EXTRA_BACKEND_DIR"]] == ["teams"]  # type: ignore[attr-defined]
     assert (Path(config["BOT_EXTRA_BACKEND_DIR"][0]) / "teams.plug").is_file()  # type: ignore[index]
+
+
+@pytest.mark.parametrize("hosts", ["https://smba.trafficmanager.net/amer/", "localhost:3978"])
+def test_service_url_hosts_that_are_not_host_names_fail_at_start_with_one_line(hosts: str) -> None:
+    with pytest.raises(SettingsError, match="TEAMS_SERVICE_URL_HOSTS: must be host names like") as error:
+        load_settings(TEAMS_SERVICE_URL_HOSTS=hosts)
+
+    assert "\n" not in str(error.value)
 
 
 def test_teams_app_id_without_a_secret_fails_at_start_with_one_line(tmp_path: Path) -> None:
@@ -242,7 +254,10 @@ def test_wrong_client_secret_is_one_clear_error(teams: FakeTeams) -> None:
 @pytest.fixture
 def connector(teams: FakeTeams) -> Iterator[Connector]:
     sender = Connector(
-        BotTokens(teams.token_url, APP_ID, APP_PASSWORD), timeout_s=5, retry_delays_s=(0.01, 0.01)
+        BotTokens(teams.token_url, APP_ID, APP_PASSWORD),
+        ServiceUrls(["127.0.0.1"]),
+        timeout_s=5,
+        retry_delays_s=(0.01, 0.01),
     )
     yield sender
     sender.close()
@@ -284,3 +299,24 @@ def test_a_rejected_activity_is_a_connector_error_with_its_status(
 
     assert error.value.status == 400
     assert teams.sent == []
+
+
+def test_nothing_is_sent_to_a_service_url_outside_the_allowed_hosts(
+    teams: FakeTeams, connector: Connector
+) -> None:
+    elsewhere = teams.service_url.replace("127.0.0.1", "localhost")  # the same fake, under a host not allowed
+
+    with pytest.raises(ConnectorError, match="not an allowed Bot Connector host"):
+        connector.send(elsewhere, CHANNEL, Activity(type="message", text="stored long ago"), None)
+
+    assert teams.sent == [] and teams.token_requests == []  # the bot's token was not even fetched
+
+
+def test_the_connector_allows_microsofts_hosts_unless_configured(teams: FakeTeams) -> None:
+    assert TeamsConfig.from_identity({}).service_url_hosts == DEFAULT_HOSTS
+    sender = Connector(BotTokens(teams.token_url, APP_ID, APP_PASSWORD))
+    try:
+        with pytest.raises(ConnectorError, match="not an allowed Bot Connector host"):
+            sender.send(teams.service_url, CHANNEL, Activity(type="message", text="hi"), None)
+    finally:
+        sender.close()

@@ -2,8 +2,9 @@
 
 Inbound: Teams posts activities to `POST /api/messages`. The route lives on Errbot's own web server (the Webserver
 plugin, which `debrief run` starts on DEBRIEF_HTTP_PORT), so the webhooks and Teams share one port and one server.
-The request thread only checks the token (401 and nothing recorded when it is wrong), queues the activity and
-answers 200; the backend's main loop hands queued activities to Errbot one at a time, in arrival order, and
+The request thread only checks the token (401 and nothing recorded when it is wrong) and that the activity's
+`serviceUrl` is a Microsoft Bot Connector host (403 otherwise: replies carry the bot's token), queues the activity
+and answers 200; the backend's main loop hands queued activities to Errbot one at a time, in arrival order, and
 drains the queue before it stops, so an acknowledged message is never lost.
 
 Outbound: replies go to the message's thread (`replyToId`) at its `serviceUrl`, with the bot's client-credentials
@@ -34,6 +35,7 @@ from backends.teams.conversations import Conversations
 from backends.teams.credentials import BotTokens
 from backends.teams.identifiers import TeamsPerson, TeamsRoom, TeamsRoomOccupant
 from backends.teams.registration import TeamsConfig
+from backends.teams.service_urls import ServiceUrls
 
 log = logging.getLogger(__name__)
 # The SDK's connector logs two INFO lines per reply; Debrief logs what matters (failures) itself.
@@ -56,7 +58,8 @@ class TeamsBackend(RedactsOutgoing, ErrBot):
         tokens = None
         if self.teams.app_id and self.teams.app_password:
             tokens = BotTokens(self.teams.token_url, self.teams.app_id, self.teams.app_password)
-        self._connector = Connector(tokens)
+        self._service_urls = ServiceUrls(self.teams.service_url_hosts)
+        self._connector = Connector(tokens, self._service_urls)
         self._inbox: queue.Queue[Activity] = queue.Queue()
         self._stopping = threading.Event()
         self._conversations = Conversations()
@@ -114,6 +117,13 @@ class TeamsBackend(RedactsOutgoing, ErrBot):
             except AuthError as exc:
                 log.warning("Teams: refused an activity: %s", exc)
                 return {"error": "unauthorized"}, 401
+        if not self._service_urls.allows(activity.service_url):
+            log.warning(
+                "Teams: refused an activity: serviceUrl %r is not an allowed Bot Connector host "
+                "(TEAMS_SERVICE_URL_HOSTS)",
+                activity.service_url,
+            )
+            return {"error": "serviceUrl is not a Microsoft Bot Connector host"}, 403
         self._inbox.put(activity)
         return {}, 200
 
