@@ -84,6 +84,8 @@ class Settings(BaseSettings):
         default_factory=list, alias="TEAMS_SERVICE_URL_HOSTS"
     )
     http_port: int = Field(3978, alias="DEBRIEF_HTTP_PORT", ge=1, le=65535)
+    # The largest request body the HTTP port reads (Teams' /api/messages), in bytes; larger ones get 413.
+    max_body_bytes: int = Field(1_000_000, alias="DEBRIEF_MAX_BODY_BYTES", gt=0)
     webhook_secret: SecretStr | None = Field(None, alias="DEBRIEF_WEBHOOK_SECRET")
     admins: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="DEBRIEF_ADMINS")
 

@@ -180,6 +180,14 @@ def test_single_tenant_bot_uses_its_tenant_for_tokens_and_keys() -> None:
     assert config.bot_id == "28:app"
 
 
+def test_request_bodies_are_bounded_by_default_and_the_bound_must_be_positive() -> None:
+    assert TeamsConfig.from_identity({}).max_body_bytes == 1_000_000
+    with pytest.raises(TeamsConfigError, match="max_body_bytes must be a positive number of bytes"):
+        TeamsConfig.from_identity({"max_body_bytes": 0})
+    with pytest.raises(SettingsError, match="DEBRIEF_MAX_BODY_BYTES"):
+        load_settings(DEBRIEF_MAX_BODY_BYTES="0")
+
+
 def test_app_id_without_its_secret_is_refused() -> None:
     with pytest.raises(TeamsConfigError, match="TEAMS_APP_PASSWORD"):
         TeamsConfig.from_identity({"app_id": "app"})
@@ -194,6 +202,7 @@ def test_teams_settings_become_the_backends_identity_and_backend_dir(tmp_path: P
         TEAMS_APP_PASSWORD="pw",
         TEAMS_OPENID_METADATA_URL="http://127.0.0.1:1/a, http://127.0.0.1:1/b",
         TEAMS_SERVICE_URL_HOSTS="smba.trafficmanager.net, *.BotFramework.com",
+        DEBRIEF_MAX_BODY_BYTES="2000000",
     )
 
     config = errbot_config(settings)
@@ -203,6 +212,7 @@ def test_teams_settings_become_the_backends_identity_and_backend_dir(tmp_path: P
         "app_password": "pw",
         "openid_metadata_urls": ["http://127.0.0.1:1/a", "http://127.0.0.1:1/b"],
         "service_url_hosts": ["smba.trafficmanager.net", "*.botframework.com"],
+        "max_body_bytes": 2_000_000,
     }
     assert [Path(path).name for path in config["BOT_EXTRA_BACKEND_DIR"]] == ["teams"]  # type: ignore[attr-defined]
     assert (Path(config["BOT_EXTRA_BACKEND_DIR"][0]) / "teams.plug").is_file()  # type: ignore[index]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from microsoft_agents.hosting.core import AuthenticationConstants
 
 from agent.errors import DebriefError
+from backends.teams.request_body import MAX_BODY_BYTES
 from backends.teams.service_urls import DEFAULT_HOSTS
 
 # Multi-tenant bots get their token from the botframework.com tenant; single-tenant bots from their own.
@@ -33,6 +34,7 @@ class TeamsConfig:
     token_url: str
     openid_metadata_urls: tuple[str, ...]
     service_url_hosts: tuple[str, ...] = DEFAULT_HOSTS
+    max_body_bytes: int = MAX_BODY_BYTES
 
     @property
     def authenticated(self) -> bool:
@@ -59,6 +61,7 @@ class TeamsConfig:
             token_url=_text(identity, "token_url") or TOKEN_URL.format(tenant=tenant or MULTI_TENANT),
             openid_metadata_urls=_texts(identity, "openid_metadata_urls") or default_metadata_urls(tenant),
             service_url_hosts=_texts(identity, "service_url_hosts") or DEFAULT_HOSTS,
+            max_body_bytes=_positive(identity, "max_body_bytes") or MAX_BODY_BYTES,
         )
 
 
@@ -72,6 +75,15 @@ def _texts(identity: Mapping[str, object], key: str) -> tuple[str, ...]:
     if isinstance(values, str) or not isinstance(values, Sequence):
         raise TeamsConfigError(f"{key} must be a list")
     return tuple(str(value) for value in values)
+
+
+def _positive(identity: Mapping[str, object], key: str) -> int | None:
+    value = identity.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise TeamsConfigError(f"{key} must be a positive number of bytes, got {value!r}")
+    return value
 
 
 def _text(identity: Mapping[str, object], key: str) -> str | None:
