@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,11 +14,12 @@ from microsoft_agents.activity import Activity
 from agent.errors import SettingsError
 from agent.settings import load_settings
 from backends.teams.activities import read_message
-from backends.teams.cards import MAX_CARD_BYTES, errbot_card, text_card, wants_card
+from backends.teams.cards import ADAPTIVE_CARD, MAX_CARD_BYTES, errbot_card, text_card, wants_card
 from backends.teams.connector import Connector, ConnectorError
 from backends.teams.conversations import Address, Conversations
 from backends.teams.credentials import BotTokens, TokenError
 from backends.teams.registration import TeamsConfig, TeamsConfigError
+from backends.teams.request_body import BadActivity, parse_activity
 from backends.teams.service_urls import DEFAULT_HOSTS, ServiceUrls
 from debrief.bot.config import BotConfigError, errbot_config
 from tests.fakes.teams_connector import APP_ID, APP_PASSWORD, BOT_ID, FakeTeams
@@ -73,6 +75,33 @@ def test_timestamp_without_a_zone_is_read_as_utc(teams: FakeTeams) -> None:
     raw["timestamp"] = "2024-03-01T10:00:00.1234567"
 
     assert read_message(Activity.model_validate(raw)).at == datetime(2024, 3, 1, 10, 0, 0, 123456, tzinfo=UTC)
+
+
+# -- parsing the request body ----------------------------------------------------------------------
+def nested_activity(teams: FakeTeams, levels: int) -> bytes:
+    """An activity whose JSON is `levels` containers deep (the activity itself is the first)."""
+    raw = teams.activity("x", conversation=CHANNEL, activity_id="1", at=T0)
+    raw["value"] = "@@@"
+    inner = levels - 1
+    return json.dumps(raw).replace('"@@@"', "[" * inner + "]" * inner).encode()
+
+
+def test_json_nested_up_to_64_levels_is_an_activity_and_deeper_is_refused(teams: FakeTeams) -> None:
+    assert parse_activity(nested_activity(teams, 64)).value is not None
+
+    with pytest.raises(BadActivity, match="nested deeper than 64 levels"):
+        parse_activity(nested_activity(teams, 65))
+
+
+def test_an_adaptive_card_submission_is_an_activity(teams: FakeTeams) -> None:
+    card = text_card(STATUS)
+    raw = teams.activity("", conversation=CHANNEL, activity_id="1", at=T0)
+    raw["attachments"] = [{"contentType": ADAPTIVE_CARD, "content": card}]
+    raw["value"] = {"action": {"data": {"choice": {"id": "ack", "by": ["29:alice"]}}}}
+
+    activity = parse_activity(json.dumps(raw).encode())
+
+    assert activity.attachments and activity.attachments[0].content == card
 
 
 # -- where to reach rooms and people ---------------------------------------------------------------

@@ -132,6 +132,76 @@ def test_body_without_content_length_or_chunks_is_no_body(bot: TeamsBot, posts: 
     posts.assert_not_recorded("body without a length")
 
 
+# -- what is not plain JSON -------------------------------------------------------------------------
+@pytest.mark.parametrize("depth", [65, 500, 30_000])
+def test_deeply_nested_json_gets_a_clear_400_and_is_not_recorded(
+    bot: TeamsBot, posts: Posts, depth: int
+) -> None:
+    activity = posts.activity(f"deeply nested {depth}")
+    activity["channelData"]["payload"] = "@@@"
+    raw = json.dumps(activity).replace('"@@@"', "[" * depth + "]" * depth).encode()
+
+    answer = raw_post(bot.port, posts.headers(**{"Content-Length": str(len(raw))}), [raw])
+
+    assert answer.status == 400, answer
+    assert error_of(answer) == "the activity is nested deeper than 64 levels"
+    assert b"Traceback" not in answer.body
+    posts.assert_not_recorded("deeply nested")
+
+
+def with_nul(where: str, activity: dict[str, Any]) -> bytes:
+    if where == "text":
+        activity["text"] += "\x00 and after"
+    elif where == "key":
+        activity["channelData"]["odd\x00key"] = 1
+    raw = json.dumps(activity).encode()  # a NUL in a string is written as \u0000
+    return raw.replace(b"@NUL@", b"\x00")
+
+
+@pytest.mark.parametrize("where", ["text", "key", "raw byte"])
+def test_nul_character_gets_a_clear_400_and_is_not_recorded(bot: TeamsBot, posts: Posts, where: str) -> None:
+    activity = posts.activity(f"NUL in the {where}" + ("@NUL@" if where == "raw byte" else ""))
+    raw = with_nul(where, activity)
+
+    answer = raw_post(bot.port, posts.headers(**{"Content-Length": str(len(raw))}), [raw])
+
+    assert answer.status == 400, answer
+    assert error_of(answer) == "the activity contains a NUL character"
+    assert b"Traceback" not in answer.body
+    posts.assert_not_recorded(f"NUL in the {where}")
+
+
+def test_lone_surrogate_gets_a_clear_400_instead_of_being_acknowledged_and_dropped(
+    bot: TeamsBot, posts: Posts
+) -> None:
+    raw = json.dumps(posts.activity("surrogate @S@ in the text")).replace("@S@", "\\ud800").encode()
+
+    answer = raw_post(bot.port, posts.headers(**{"Content-Length": str(len(raw))}), [raw])
+
+    assert answer.status == 400
+    assert error_of(answer) == "the activity contains text that is not valid Unicode (a lone surrogate)"
+    posts.assert_not_recorded("surrogate")
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        (b"\xff\xfe{not utf-8", "the body is not JSON"),
+        (b'{"type": "message", "text": "unfinished', "the body is not JSON"),
+        (b"[1, 2, 3]", "not a Bot Framework activity"),
+        (b'{"type": "message", "timestamp": "yesterday"}', "not a Bot Framework activity"),
+        (b'{"type": "message", "n": ' + b"9" * 5000 + b"}", "the body is not JSON"),
+    ],
+)
+def test_malformed_activity_gets_one_sentence_and_no_traceback(
+    bot: TeamsBot, posts: Posts, body: bytes, error: str
+) -> None:
+    answer = raw_post(bot.port, posts.headers(**{"Content-Length": str(len(body))}), [body])
+
+    assert (answer.status, error_of(answer)) == (400, error)
+    assert b"Traceback" not in answer.body
+
+
 # -- memory ----------------------------------------------------------------------------------------
 MB = 1 << 20
 CLIENTS, BODY_MB = 10, 50
