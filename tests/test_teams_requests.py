@@ -200,6 +200,8 @@ def test_malformed_activity_gets_one_sentence_and_no_traceback(
 
     assert (answer.status, error_of(answer)) == (400, error)
     assert b"Traceback" not in answer.body
+    assert f"Teams: refused an activity: {error}" in bot.log()
+    assert "Validation error for Activity" not in bot.log()  # the SDK's traceback for it
 
 
 # -- memory ----------------------------------------------------------------------------------------

@@ -2,9 +2,9 @@
 
 Inbound: Teams posts activities to `POST /api/messages`. The route lives on Errbot's own web server (the Webserver
 plugin, which `debrief run` starts on DEBRIEF_HTTP_PORT), so the webhooks and Teams share one port and one server.
-The request thread reads the body, at most DEBRIEF_MAX_BODY_BYTES of it (413 above), checks the token (401 and nothing recorded when it is wrong) and that the activity's
-`serviceUrl` is a Microsoft Bot Connector host (403 otherwise: replies carry the bot's token), queues the activity
-and answers 200; the backend's main loop hands queued activities to Errbot one at a time, in arrival order, and
+The request thread reads the body, at most DEBRIEF_MAX_BODY_BYTES of it (413 above), checks that it is an activity
+(400), checks the token (401 and nothing recorded when it is wrong) and that the activity's `serviceUrl` is a
+Microsoft Bot Connector host (403 otherwise: replies carry the bot's token), queues the activity and answers 200; the backend's main loop hands queued activities to Errbot one at a time, in arrival order, and
 drains the queue before it stops, so an acknowledged message is never lost.
 
 Outbound: replies go to the message's thread (`replyToId`) at its `serviceUrl`, with the bot's client-credentials
@@ -47,6 +47,8 @@ from backends.teams.service_urls import ServiceUrls
 log = logging.getLogger(__name__)
 # The SDK's connector logs two INFO lines per reply; Debrief logs what matters (failures) itself.
 logging.getLogger("microsoft_agents").setLevel(logging.WARNING)
+# The SDK's Activity model logs a traceback for every body that fails validation: `_accept` logs one line instead.
+logging.getLogger("microsoft_agents.activity.activity").setLevel(logging.CRITICAL)
 
 ROUTE = "/api/messages"
 STORAGE_KEY = "conversations"
@@ -106,6 +108,7 @@ class TeamsBackend(RedactsOutgoing, ErrBot):
             raw = read_body(environ, self.teams.max_body_bytes)
         except (BodyTooLarge, BadActivity) as exc:
             drop_unread(environ, wait_s=DROP_WAIT_S)  # the rest of it
+            log.warning("Teams: refused an activity: %s", exc)
             return {"error": str(exc)}, 413 if isinstance(exc, BodyTooLarge) else 400
         drop_unread(environ)  # anything sent past its Content-Length
         return self._accept(raw, request.headers.get("Authorization"))
@@ -120,6 +123,7 @@ class TeamsBackend(RedactsOutgoing, ErrBot):
         try:
             activity = parse_activity(raw)
         except BadActivity as exc:
+            log.warning("Teams: refused an activity: %s", exc)
             return {"error": str(exc)}, 400
         if self._validator is not None:
             try:
