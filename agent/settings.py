@@ -81,7 +81,13 @@ class Settings(BaseSettings):
     teams_openid_metadata_url: Annotated[list[str], NoDecode] = Field(
         default_factory=list, alias="TEAMS_OPENID_METADATA_URL"
     )
+    # Hosts an activity's serviceUrl may name, so the bot's token goes nowhere else; replaces Microsoft's defaults.
+    teams_service_url_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, alias="TEAMS_SERVICE_URL_HOSTS"
+    )
     http_port: int = Field(3978, alias="DEBRIEF_HTTP_PORT", ge=1, le=65535)
+    # The largest request body the HTTP port reads (Teams' /api/messages), in bytes; larger ones get 413.
+    max_body_bytes: int = Field(1_000_000, alias="DEBRIEF_MAX_BODY_BYTES", gt=0)
     webhook_secret: SecretStr | None = Field(None, alias="DEBRIEF_WEBHOOK_SECRET")
     admins: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="DEBRIEF_ADMINS")
 
@@ -111,6 +117,22 @@ class Settings(BaseSettings):
     @classmethod
     def _url_list(cls, value: list[str]) -> list[str]:
         return [url for url in (_check_http_url("TEAMS_OPENID_METADATA_URL", item) for item in value) if url]
+
+    @field_validator("teams_service_url_hosts", mode="before")
+    @classmethod
+    def _host_list(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("teams_service_url_hosts", mode="after")
+    @classmethod
+    def _bare_hosts(cls, value: list[str]) -> list[str]:
+        """Host names (`*.` and a domain for any host under it), without scheme, path or port."""
+        for host in value:
+            if any(c in host for c in "/@ ") or host.count(":") == 1 or host.endswith("."):
+                raise ValueError(
+                    f"must be host names like smba.trafficmanager.net or *.botframework.com, got {host!r}"
+                )
+        return [host.lower() for host in value]
 
     @field_validator("database_url")
     @classmethod

@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,6 +71,46 @@ class TeamsBot:
         return self.output.read_text(errors="replace")
 
 
+@dataclass(frozen=True)
+class RawAnswer:
+    """What a hand-made HTTP request got: the status (None if the connection was closed without an answer), the
+    body, and how many body bytes the client managed to send before it read the answer or was cut off."""
+
+    status: int | None
+    body: bytes
+    sent: int
+
+
+def raw_post(
+    port: int, headers: dict[str, str], body: Iterable[bytes], chunked: bool = False, timeout: float = 20
+) -> RawAnswer:
+    """POST `body` (pieces) to /api/messages over a plain socket, with exactly these headers (and no
+    Content-Length of its own), in HTTP chunks when `chunked`; then read the answer."""
+    head = "".join(f"{name}: {value}\r\n" for name, value in {"Host": "debrief", **headers}.items())
+    if chunked:
+        head += "Transfer-Encoding: chunked\r\n"
+    sent = 0
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        try:
+            sock.sendall(f"POST /api/messages HTTP/1.1\r\n{head}\r\n".encode())
+            for piece in body:
+                sock.sendall(b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece)
+                sent += len(piece)
+            if chunked:
+                sock.sendall(b"0\r\n\r\n")
+        except OSError:
+            pass  # the bot answered and closed early: read what it said
+        answer = b""
+        try:
+            while chunk := sock.recv(65536):
+                answer += chunk
+        except OSError:
+            pass
+    status_line, _, rest = answer.partition(b"\r\n")
+    status = int(status_line.split()[1]) if status_line.startswith(b"HTTP/") else None
+    return RawAnswer(status, rest.partition(b"\r\n\r\n")[2], sent)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -102,6 +142,7 @@ def bot_env(root: Path, teams: FakeTeams, port: int, authenticated: bool) -> dic
         DEBRIEF_HTTP_PORT=str(port),
         DEBRIEF_ADMINS=ADMIN,
         DEBRIEF_TRACKERS="none",
+        TEAMS_SERVICE_URL_HOSTS="127.0.0.1",  # the fake connector; Microsoft's hosts otherwise
     )
     if authenticated:
         env.update(
@@ -115,9 +156,14 @@ def bot_env(root: Path, teams: FakeTeams, port: int, authenticated: bool) -> dic
 
 @contextmanager
 def teams_bot(
-    root: Path, teams: FakeTeams, authenticated: bool, knowledge: dict[str, str] | None = None
+    root: Path,
+    teams: FakeTeams,
+    authenticated: bool,
+    knowledge: dict[str, str] | None = None,
+    env: dict[str, str] | None = None,
 ) -> Iterator[TeamsBot]:
-    """Start the bot, wait until `/api/messages` listens, stop it with SIGTERM afterwards."""
+    """Start the bot (with `env` on top of its usual environment), wait until `/api/messages` listens, stop it
+    with SIGTERM afterwards."""
     (root / "knowledge").mkdir(parents=True, exist_ok=True)
     write_files(root / "knowledge", knowledge or {})
     port = free_port()
@@ -126,7 +172,7 @@ def teams_bot(
         process = subprocess.Popen(
             [sys.executable, "-m", "debrief", "run"],
             cwd=root,
-            env=bot_env(root, teams, port, authenticated),
+            env={**bot_env(root, teams, port, authenticated), **(env or {})},
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,

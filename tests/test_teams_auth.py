@@ -58,12 +58,87 @@ def test_bot_connector_token_is_accepted_and_keys_are_fetched_once(
     assert teams.metadata_requests == 1
 
 
-def test_entra_token_from_the_bots_tenant_is_accepted_without_a_service_url_claim(
+# Entra ID tokens (the emulator path of the spec) carry no serviceurl claim; they name the calling app instead:
+# `appid` in a v1 token, `azp` in a v2 token, and that app must be this bot.
+ENTRA_V1 = f"https://sts.windows.net/{TENANT}/"
+BOT_FRAMEWORK_TENANT = "d6d49420-f39b-4df7-a1dc-d59a935871db"
+ENTRA_TOKENS: dict[str, dict[str, Any]] = {
+    "v2 from the bot's tenant": {"iss": ENTRA_V2, "tid": TENANT, "ver": "2.0", "azp": APP_ID},
+    "v1 from the bot's tenant": {"iss": ENTRA_V1, "tid": TENANT, "ver": "1.0", "appid": APP_ID},
+    "v1 from the Bot Framework's tenant": {
+        "iss": f"https://sts.windows.net/{BOT_FRAMEWORK_TENANT}/",
+        "tid": BOT_FRAMEWORK_TENANT,
+        "ver": "1.0",
+        "appid": APP_ID,
+    },
+}
+
+
+@pytest.mark.parametrize("case", list(ENTRA_TOKENS))
+def test_entra_token_for_this_bot_is_accepted_without_a_service_url_claim(
+    validator: TokenValidator, teams: FakeTeams, case: str
+) -> None:
+    claims = check(validator, teams.token(serviceurl=None, **ENTRA_TOKENS[case]), teams)
+
+    assert claims["iss"] == ENTRA_TOKENS[case]["iss"]
+
+
+OTHER_APP = "22222222-3333-4444-8555-666666666666"
+
+
+@pytest.mark.parametrize(
+    ("claims", "reason"),
+    [
+        ({"ver": "2.0"}, "azp is not this bot"),
+        ({"ver": "2.0", "azp": OTHER_APP}, "azp is not this bot"),  # another bot calling (a skill): refused
+        ({"ver": "2.0", "appid": APP_ID}, "azp is not this bot"),  # a v2 token names its caller in azp only
+        ({"ver": "1.0", "azp": APP_ID}, "appid is not this bot"),
+        ({"ver": "1.0", "appid": OTHER_APP}, "appid is not this bot"),
+        ({"azp": APP_ID, "appid": APP_ID}, "unknown token version None"),
+        ({"ver": "3.0", "azp": APP_ID, "appid": APP_ID}, "unknown token version '3.0'"),
+    ],
+)
+def test_entra_token_that_does_not_name_this_bot_as_its_caller_is_refused(
+    validator: TokenValidator, teams: FakeTeams, claims: dict[str, Any], reason: str
+) -> None:
+    token = teams.token(iss=ENTRA_V2, tid=TENANT, serviceurl=None, **claims)
+
+    with pytest.raises(AuthError, match=reason):
+        check(validator, token, teams)
+
+
+def test_entra_token_with_a_service_url_claim_must_still_match_the_activity(
     validator: TokenValidator, teams: FakeTeams
 ) -> None:
-    claims = check(validator, teams.token(iss=ENTRA_V2, tid=TENANT, serviceurl=None), teams)
+    token = teams.token(
+        serviceurl="https://smba.trafficmanager.net/amer/", **ENTRA_TOKENS["v2 from the bot's tenant"]
+    )
 
-    assert claims["iss"] == ENTRA_V2
+    with pytest.raises(AuthError, match="does not match the activity"):
+        check(validator, token, teams)
+
+
+def test_bot_framework_token_without_a_service_url_claim_is_refused(
+    validator: TokenValidator, teams: FakeTeams
+) -> None:
+    with pytest.raises(AuthError, match="token serviceUrl None does not match"):
+        check(validator, teams.token(serviceurl=None), teams)
+
+
+def test_issuers_are_the_bot_framework_its_tenants_and_the_bots_own_tenant() -> None:
+    assert accepted_issuers(TENANT.upper()) == {
+        "https://api.botframework.com",
+        *(
+            template.format(tenant)
+            for tenant in (
+                BOT_FRAMEWORK_TENANT,
+                "f8cdef31-a31e-4b4a-93e4-5f571e91255a",
+                "69e9b82d-4842-4902-8d1e-abc5b98a55e8",
+                TENANT,
+            )
+            for template in ("https://sts.windows.net/{}/", "https://login.microsoftonline.com/{}/v2.0")
+        ),
+    }
 
 
 @pytest.mark.parametrize(
@@ -73,7 +148,7 @@ def test_entra_token_from_the_bots_tenant_is_accepted_without_a_service_url_clai
             {"iss": f"https://login.microsoftonline.com/{OTHER_TENANT}/v2.0", "tid": OTHER_TENANT},
             "untrusted issuer",
         ),
-        ({"iss": ENTRA_V2, "tid": OTHER_TENANT}, "tenant does not match"),
+        ({"iss": ENTRA_V2, "tid": OTHER_TENANT, "ver": "2.0", "azp": APP_ID}, "tenant does not match"),
         ({"nbf": int(time.time()) + 600}, "invalid token"),
         ({"exp": None}, "invalid token"),
         ({"serviceurl": "https://smba.trafficmanager.net/amer/"}, "does not match the activity"),

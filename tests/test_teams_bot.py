@@ -181,7 +181,17 @@ BAD_TOKENS: dict[str, Callable[[FakeTeams], str | None]] = {
     "unknown key": lambda teams: teams.token(key=SigningKey.generate()),
     "wrong serviceUrl claim": lambda teams: teams.token(serviceurl="https://attacker.example.com/svc/"),
     "no serviceUrl claim": lambda teams: teams.token(serviceurl=None),
+    "Entra token not naming its caller": lambda teams: teams.token(**_entra(), serviceurl=None),
+    "Entra token from another app": lambda teams: teams.token(
+        **_entra(), azp="22222222-3333-4444-8555-666666666666", serviceurl=None
+    ),
 }
+
+
+def _entra() -> dict[str, Any]:
+    """An Entra ID v2 token from the Bot Framework's tenant, which carries no serviceurl claim."""
+    tenant = "d6d49420-f39b-4df7-a1dc-d59a935871db"
+    return {"iss": f"https://login.microsoftonline.com/{tenant}/v2.0", "tid": tenant, "ver": "2.0"}
 
 
 @pytest.mark.parametrize("case", list(BAD_TOKENS))
@@ -206,6 +216,31 @@ def test_bad_token_is_refused_with_401_and_nothing_is_recorded(
     bot.wait_for_event(channel.id, "a genuine message after it")
     assert not [event for event in bot.timeline(channel.id) if "forged" in event.text]
     assert teams.replies_to(f"9{Channel.count}") == []
+
+
+def test_activity_whose_service_url_is_not_a_microsoft_connector_is_refused_and_nothing_is_sent(
+    channel: Channel, bot: TeamsBot, teams: FakeTeams
+) -> None:
+    """A valid token for an unknown connector: the bot would send its own token there with every reply."""
+    channel.start_incident()
+    elsewhere = teams.service_url.replace("127.0.0.1", "localhost")  # the same fake, under a host not allowed
+    activity = teams.activity(
+        "!note sent through an unknown connector",
+        conversation=channel.id,
+        activity_id=f"8{Channel.count}",
+        at=T0,
+    )
+    activity["serviceUrl"] = elsewhere
+
+    response = bot.post(activity, token=teams.token(serviceurl=elsewhere))
+
+    assert response.status_code == 403
+    assert response.json() == {"error": "serviceUrl is not a Microsoft Bot Connector host"}
+    channel.post("a genuine message after it")
+    bot.wait_for_event(channel.id, "a genuine message after it")
+    assert not [event for event in bot.timeline(channel.id) if "unknown connector" in event.text]
+    assert teams.replies_to(f"8{Channel.count}") == []
+    assert "serviceUrl 'http://localhost:" in bot.log()
 
 
 def test_direct_message_is_answered_in_the_one_to_one_chat(bot: TeamsBot, teams: FakeTeams) -> None:

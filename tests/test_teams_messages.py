@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,13 +11,16 @@ from typing import Any
 import pytest
 from microsoft_agents.activity import Activity
 
+from agent.errors import SettingsError
 from agent.settings import load_settings
 from backends.teams.activities import read_message
-from backends.teams.cards import MAX_CARD_BYTES, errbot_card, text_card, wants_card
+from backends.teams.cards import ADAPTIVE_CARD, MAX_CARD_BYTES, errbot_card, text_card, wants_card
 from backends.teams.connector import Connector, ConnectorError
 from backends.teams.conversations import Address, Conversations
 from backends.teams.credentials import BotTokens, TokenError
 from backends.teams.registration import TeamsConfig, TeamsConfigError
+from backends.teams.request_body import BadActivity, parse_activity
+from backends.teams.service_urls import DEFAULT_HOSTS, ServiceUrls
 from debrief.bot.config import BotConfigError, errbot_config
 from tests.fakes.teams_connector import APP_ID, APP_PASSWORD, BOT_ID, FakeTeams
 
@@ -71,6 +75,33 @@ def test_timestamp_without_a_zone_is_read_as_utc(teams: FakeTeams) -> None:
     raw["timestamp"] = "2024-03-01T10:00:00.1234567"
 
     assert read_message(Activity.model_validate(raw)).at == datetime(2024, 3, 1, 10, 0, 0, 123456, tzinfo=UTC)
+
+
+# -- parsing the request body ----------------------------------------------------------------------
+def nested_activity(teams: FakeTeams, levels: int) -> bytes:
+    """An activity whose JSON is `levels` containers deep (the activity itself is the first)."""
+    raw = teams.activity("x", conversation=CHANNEL, activity_id="1", at=T0)
+    raw["value"] = "@@@"
+    inner = levels - 1
+    return json.dumps(raw).replace('"@@@"', "[" * inner + "]" * inner).encode()
+
+
+def test_json_nested_up_to_64_levels_is_an_activity_and_deeper_is_refused(teams: FakeTeams) -> None:
+    assert parse_activity(nested_activity(teams, 64)).value is not None
+
+    with pytest.raises(BadActivity, match="nested deeper than 64 levels"):
+        parse_activity(nested_activity(teams, 65))
+
+
+def test_an_adaptive_card_submission_is_an_activity(teams: FakeTeams) -> None:
+    card = text_card(STATUS)
+    raw = teams.activity("", conversation=CHANNEL, activity_id="1", at=T0)
+    raw["attachments"] = [{"contentType": ADAPTIVE_CARD, "content": card}]
+    raw["value"] = {"action": {"data": {"choice": {"id": "ack", "by": ["29:alice"]}}}}
+
+    activity = parse_activity(json.dumps(raw).encode())
+
+    assert activity.attachments and activity.attachments[0].content == card
 
 
 # -- where to reach rooms and people ---------------------------------------------------------------
@@ -178,6 +209,14 @@ def test_single_tenant_bot_uses_its_tenant_for_tokens_and_keys() -> None:
     assert config.bot_id == "28:app"
 
 
+def test_request_bodies_are_bounded_by_default_and_the_bound_must_be_positive() -> None:
+    assert TeamsConfig.from_identity({}).max_body_bytes == 1_000_000
+    with pytest.raises(TeamsConfigError, match="max_body_bytes must be a positive number of bytes"):
+        TeamsConfig.from_identity({"max_body_bytes": 0})
+    with pytest.raises(SettingsError, match="DEBRIEF_MAX_BODY_BYTES"):
+        load_settings(DEBRIEF_MAX_BODY_BYTES="0")
+
+
 def test_app_id_without_its_secret_is_refused() -> None:
     with pytest.raises(TeamsConfigError, match="TEAMS_APP_PASSWORD"):
         TeamsConfig.from_identity({"app_id": "app"})
@@ -191,6 +230,8 @@ def test_teams_settings_become_the_backends_identity_and_backend_dir(tmp_path: P
         TEAMS_APP_ID="app",
         TEAMS_APP_PASSWORD="pw",
         TEAMS_OPENID_METADATA_URL="http://127.0.0.1:1/a, http://127.0.0.1:1/b",
+        TEAMS_SERVICE_URL_HOSTS="smba.trafficmanager.net, *.BotFramework.com",
+        DEBRIEF_MAX_BODY_BYTES="2000000",
     )
 
     config = errbot_config(settings)
@@ -199,9 +240,19 @@ def test_teams_settings_become_the_backends_identity_and_backend_dir(tmp_path: P
         "app_id": "app",
         "app_password": "pw",
         "openid_metadata_urls": ["http://127.0.0.1:1/a", "http://127.0.0.1:1/b"],
+        "service_url_hosts": ["smba.trafficmanager.net", "*.botframework.com"],
+        "max_body_bytes": 2_000_000,
     }
     assert [Path(path).name for path in config["BOT_EXTRA_BACKEND_DIR"]] == ["teams"]  # type: ignore[attr-defined]
     assert (Path(config["BOT_EXTRA_BACKEND_DIR"][0]) / "teams.plug").is_file()  # type: ignore[index]
+
+
+@pytest.mark.parametrize("hosts", ["https://smba.trafficmanager.net/amer/", "localhost:3978"])
+def test_service_url_hosts_that_are_not_host_names_fail_at_start_with_one_line(hosts: str) -> None:
+    with pytest.raises(SettingsError, match="TEAMS_SERVICE_URL_HOSTS: must be host names like") as error:
+        load_settings(TEAMS_SERVICE_URL_HOSTS=hosts)
+
+    assert "\n" not in str(error.value)
 
 
 def test_teams_app_id_without_a_secret_fails_at_start_with_one_line(tmp_path: Path) -> None:
@@ -242,7 +293,10 @@ def test_wrong_client_secret_is_one_clear_error(teams: FakeTeams) -> None:
 @pytest.fixture
 def connector(teams: FakeTeams) -> Iterator[Connector]:
     sender = Connector(
-        BotTokens(teams.token_url, APP_ID, APP_PASSWORD), timeout_s=5, retry_delays_s=(0.01, 0.01)
+        BotTokens(teams.token_url, APP_ID, APP_PASSWORD),
+        ServiceUrls(["127.0.0.1"]),
+        timeout_s=5,
+        retry_delays_s=(0.01, 0.01),
     )
     yield sender
     sender.close()
@@ -284,3 +338,24 @@ def test_a_rejected_activity_is_a_connector_error_with_its_status(
 
     assert error.value.status == 400
     assert teams.sent == []
+
+
+def test_nothing_is_sent_to_a_service_url_outside_the_allowed_hosts(
+    teams: FakeTeams, connector: Connector
+) -> None:
+    elsewhere = teams.service_url.replace("127.0.0.1", "localhost")  # the same fake, under a host not allowed
+
+    with pytest.raises(ConnectorError, match="not an allowed Bot Connector host"):
+        connector.send(elsewhere, CHANNEL, Activity(type="message", text="stored long ago"), None)
+
+    assert teams.sent == [] and teams.token_requests == []  # the bot's token was not even fetched
+
+
+def test_the_connector_allows_microsofts_hosts_unless_configured(teams: FakeTeams) -> None:
+    assert TeamsConfig.from_identity({}).service_url_hosts == DEFAULT_HOSTS
+    sender = Connector(BotTokens(teams.token_url, APP_ID, APP_PASSWORD))
+    try:
+        with pytest.raises(ConnectorError, match="not an allowed Bot Connector host"):
+            sender.send(teams.service_url, CHANNEL, Activity(type="message", text="hi"), None)
+    finally:
+        sender.close()

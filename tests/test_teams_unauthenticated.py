@@ -1,5 +1,6 @@
 """Teams without TEAMS_APP_ID (local testing): activities are taken without a token, with a warning, and replies
-carry no bot token. Also: a stopped bot handles every activity it acknowledged before it exits."""
+carry no bot token, but only to the allowed connector hosts. Also: a stopped bot handles every activity it
+acknowledged before it exits."""
 
 from __future__ import annotations
 
@@ -24,6 +25,19 @@ def test_without_an_app_id_activities_need_no_token_and_replies_carry_none(tmp_p
         assert reply.authorization is None
         assert teams.token_requests == [] and teams.metadata_requests == 0
         assert "TEAMS_APP_ID is not set: /api/messages accepts unauthenticated activities" in bot.log()
+
+
+def test_without_an_app_id_replies_still_go_only_to_the_allowed_connector_hosts(tmp_path: Path) -> None:
+    with FakeTeams() as teams, teams_bot(tmp_path, teams, authenticated=False) as bot:
+        activity = teams.activity("!incident start Probe", conversation=ROOM, activity_id="1", at=T0)
+        activity["serviceUrl"] = teams.service_url.replace("127.0.0.1", "localhost")
+
+        assert bot.post(activity).status_code == 403
+
+        assert bot.post(teams.activity("!incident status", conversation=ROOM, activity_id="2", at=T0)).ok
+        [reply] = teams.wait_for_replies("2")
+        assert "no open incident" in reply.text.lower()
+        assert teams.sent == [reply]
 
 
 def test_every_acknowledged_message_is_recorded_when_the_bot_is_stopped(tmp_path: Path) -> None:

@@ -1,14 +1,25 @@
-"""Who may post to `/api/messages`: the bearer token on every activity, per the Bot Connector authentication spec.
+"""Who may post to `/api/messages`: the bearer token on every activity, per Microsoft's Bot Connector
+authentication spec (learn.microsoft.com/en-us/azure/bot-service/rest-api/bot-framework-rest-connector-authentication)
+and the Bot Framework SDK that implements it (botbuilder-python's `botframework.connector.auth`).
 
-A token is accepted when it is RS256-signed by one of Microsoft's published keys (OpenID metadata -> JWKS,
-cached, refetched daily or when a token names an unknown key), was issued by the Bot Framework or by Entra ID for
-the bot's tenant or Microsoft's own service tenants, is meant for this bot (`aud` = app id), is within its
-lifetime (a minute of clock skew allowed), and names the activity's `serviceUrl`. A key that lists endorsements
-must endorse the activity's channel.
+Every token is RS256-signed by one of Microsoft's published keys (OpenID metadata -> JWKS, cached, refetched daily
+or when a token names an unknown key), meant for this bot (`aud` = app id) and within its lifetime (a minute of
+clock skew allowed). A key that lists endorsements must endorse the activity's channel. Then, by issuer:
+
+- The Bot Connector (`iss` https://api.botframework.com; the spec's "Connector to Bot" path, `ChannelValidation`)
+  names the activity's `serviceUrl` in its `serviceurl` claim (requirement 7 of that path,
+  `ChannelValidation.authenticate_channel_token_with_service_url`): replies, and the bot's token, go there.
+- Entra ID (`https://sts.windows.net/<tenant>/` v1, `https://login.microsoftonline.com/<tenant>/v2.0` v2) for the
+  Bot Framework's tenants or the bot's own (the spec's "Emulator to Bot" path, `EmulatorValidation`) has no
+  `serviceurl`. It names the app that asked for it, which must be this bot: `ver` "1.0" -> `appid`, "2.0" ->
+  `azp`, any other version refused (requirement 5 of that path, `EmulatorValidation.authenticate_emulator_token`).
+  Another app as caller is a skill (bot-to-bot) call, which Bot Framework refuses without a list of allowed
+  callers (`JwtTokenValidation.validate_claims`); Debrief has none. Its `tid` must be the issuer's tenant (the
+  Agents SDK's tenant binding), and a `serviceurl` claim, if it has one, must still match.
 
 Why not the Agents SDK's `JwtTokenValidator`: its key URLs are fixed to Microsoft's public cloud (no sovereign
-clouds, no local fake), it checks issuers only on opt-in, lets a serviceUrl mismatch through with a warning, and
-is async. The issuer lists are still Microsoft's, taken from the SDK.
+clouds, no local fake), it checks issuers only on opt-in, lets a serviceUrl mismatch through with a warning, does
+not check `appid`/`azp`, and is async. Only the SDK's public constants are used here.
 """
 
 from __future__ import annotations
@@ -24,16 +35,25 @@ from urllib.parse import urlsplit
 import jwt
 import requests
 from microsoft_agents.hosting.core import AuthenticationConstants
-from microsoft_agents.hosting.core.authorization._entra_issuers import (
-    entra_issuer_info,
-    well_known_first_party_issuers,
-)
 
 from agent.errors import DebriefError
 
 log = logging.getLogger(__name__)
 
 BOT_FRAMEWORK_ISSUER = AuthenticationConstants.AGENTS_SDK_TOKEN_ISSUER
+ENTRA_ISSUER_TEMPLATES = (
+    AuthenticationConstants.VALID_TOKEN_ISSUER_URL_TEMPLATE_V1,  # https://sts.windows.net/{0}/
+    AuthenticationConstants.VALID_TOKEN_ISSUER_URL_TEMPLATE_V2,  # https://login.microsoftonline.com/{0}/v2.0
+)
+# Microsoft's tenants whose Entra tokens reach bots: d6d49420 and f8cdef31 are the spec's emulator issuers
+# (security protocol v3.1 and v3.2), 69e9b82d is among the Agents SDK's always-trusted first-party issuers.
+BOT_FRAMEWORK_TENANTS = (
+    "d6d49420-f39b-4df7-a1dc-d59a935871db",
+    "f8cdef31-a31e-4b4a-93e4-5f571e91255a",
+    "69e9b82d-4842-4902-8d1e-abc5b98a55e8",
+)
+# Where an Entra token names the app that requested it, by token version (`ver`).
+CALLER_CLAIMS = {"1.0": AuthenticationConstants.APP_ID_CLAIM, "2.0": AuthenticationConstants.AUTHORIZED_PARTY}
 ALGORITHMS = ["RS256"]
 LEEWAY_S = 60.0
 KEYS_MAX_AGE_S = 24 * 3600.0
@@ -57,12 +77,10 @@ class SigningKey:
 
 
 def accepted_issuers(tenant_id: str | None) -> frozenset[str]:
-    """The Bot Framework, Microsoft's first-party service tenants, and the bot's own Entra tenant."""
-    issuers = set(well_known_first_party_issuers(None))
-    if tenant_id:
-        issuers.add(AuthenticationConstants.VALID_TOKEN_ISSUER_URL_TEMPLATE_V1.format(tenant_id))
-        issuers.add(AuthenticationConstants.VALID_TOKEN_ISSUER_URL_TEMPLATE_V2.format(tenant_id))
-    return frozenset(issuers)
+    """The Bot Connector, and Entra ID for the Bot Framework's tenants and the bot's own (GUIDs in lower case)."""
+    tenants = (*BOT_FRAMEWORK_TENANTS, *([tenant_id.lower()] if tenant_id else []))
+    entra = {template.format(tenant) for template in ENTRA_ISSUER_TEMPLATES for tenant in tenants}
+    return frozenset({BOT_FRAMEWORK_ISSUER, *entra})
 
 
 class SigningKeys:
@@ -173,7 +191,11 @@ class TokenValidator:
         if key.endorsements is not None and channel_id not in key.endorsements:
             raise AuthError(f"signing key is not endorsed for channel {channel_id!r}")
         claims = self._decode(token, key)
-        _check_tenant(claims)
+        if claims["iss"] != BOT_FRAMEWORK_ISSUER:  # Entra ID: the only path whose tokens lack serviceurl
+            _check_tenant(claims)
+            _check_caller(claims, self._app_id)
+            if AuthenticationConstants.SERVICE_URL_CLAIM not in claims:
+                return claims
         _check_service_url(claims, service_url)
         return claims
 
@@ -210,17 +232,32 @@ def bearer_token(authorization: str | None) -> str:
 
 def _check_tenant(claims: Mapping[str, Any]) -> None:
     """An Entra issuer names its tenant; the token's `tid` must be that tenant (as Microsoft's SDK checks)."""
-    info = entra_issuer_info(claims.get("iss"))
-    tid = claims.get("tid")
-    if info is not None and isinstance(tid, str) and tid.lower() != info.tenant:
+    tid = claims.get(AuthenticationConstants.TENANT_ID_CLAIM)
+    if isinstance(tid, str) and tid.lower() != _issuer_tenant(str(claims["iss"])):
         raise AuthError("token tenant does not match its issuer")
 
 
+def _issuer_tenant(issuer: str) -> str | None:
+    for template in ENTRA_ISSUER_TEMPLATES:
+        prefix, suffix = template.split("{0}")
+        if issuer.startswith(prefix) and issuer.endswith(suffix):
+            return issuer[len(prefix) : len(issuer) - len(suffix)].lower()
+    return None
+
+
+def _check_caller(claims: Mapping[str, Any], app_id: str) -> None:
+    """An Entra token was requested by this bot (`appid` in v1, `azp` in v2), not by another app calling it."""
+    version = claims.get(AuthenticationConstants.VERSION_CLAIM)
+    claim = CALLER_CLAIMS.get(version) if isinstance(version, str) else None
+    if claim is None:
+        raise AuthError(f"Entra token of unknown token version {version!r}")
+    if claims.get(claim) != app_id:
+        raise AuthError(f"Entra token's {claim} is not this bot: {claims.get(claim)!r}")
+
+
 def _check_service_url(claims: Mapping[str, Any], service_url: str | None) -> None:
-    """Bot Framework tokens carry the serviceUrl they were issued for: replies go nowhere else."""
+    """The token's serviceUrl is the activity's: replies, and the bot's token, go nowhere else."""
     claimed = claims.get(AuthenticationConstants.SERVICE_URL_CLAIM)
-    if claimed is None and claims.get("iss") != BOT_FRAMEWORK_ISSUER:
-        return
     if not isinstance(claimed, str) or not service_url or _normal(claimed) != _normal(service_url):
         raise AuthError(f"token serviceUrl {claimed!r} does not match the activity's {service_url!r}")
 

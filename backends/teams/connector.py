@@ -3,7 +3,8 @@
 The SDK's client is async (aiohttp); Errbot sends from many threads. One event loop on a daemon thread runs every
 call, so callers just block on a future. Replies to a message go to
 `{serviceUrl}/v3/conversations/{conversation}/activities/{replyToId}` (threaded), the rest to `.../activities`.
-A refused token is renewed once; throttling and server errors are retried with a short backoff.
+A refused token is renewed once; throttling and server errors are retried with a short backoff. Nothing is sent to a
+`serviceUrl` outside the allowed Bot Connector hosts (`service_urls`), whatever the stored conversations say.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from microsoft_agents.hosting.core.connector.client import ConnectorClient
 
 from agent.errors import DebriefError
 from backends.teams.credentials import BotTokens
+from backends.teams.service_urls import ServiceUrls
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +47,12 @@ class Connector:
     def __init__(
         self,
         tokens: BotTokens | None,
+        service_urls: ServiceUrls | None = None,
         timeout_s: float = TIMEOUT_S,
         retry_delays_s: Sequence[float] = RETRY_DELAYS_S,
     ) -> None:
         self._tokens = tokens
+        self._service_urls = service_urls or ServiceUrls()
         self._timeout_s = timeout_s
         self._delays = tuple(retry_delays_s)
         self._loop = asyncio.new_event_loop()
@@ -59,6 +63,8 @@ class Connector:
         self, service_url: str, conversation_id: str, activity: Activity, reply_to_id: str | None
     ) -> str | None:
         """Post `activity` (in `reply_to_id`'s thread when given); the new activity's id, if Teams returns one."""
+        if not self._service_urls.allows(service_url):
+            raise ConnectorError(f"not sending to {service_url!r}: not an allowed Bot Connector host")
         renewed = False
         for attempt, delay in enumerate((*self._delays, None)):
             try:

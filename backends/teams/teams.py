@@ -2,8 +2,9 @@
 
 Inbound: Teams posts activities to `POST /api/messages`. The route lives on Errbot's own web server (the Webserver
 plugin, which `debrief run` starts on DEBRIEF_HTTP_PORT), so the webhooks and Teams share one port and one server.
-The request thread only checks the token (401 and nothing recorded when it is wrong), queues the activity and
-answers 200; the backend's main loop hands queued activities to Errbot one at a time, in arrival order, and
+The request thread reads the body, at most DEBRIEF_MAX_BODY_BYTES of it (413 above), checks that it is an activity
+(400), checks the token (401 and nothing recorded when it is wrong) and that the activity's `serviceUrl` is a
+Microsoft Bot Connector host (403 otherwise: replies carry the bot's token), queues the activity and answers 200; the backend's main loop hands queued activities to Errbot one at a time, in arrival order, and
 drains the queue before it stops, so an acknowledged message is never lost.
 
 Outbound: replies go to the message's thread (`replyToId`) at its `serviceUrl`, with the bot's client-credentials
@@ -23,7 +24,6 @@ from errbot.backends.base import ONLINE, Card, Identifier, Message, Person, Room
 from errbot.core import ErrBot
 from flask import request
 from microsoft_agents.activity import Activity, Attachment, ChannelAccount, ConversationAccount
-from pydantic import ValidationError
 
 from backends.redaction import RedactsOutgoing
 from backends.teams.activities import channel_of, read_message, room_of
@@ -34,13 +34,23 @@ from backends.teams.conversations import Conversations
 from backends.teams.credentials import BotTokens
 from backends.teams.identifiers import TeamsPerson, TeamsRoom, TeamsRoomOccupant
 from backends.teams.registration import TeamsConfig
+from backends.teams.request_body import (
+    DROP_WAIT_S,
+    BadActivity,
+    BodyTooLarge,
+    drop_unread,
+    parse_activity,
+    read_body,
+)
+from backends.teams.service_urls import ServiceUrls
 
 log = logging.getLogger(__name__)
 # The SDK's connector logs two INFO lines per reply; Debrief logs what matters (failures) itself.
 logging.getLogger("microsoft_agents").setLevel(logging.WARNING)
+# The SDK's Activity model logs a traceback for every body that fails validation: `_accept` logs one line instead.
+logging.getLogger("microsoft_agents.activity.activity").setLevel(logging.CRITICAL)
 
 ROUTE = "/api/messages"
-MAX_BODY_BYTES = 1_000_000
 STORAGE_KEY = "conversations"
 POLL_S = 0.5
 
@@ -56,7 +66,8 @@ class TeamsBackend(RedactsOutgoing, ErrBot):
         tokens = None
         if self.teams.app_id and self.teams.app_password:
             tokens = BotTokens(self.teams.token_url, self.teams.app_id, self.teams.app_password)
-        self._connector = Connector(tokens)
+        self._service_urls = ServiceUrls(self.teams.service_url_hosts)
+        self._connector = Connector(tokens, self._service_urls)
         self._inbox: queue.Queue[Activity] = queue.Queue()
         self._stopping = threading.Event()
         self._conversations = Conversations()
@@ -91,29 +102,45 @@ class TeamsBackend(RedactsOutgoing, ErrBot):
             self._connector.close()
 
     def _receive(self) -> Response:
-        """`POST /api/messages` (on a web server thread): authenticate, queue, acknowledge."""
+        """`POST /api/messages` (on a web server thread): read the bounded body, then `_accept` it."""
+        environ = request.environ
+        try:
+            raw = read_body(environ, self.teams.max_body_bytes)
+        except (BodyTooLarge, BadActivity) as exc:
+            drop_unread(environ, wait_s=DROP_WAIT_S)  # the rest of it
+            log.warning("Teams: refused an activity: %s", exc)
+            return {"error": str(exc)}, 413 if isinstance(exc, BodyTooLarge) else 400
+        drop_unread(environ)  # anything sent past its Content-Length
+        return self._accept(raw, request.headers.get("Authorization"))
+
+    def _accept(self, raw: bytes, authorization: str | None) -> Response:
+        """Authenticate, queue, acknowledge."""
         if self._stopping.is_set():
             return {"error": "shutting down"}, 503
-        if (request.content_length or 0) > MAX_BODY_BYTES:
-            return {"error": "activity too large"}, 413
-        if self._validator is not None and not request.headers.get("Authorization"):
+        if self._validator is not None and not authorization:
             log.warning("Teams: refused an activity: no bearer token")
             return {"error": "unauthorized"}, 401
         try:
-            activity = Activity.model_validate_json(request.get_data())
-        except ValidationError:
-            return {"error": "not a Bot Framework activity"}, 400
+            activity = parse_activity(raw)
+        except BadActivity as exc:
+            log.warning("Teams: refused an activity: %s", exc)
+            return {"error": str(exc)}, 400
         if self._validator is not None:
             try:
-                self._validator.validate(
-                    request.headers.get("Authorization"), activity.service_url, str(activity.channel_id or "")
-                )
+                self._validator.validate(authorization, activity.service_url, str(activity.channel_id or ""))
             except KeysUnavailable as exc:
                 log.error("Teams: %s", exc)
                 return {"error": "cannot verify tokens right now"}, 503
             except AuthError as exc:
                 log.warning("Teams: refused an activity: %s", exc)
                 return {"error": "unauthorized"}, 401
+        if not self._service_urls.allows(activity.service_url):
+            log.warning(
+                "Teams: refused an activity: serviceUrl %r is not an allowed Bot Connector host "
+                "(TEAMS_SERVICE_URL_HOSTS)",
+                activity.service_url,
+            )
+            return {"error": "serviceUrl is not a Microsoft Bot Connector host"}, 403
         self._inbox.put(activity)
         return {}, 200
 

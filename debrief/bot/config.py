@@ -123,5 +123,7 @@ def _teams_identity(settings: Settings) -> dict[str, object]:
         "tenant_id": settings.teams_tenant_id,
         "token_url": settings.teams_token_url,
         "openid_metadata_urls": list(settings.teams_openid_metadata_url),
+        "service_url_hosts": list(settings.teams_service_url_hosts),
+        "max_body_bytes": settings.max_body_bytes,
     }
     return {key: value for key, value in identity.items() if value}
