@@ -1,19 +1,21 @@
 """`POST /debrief/alertmanager` and `POST /debrief/github`: alerts and deploys as key timeline events.
 
-Each route forwards the request to one engine call (`agent.signals`), which checks DEBRIEF_WEBHOOK_SECRET, reads
-the payload and routes each signal to its incident. The routes are served by Errbot's Webserver plugin, which
+Each route reads the body bounded (DEBRIEF_MAX_BODY_BYTES, 413 above it) and forwards it to one engine call
+(`agent.signals`), which checks DEBRIEF_WEBHOOK_SECRET, reads the payload and routes each signal to its incident. The routes are served by Errbot's Webserver plugin, which
 `debrief run` configures from DEBRIEF_HTTP_PORT.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from errbot import BotPlugin, webhook
 from flask import Request
 
 from agent.signals import WebhookReply, receive_alertmanager, receive_github
+from backends.request_body import DROP_WAIT_S, BodyTooLarge, MalformedBody, drop_unread, read_body
 from debrief.bot.runtime import UsesRuntime
 
 log = logging.getLogger(__name__)
@@ -33,19 +35,31 @@ class DebriefWebhooks(UsesRuntime, BotPlugin):
     def alertmanager(self, request: Request) -> Response:
         """Alertmanager webhook receiver (payload version 4)."""
         authorization = request.headers.get("Authorization", "")
-        return _response(receive_alertmanager(self.engine, self._secret(), authorization, request.get_data()))
+        return self._bounded(
+            request, lambda body: receive_alertmanager(self.engine, self._secret(), authorization, body)
+        )
 
     @webhook("/debrief/github", methods=("POST",), raw=True)
     def github(self, request: Request) -> Response:
         """GitHub webhook for deployment and deployment_status events."""
         event = request.headers.get("X-GitHub-Event", "")
         signature = request.headers.get("X-Hub-Signature-256", "")
-        return _response(receive_github(self.engine, self._secret(), event, signature, request.get_data()))
+        return self._bounded(
+            request, lambda body: receive_github(self.engine, self._secret(), event, signature, body)
+        )
+
+    def _bounded(self, request: Request, receive: Callable[[bytes], WebhookReply]) -> Response:
+        """Read at most DEBRIEF_MAX_BODY_BYTES of the body (413 above it, chunked bodies too), then `receive` it."""
+        try:
+            body = read_body(request.environ, self.runtime.settings.max_body_bytes)
+        except (BodyTooLarge, MalformedBody) as exc:
+            drop_unread(request.environ, wait_s=DROP_WAIT_S, refused=True)
+            log.warning("webhook: refused a request to %s: %s", request.path, exc)
+            return {"error": str(exc)}, 413 if isinstance(exc, BodyTooLarge) else 400
+        drop_unread(request.environ)  # anything sent past its Content-Length
+        reply = receive(body)
+        return reply.body, reply.status
 
     def _secret(self) -> str | None:
         secret = self.runtime.settings.webhook_secret
         return secret.get_secret_value() if secret else None
-
-
-def _response(reply: WebhookReply) -> Response:
-    return reply.body, reply.status

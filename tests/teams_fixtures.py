@@ -82,9 +82,14 @@ class RawAnswer:
 
 
 def raw_post(
-    port: int, headers: dict[str, str], body: Iterable[bytes], chunked: bool = False, timeout: float = 20
+    port: int,
+    headers: dict[str, str],
+    body: Iterable[bytes],
+    chunked: bool = False,
+    timeout: float = 20,
+    path: str = "/api/messages",
 ) -> RawAnswer:
-    """POST `body` (pieces) to /api/messages over a plain socket, with exactly these headers (and no
+    """POST `body` (pieces) to `path` over a plain socket, with exactly these headers (and no
     Content-Length of its own), in HTTP chunks when `chunked`; then read the answer."""
     head = "".join(f"{name}: {value}\r\n" for name, value in {"Host": "debrief", **headers}.items())
     if chunked:
@@ -92,7 +97,7 @@ def raw_post(
     sent = 0
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
         try:
-            sock.sendall(f"POST /api/messages HTTP/1.1\r\n{head}\r\n".encode())
+            sock.sendall(f"POST {path} HTTP/1.1\r\n{head}\r\n".encode())
             for piece in body:
                 sock.sendall(b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece)
                 sent += len(piece)

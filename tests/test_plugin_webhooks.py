@@ -284,3 +284,33 @@ def test_malformed_github_delivery_is_refused_with_the_reason(
 
 def test_webhooks_accept_only_post(chat: Chat, base_url: str) -> None:
     assert requests.get(f"{base_url}/debrief/alertmanager", timeout=5).status_code == 405
+
+
+def oversized(size: int) -> bytes:
+    """An Alertmanager notification padded to `size` bytes with an annotation."""
+    body = copy.deepcopy(ALERT)
+    body["alerts"][0]["annotations"]["description"] = ""
+    bare = len(json.dumps(body).encode())
+    body["alerts"][0]["annotations"]["description"] = "x" * (size - bare)
+    return json.dumps(body).encode()
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_a_body_over_the_limit_is_refused_before_it_is_read(chat: Chat, base_url: str, chunked: bool) -> None:
+    start(chat)
+    body = oversized(chat.settings.max_body_bytes + 1)
+    data: Any = iter([body[: len(body) // 2], body[len(body) // 2 :]]) if chunked else body
+
+    response = requests.post(
+        f"{base_url}/debrief/alertmanager",
+        data=data,
+        headers={"Content-Type": "application/json"},
+        timeout=10,
+    )
+
+    assert response.status_code == 413
+    assert response.json()["error"] == f"the request body is larger than {chat.settings.max_body_bytes} bytes"
+    assert key_events(chat) == []
+    assert (
+        post(f"{base_url}/debrief/alertmanager", oversized(chat.settings.max_body_bytes)).status_code == 200
+    )

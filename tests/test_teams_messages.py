@@ -14,12 +14,12 @@ from microsoft_agents.activity import Activity
 from agent.errors import SettingsError
 from agent.settings import load_settings
 from backends.teams.activities import read_message
+from backends.teams.activity_body import BadActivity, parse_activity
 from backends.teams.cards import ADAPTIVE_CARD, MAX_CARD_BYTES, errbot_card, text_card, wants_card
 from backends.teams.connector import Connector, ConnectorError
 from backends.teams.conversations import Address, Conversations
 from backends.teams.credentials import BotTokens, TokenError
 from backends.teams.registration import TeamsConfig, TeamsConfigError
-from backends.teams.request_body import BadActivity, parse_activity
 from backends.teams.service_urls import DEFAULT_HOSTS, ServiceUrls
 from debrief.bot.config import BotConfigError, errbot_config
 from tests.fakes.teams_connector import APP_ID, APP_PASSWORD, BOT_ID, FakeTeams

@@ -90,7 +90,7 @@ def test_content_length_over_the_limit_is_refused_without_reading_the_body(
     answer = raw_post(bot.port, headers, body=[])  # the body never comes: a bot that waited for it would hang
 
     assert answer.status == 413
-    assert error_of(answer) == f"the activity is larger than {LIMIT} bytes"
+    assert error_of(answer) == f"the request body is larger than {LIMIT} bytes"
 
 
 def test_chunked_body_over_the_limit_is_refused_and_not_recorded(bot: TeamsBot, posts: Posts) -> None:
@@ -217,21 +217,26 @@ def rss_mb(pid: int) -> float:
     raise AssertionError(f"no VmRSS for {pid}")
 
 
+@pytest.mark.parametrize("path", ["/api/messages", "/debrief/alertmanager", "/debrief/github"])
 @pytest.mark.parametrize("chunked", [True, False], ids=["chunked", "content-length"])
-def test_ten_concurrent_50_mb_requests_do_not_grow_the_bots_memory(tmp_path: Path, chunked: bool) -> None:
-    """Unauthenticated (a made-up token), with the default limit of 1 MB."""
+def test_ten_concurrent_50_mb_requests_do_not_grow_the_bots_memory(
+    tmp_path: Path, chunked: bool, path: str
+) -> None:
+    """Unauthenticated (a made-up token), with the default limit of 1 MB, on Teams' route and the webhooks'."""
     with FakeTeams() as teams, teams_bot(tmp_path, teams, authenticated=True) as bot:
         pid = bot.process.pid
         headers = {"Authorization": "Bearer made-up", "Content-Type": "application/json"}
         if not chunked:
             headers["Content-Length"] = str(BODY_MB * MB)
         body = [b"{" + b" " * (MB - 1)] + [b" " * MB] * (BODY_MB - 1)
-        raw_post(bot.port, headers, body[:2], chunked=True)  # warm the code path up
+        raw_post(bot.port, headers, body[:2], chunked=True, path=path)  # warm the code path up
         time.sleep(1)
         before = peak = rss_mb(pid)
         answers: list[RawAnswer] = []
         clients = [
-            threading.Thread(target=lambda: answers.append(raw_post(bot.port, headers, body, chunked, 60)))
+            threading.Thread(
+                target=lambda: answers.append(raw_post(bot.port, headers, body, chunked, 60, path))
+            )
             for _ in range(CLIENTS)
         ]
         for client in clients:
@@ -242,7 +247,8 @@ def test_ten_concurrent_50_mb_requests_do_not_grow_the_bots_memory(tmp_path: Pat
         after = rss_mb(pid)
 
     print(
-        f"bot RSS {before:.0f} MB before, {peak:.0f} MB at peak, {after:.0f} MB after {CLIENTS} x {BODY_MB} MB"
+        f"{path}: bot RSS {before:.0f} MB before, {peak:.0f} MB at peak, {after:.0f} MB after "
+        f"{CLIENTS} x {BODY_MB} MB"
     )
     assert [answer.status for answer in answers] == [413] * CLIENTS
     assert peak - before < MAX_GROWTH_MB, f"{before:.0f} MB -> {peak:.0f} MB"

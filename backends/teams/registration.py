@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from microsoft_agents.hosting.core import AuthenticationConstants
 
 from agent.errors import DebriefError
-from backends.teams.request_body import MAX_BODY_BYTES
+from backends.request_body import MAX_BODY_BYTES
 from backends.teams.service_urls import DEFAULT_HOSTS
 
 # Multi-tenant bots get their token from the botframework.com tenant; single-tenant bots from their own.

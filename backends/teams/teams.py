@@ -26,7 +26,9 @@ from flask import request
 from microsoft_agents.activity import Activity, Attachment, ChannelAccount, ConversationAccount
 
 from backends.redaction import RedactsOutgoing
+from backends.request_body import DROP_WAIT_S, BodyTooLarge, MalformedBody, drop_unread, read_body
 from backends.teams.activities import channel_of, read_message, room_of
+from backends.teams.activity_body import BadActivity, parse_activity
 from backends.teams.auth import AuthError, KeysUnavailable, SigningKeys, TokenValidator, accepted_issuers
 from backends.teams.cards import ADAPTIVE_CARD, errbot_card, text_card, wants_card
 from backends.teams.connector import Connector, ConnectorError
@@ -34,14 +36,6 @@ from backends.teams.conversations import Conversations
 from backends.teams.credentials import BotTokens
 from backends.teams.identifiers import TeamsPerson, TeamsRoom, TeamsRoomOccupant
 from backends.teams.registration import TeamsConfig
-from backends.teams.request_body import (
-    DROP_WAIT_S,
-    BadActivity,
-    BodyTooLarge,
-    drop_unread,
-    parse_activity,
-    read_body,
-)
 from backends.teams.service_urls import ServiceUrls
 
 log = logging.getLogger(__name__)
@@ -106,8 +100,8 @@ class TeamsBackend(RedactsOutgoing, ErrBot):
         environ = request.environ
         try:
             raw = read_body(environ, self.teams.max_body_bytes)
-        except (BodyTooLarge, BadActivity) as exc:
-            drop_unread(environ, wait_s=DROP_WAIT_S)  # the rest of it
+        except (BodyTooLarge, MalformedBody) as exc:
+            drop_unread(environ, wait_s=DROP_WAIT_S, refused=True)  # the rest of it
             log.warning("Teams: refused an activity: %s", exc)
             return {"error": str(exc)}, 413 if isinstance(exc, BodyTooLarge) else 400
         drop_unread(environ)  # anything sent past its Content-Length
