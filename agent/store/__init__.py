@@ -1,7 +1,17 @@
 """The database behind the engine: SQLite (WAL) by default, PostgreSQL via psycopg 3."""
 
+from agent.store.bot_state import BotState
 from agent.store.errors import StoreError
 from agent.store.migrations import LATEST_VERSION, MIGRATIONS, migrate
 from agent.store.store import Store, add_audit, normalize_url
 
-__all__ = ["LATEST_VERSION", "MIGRATIONS", "Store", "StoreError", "add_audit", "migrate", "normalize_url"]
+__all__ = [
+    "LATEST_VERSION",
+    "MIGRATIONS",
+    "BotState",
+    "Store",
+    "StoreError",
+    "add_audit",
+    "migrate",
+    "normalize_url",
+]

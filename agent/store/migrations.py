@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -254,6 +255,17 @@ def _v6_action_source(conn: Connection) -> None:
     ).create(conn)
 
 
+def _v7_bot_state(conn: Connection) -> None:
+    """Errbot's own state, which its default `dbm.dumb` Shelf files could lose to a crash, in the database."""
+    Table(
+        "bot_state",
+        MetaData(),
+        Column("namespace", String(255), primary_key=True),
+        Column("key", Text, primary_key=True),
+        Column("value", LargeBinary, nullable=False),
+    ).create(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "incidents, participants, timeline events, action items, append-only audit log", _v1_core),
     Migration(2, "nudges sent, so a restart never repeats a reminder", _v2_nudges),
@@ -261,6 +273,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "postmortems: draft, review, publish", _v4_postmortems),
     Migration(5, "filing outbox: one row per action item and tracker", _v5_filing_outbox),
     Migration(6, "action items remember their source message, one item per message", _v6_action_source),
+    Migration(7, "Errbot's state (plugin settings, conversation references) in the database", _v7_bot_state),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 
