@@ -23,7 +23,9 @@ from agent.errors import DebriefError
 
 MAX_BODY_BYTES = 1_000_000  # DEBRIEF_MAX_BODY_BYTES
 PIECE = 64 * 1024
-DROP_WAIT_S = 2.0  # how long a client may pause (a loaded machine, a slow link) before we stop reading its rest
+DROP_WAIT_S = (
+    2.0  # how long a client may pause (a loaded machine, a slow link) before we stop reading its rest
+)
 DROP_MAX_BYTES = 1 << 30
 
 

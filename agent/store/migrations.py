@@ -21,6 +21,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -325,6 +326,17 @@ def _stored_now(conn: Connection) -> datetime:
     return now if conn.dialect.name == "postgresql" else now.replace(tzinfo=None)
 
 
+def _v8_bot_state(conn: Connection) -> None:
+    """Errbot's own state, which its default `dbm.dumb` Shelf files could lose to a crash, in the database."""
+    Table(
+        "bot_state",
+        MetaData(),
+        Column("namespace", String(255), primary_key=True),
+        Column("key", Text, primary_key=True),
+        Column("value", LargeBinary, nullable=False),
+    ).create(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "incidents, participants, timeline events, action items, append-only audit log", _v1_core),
     Migration(2, "nudges sent, so a restart never repeats a reminder", _v2_nudges),
@@ -338,6 +350,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         _v7_redact_stored_text,
         rewrites=tuple(table for table, *_ in _STORED_TEXT),
     ),
+    Migration(8, "Errbot's state (plugin settings, conversation references) in the database", _v8_bot_state),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

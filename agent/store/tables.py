@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Date, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from agent.store.types import CleanString, RedactedText, UTCDateTime
@@ -177,3 +177,16 @@ class OutboxRow(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     filed_at: Mapped[datetime | None]
+
+
+class BotStateRow(Base):
+    """The chat host's own state (Errbot's plugin settings, conversation references, ACL data) per namespace.
+
+    `value` is opaque to the engine: the host encodes it (`backends/storage/` pickles, as Errbot requires).
+    """
+
+    __tablename__ = "bot_state"
+
+    namespace: Mapped[str] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    value: Mapped[bytes] = mapped_column(LargeBinary)

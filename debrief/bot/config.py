@@ -16,6 +16,9 @@ from agent.settings import Settings
 ROOT = Path(__file__).resolve().parents[2]
 PLUGINS_DIR = ROOT / "plugins"
 BACKENDS_DIR = ROOT / "backends"
+# Errbot's own state (plugin settings, Teams conversation references, ACL data) goes to Debrief's database through
+# this storage plugin: every write committed, so a crash cannot leave it unreadable as it can Errbot's Shelf.
+STORAGE_PLUGIN, STORAGE_DIR = "DebriefSQL", BACKENDS_DIR / "storage"
 # DEBRIEF_BACKEND -> the Errbot backend that serves it (each redacts what it sends) and the folder of its `.plug`.
 # "Test" is Errbot's in-memory backend, for `debrief replay` and the tests.
 BACKENDS = {
@@ -67,6 +70,9 @@ def errbot_config(settings: Settings, backend: str | None = None) -> dict[str, o
         "BOT_DATA_DIR": str(data_dir),
         "BOT_EXTRA_PLUGIN_DIR": str(plugins_dir()),
         "BOT_EXTRA_BACKEND_DIR": [str(backend_dir)] if backend_dir else [],
+        "STORAGE": STORAGE_PLUGIN,
+        "STORAGE_CONFIG": {"url": settings.database},
+        "BOT_EXTRA_STORAGE_PLUGINS_DIR": str(STORAGE_DIR),
         "BOT_ADMINS": admins,
         "BOT_PREFIX": "!",
         "BOT_LOG_LEVEL": logging.INFO,
