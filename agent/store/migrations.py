@@ -8,6 +8,7 @@ that has shipped.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -254,6 +255,20 @@ def _v6_action_source(conn: Connection) -> None:
     ).create(conn)
 
 
+def _v8_filing_hardening(conn: Connection) -> None:
+    """An id for this installation, made once, that new items' filing keys carry (stored keys stay)."""
+    meta = MetaData()
+    installation = Table(
+        "installation",
+        meta,
+        Column("id", String(32), primary_key=True),
+        Column("created_at", UTCDateTime, nullable=False),
+    )
+    installation.create(conn)
+    # 48 random bits as 12 lowercase hex digits: valid in Jira and GitHub labels, and never shared in practice.
+    conn.execute(insert(installation).values(id=secrets.token_hex(6), created_at=datetime.now(UTC)))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "incidents, participants, timeline events, action items, append-only audit log", _v1_core),
     Migration(2, "nudges sent, so a restart never repeats a reminder", _v2_nudges),
@@ -261,6 +276,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "postmortems: draft, review, publish", _v4_postmortems),
     Migration(5, "filing outbox: one row per action item and tracker", _v5_filing_outbox),
     Migration(6, "action items remember their source message, one item per message", _v6_action_source),
+    Migration(8, "installation id that new filing keys carry", _v8_filing_hardening),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

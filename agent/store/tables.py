@@ -20,6 +20,15 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime, str: String(255)}
 
 
+class InstallationRow(Base):
+    """This database's installation: one row, made by its migration; new filing keys carry its id."""
+
+    __tablename__ = "installation"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    created_at: Mapped[datetime]
+
+
 class SchemaVersionRow(Base):
     __tablename__ = "schema_version"
 
