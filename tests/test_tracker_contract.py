@@ -69,6 +69,20 @@ def test_find_returns_the_existing_ticket_even_when_closed_and_none_for_an_unkno
     assert vendor.last_search() == vendor.search_for("debrief-INC-9-A1")
 
 
+def test_find_may_lag_a_create_while_the_ticket_itself_is_there_at_once(
+    vendor: Vendor, tracker: Tracker
+) -> None:
+    """No tracker promises read-after-write for `find`: callers must not take "not found" for "not created"."""
+    vendor.lag_lookups(3600)
+    ref = tracker.create(action(), INCIDENT)
+
+    assert tracker.find(KEY) is None
+    assert tracker.status(ref) == vendor.statuses[0]
+
+    vendor.lag_lookups(0)  # the index caught up
+    assert tracker.find(KEY) == ref
+
+
 @pytest.mark.parametrize("mode", ["drop", "500"])
 def test_ticket_created_before_a_lost_response_is_found_by_its_key(
     vendor: Vendor, tracker: Tracker, mode: LoseMode
