@@ -256,7 +256,8 @@ def _v6_action_source(conn: Connection) -> None:
 
 
 def _v8_filing_hardening(conn: Connection) -> None:
-    """An id for this installation, made once, that new items' filing keys carry (stored keys stay)."""
+    """An id for this installation, made once, that new items' filing keys carry (stored keys stay); and the
+    outbox's write-ahead record of a create whose answer may be lost (see agent/filing/filer.py)."""
     meta = MetaData()
     installation = Table(
         "installation",
@@ -267,6 +268,9 @@ def _v8_filing_hardening(conn: Connection) -> None:
     installation.create(conn)
     # 48 random bits as 12 lowercase hex digits: valid in Jira and GitHub labels, and never shared in practice.
     conn.execute(insert(installation).values(id=secrets.token_hex(6), created_at=datetime.now(UTC)))
+    timestamp = UTCDateTime().compile(dialect=conn.dialect)  # DATETIME on SQLite, timestamptz on PostgreSQL
+    for column in ("create_attempted_at", "confirm_until"):
+        conn.execute(text(f"ALTER TABLE filing_outbox ADD COLUMN {column} {timestamp}"))
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -276,7 +280,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "postmortems: draft, review, publish", _v4_postmortems),
     Migration(5, "filing outbox: one row per action item and tracker", _v5_filing_outbox),
     Migration(6, "action items remember their source message, one item per message", _v6_action_source),
-    Migration(8, "installation id that new filing keys carry", _v8_filing_hardening),
+    Migration(8, "installation id for filing keys; outbox records create attempts", _v8_filing_hardening),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -162,7 +162,11 @@ class PostmortemRow(Base):
 
 
 class OutboxRow(Base):
-    """One action item's filing to one tracker: pending -> filed (or failed), with a lease for concurrency."""
+    """One action item's filing to one tracker: pending -> filed (or failed), with a lease for concurrency.
+
+    `create_attempted_at` is written (committed) before each create call and cleared once its outcome is
+    known; while it is set, no run creates again before `confirm_until` (see agent/filing/filer.py).
+    """
 
     __tablename__ = "filing_outbox"
     __table_args__ = (
@@ -186,3 +190,5 @@ class OutboxRow(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     filed_at: Mapped[datetime | None]
+    create_attempted_at: Mapped[datetime | None]
+    confirm_until: Mapped[datetime | None]
