@@ -40,6 +40,7 @@ class GitHubServer(FakeServer):
         self.token = token
         self.prefix = prefix.rstrip("/")
         self.listing_lag = listing_lag  # seconds before a new issue shows in the issue listing; settable
+        self.stale_listings = 0  # listings that missed a matching issue because of the lag
         self.issues: dict[int, dict[str, Any]] = {}
         self._created_at: dict[int, float] = {}  # issue number -> time.monotonic() when it was stored
         self._create_failures: list[int] = []
@@ -173,13 +174,15 @@ class GitHubServer(FakeServer):
         wanted = [name for name in query.get("labels", "").split(",") if name]
         state = query.get("state", "open")
         listed_before = time.monotonic() - self.listing_lag
-        found = [
+        matching = [
             issue
             for issue in sorted(self.issues.values(), key=lambda issue: -int(issue["number"]))
-            if self._created_at.get(int(issue["number"]), 0.0) <= listed_before
-            and all(name in _label_names(issue) for name in wanted)
-            and state in ("all", issue["state"])
+            if all(name in _label_names(issue) for name in wanted) and state in ("all", issue["state"])
         ]
+        found = [
+            issue for issue in matching if self._created_at.get(int(issue["number"]), 0.0) <= listed_before
+        ]
+        self.stale_listings += len(found) < len(matching)
         per_page = int(query.get("per_page", 30))
         page = int(query.get("page", 1))
         chunk = found[(page - 1) * per_page : page * per_page]

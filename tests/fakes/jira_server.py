@@ -80,6 +80,7 @@ class JiraServer(FakeServer):
         self.token = token
         self.deployment = deployment
         self.search_lag = search_lag  # seconds before a new issue shows in JQL searches; settable
+        self.stale_searches = 0  # searches that missed a matching issue because of the lag
         self.issues: dict[str, dict[str, Any]] = {}
         self._created_at: dict[str, float] = {}  # issue key -> time.monotonic() when it was stored
         self._create_failures: list[int] = []
@@ -238,11 +239,9 @@ class JiraServer(FakeServer):
         except ValueError as exc:
             return Response(400, {"errorMessages": [str(exc)], "errors": {}})
         indexed_before = time.monotonic() - self.search_lag
-        found = [
-            issue
-            for key, issue in self.issues.items()
-            if self._created_at.get(key, 0.0) <= indexed_before and _matches(issue, clauses)
-        ]
+        matching = {key: issue for key, issue in self.issues.items() if _matches(issue, clauses)}
+        found = [issue for key, issue in matching.items() if self._created_at.get(key, 0.0) <= indexed_before]
+        self.stale_searches += len(found) < len(matching)
         if self.deployment == "Cloud":
             return Response(200, {"issues": found, "isLast": True})
         return Response(200, {"startAt": 0, "maxResults": 50, "total": len(found), "issues": found})
