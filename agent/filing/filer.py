@@ -2,7 +2,8 @@
 
 For each fileable item and each configured tracker: claim the outbox row, `find` the ticket by the item's
 idempotency key (a crash between "created" and "recorded" left one behind), else `create` it, then record
-the ref on the item and mark the row filed. Every step commits before the next.
+the ref on the item and mark the row filed. Every step commits before the next, so a crash at any point
+leaves either nothing in the tracker or a ticket that a later run finds (see below for when).
 
 Creating without read-after-write. `find` may not show a ticket created a moment ago: Jira's JQL search
 (`/search/jql` on Cloud, each node's index on Data Center) is eventually consistent, and Atlassian documents
@@ -23,9 +24,10 @@ for that either. So the filer makes creating safe without it:
   it has ended and the lookup still finds nothing, the create did not happen: it is made again, with a new
   record. The lease keeps two runs off one row; the record covers the run that takes over after a crash.
 
-The window (default 5 minutes) bounds the index lag we trust; searches are usually seconds behind, and only
-a lag longer than the window could still duplicate. It costs nothing unless a create's answer is lost; then
-that item waits up to the window (and the retry poller's interval) to be recorded.
+The window (default 5 minutes, a `Filer` argument) is the index lag we allow for: it should be far above any
+lag the tracker shows, since only a lookup still behind after the window can duplicate. It costs nothing
+unless a create's outcome is unknown; then that item waits up to the window (and the retry poller's
+interval) to be recorded.
 
 Failures: a retryable `TrackerError` (outage, timeout, throttling) is retried with exponential backoff a
 few times in the run; after that the row stays pending with `next_attempt_at` and the error, never lost.
