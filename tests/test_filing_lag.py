@@ -129,7 +129,9 @@ def test_a_create_the_tracker_refused_changed_nothing_and_is_retried_at_once(
     items = open_incident(engine)
     vendor.server.fail_next_create(429)  # throttled: refused before anything was made
 
-    report = filer_for(engine, vendor, clock).file_pending()
+    filer = filer_for(engine, vendor, clock)
+    report = filer.file_pending()
+    filer.close()
 
     assert first(report) == (FilingOutcome.FILED, str(vendor.ref(1)))
     assert (creates(vendor), tickets(vendor, items)) == (3, [1, 1])
@@ -144,7 +146,9 @@ def test_without_a_reconcile_window_the_lagging_lookup_duplicates_which_is_why_t
     vendor.lag_lookups(NEVER)
     vendor.server.lose_next_create("drop")
 
-    filer_for(engine, vendor, clock, reconcile_window=timedelta(0)).file_pending()
+    filer = filer_for(engine, vendor, clock, reconcile_window=timedelta(0))
+    filer.file_pending()
+    filer.close()
 
     assert tickets(vendor, items) == [2, 1]
 
