@@ -261,7 +261,7 @@ class Filer:
             )
         now = self._clock()
         confirm_until = now + self._reconcile_window
-        if self._outbox.begin_create(entry.id, self.worker, now, self._lease, confirm_until) is None:
+        if not self._outbox.begin_create(entry.id, self.worker, now, self._lease, confirm_until):
             return None
         try:
             return tracker.create(item, incident_title)

@@ -182,13 +182,13 @@ class Outbox:
 
     def begin_create(
         self, entry_id: int, worker: str, now: datetime, lease: timedelta, confirm_until: datetime
-    ) -> OutboxEntry | None:
+    ) -> bool:
         """Write ahead (and commit) that a create starts now, before calling the tracker; renews our lease.
 
-        None when the lease expired and another run took the row: then we must not create.
+        False when the lease expired and another run took the row: then we must not create.
         """
         with self._store.write() as session:
-            mine = self._update_own(
+            return self._update_own(
                 session,
                 entry_id,
                 worker,
@@ -197,7 +197,6 @@ class Outbox:
                 claimed_until=now + lease,
                 updated_at=now,
             )
-            return _entry(session.get_one(OutboxRow, entry_id)) if mine else None
 
     def create_refused(self, entry_id: int, worker: str, now: datetime) -> None:
         """The tracker refused our create (nothing was made): clear the write-ahead record, if still ours.
