@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -38,7 +39,7 @@ def test_anyone_adds_an_action_with_owner_and_due_date(chat: Chat) -> None:
         "bob",
         date(2024, 3, 15),
     )
-    assert item.idempotency_key == "debrief-INC-1-A1"
+    assert re.fullmatch(r"debrief-[0-9a-f]{12}-INC-1-A1", item.idempotency_key)
 
 
 def test_action_is_a_key_timeline_event_at_the_message_time(chat: Chat) -> None:

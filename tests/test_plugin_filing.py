@@ -14,8 +14,6 @@ from tests.plugin_fixtures import ADMIN, T0, Chat, chat
 
 __all__ = ["chat", "github", "jira"]
 
-KEYS = ("debrief-INC-1-A1", "debrief-INC-1-A2")
-
 
 @pytest.fixture
 def trackers(request: pytest.FixtureRequest) -> str:
@@ -42,8 +40,14 @@ def start_with_items(chat: Chat) -> None:
     chat.ask("!action add Improve monitoring of checkout @dave due:2024-03-20")
 
 
-def tickets(jira: JiraServer, github: GitHubServer) -> list[list[int]]:
-    return [[len(jira.with_label(key)), len(github.with_label(key))] for key in KEYS]
+def tickets(chat: Chat, jira: JiraServer, github: GitHubServer) -> list[list[int]]:
+    """How many Jira and GitHub issues carry the keys of INC-1's A1 and A2."""
+    engine = chat.engine()
+    try:
+        keys = [engine.actions.get(n).idempotency_key for n in (1, 2)]
+    finally:
+        engine.close()
+    return [[len(jira.with_label(key)), len(github.with_label(key))] for key in keys]
 
 
 def test_actions_file_acknowledges_then_reports_each_item(
@@ -59,7 +63,7 @@ def test_actions_file_acknowledges_then_reports_each_item(
         summary[1] == "A1 Add a canary stage to checkout deploys: jira:OPS-1 filed, github:acme/ops#1 filed"
     )
     assert summary[3].startswith("A3 Improve monitoring of checkout: needs revision: the title is vague")
-    assert tickets(jira, github) == [[1, 1], [1, 1]]
+    assert tickets(chat, jira, github) == [[1, 1], [1, 1]]
     assert len(jira.issues) == len(github.issues) == 2
 
 
@@ -72,7 +76,7 @@ def test_repeating_actions_file_never_duplicates(chat: Chat, jira: JiraServer, g
     again = chat.next_reply(timeout=30).splitlines()
 
     assert again[0] == "Filing to jira, github: 4 already filed, 1 needs revision."
-    assert tickets(jira, github) == [[1, 1], [1, 1]]
+    assert tickets(chat, jira, github) == [[1, 1], [1, 1]]
 
 
 def test_two_concurrent_actions_file_commands_file_each_item_once(
@@ -88,7 +92,7 @@ def test_two_concurrent_actions_file_commands_file_each_item_once(
     assert sum(reply == "Filing INC-1's action items to jira, github…" for reply in replies) == 2
     summaries = [reply for reply in replies if reply.startswith("Filing to")]
     assert len(summaries) == 2
-    assert tickets(jira, github) == [[1, 1], [1, 1]]
+    assert tickets(chat, jira, github) == [[1, 1], [1, 1]]
     assert len(jira.issues) == len(github.issues) == 2
 
 

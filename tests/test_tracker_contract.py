@@ -2,7 +2,9 @@
 
 Filing is exactly-once only if every adapter keeps this contract: the ticket carries the item's key and is
 found by it (also after a lost answer), outages are retryable and bad configuration is not, and no secret
-reaches the tracker. What only one vendor does is tested in tests/test_trackers_<vendor>.py.
+reaches the tracker. A failed create says whether it certainly changed nothing (a refusal) or may have made
+a ticket (a lost answer, a 5xx), and `find` may lag a create. What only one vendor does is tested in
+tests/test_trackers_<vendor>.py.
 """
 
 from __future__ import annotations
@@ -69,6 +71,20 @@ def test_find_returns_the_existing_ticket_even_when_closed_and_none_for_an_unkno
     assert vendor.last_search() == vendor.search_for("debrief-INC-9-A1")
 
 
+def test_find_may_lag_a_create_while_the_ticket_itself_is_there_at_once(
+    vendor: Vendor, tracker: Tracker
+) -> None:
+    """No tracker promises read-after-write for `find`: callers must not take "not found" for "not created"."""
+    vendor.lag_lookups(3600)
+    ref = tracker.create(action(), INCIDENT)
+
+    assert tracker.find(KEY) is None
+    assert tracker.status(ref) == vendor.statuses[0]
+
+    vendor.lag_lookups(0)  # the index caught up
+    assert tracker.find(KEY) == ref
+
+
 @pytest.mark.parametrize("mode", ["drop", "500"])
 def test_ticket_created_before_a_lost_response_is_found_by_its_key(
     vendor: Vendor, tracker: Tracker, mode: LoseMode
@@ -79,6 +95,9 @@ def test_ticket_created_before_a_lost_response_is_found_by_its_key(
         tracker.create(action(), INCIDENT)
 
     assert lost.value.retryable
+    assert (
+        not lost.value.changed_nothing
+    )  # the caller cannot tell that the create happened, nor that it did not
     assert tracker.find(KEY) == vendor.ref(1)
     assert vendor.labelled(KEY) == [vendor.ticket_key(1)]
 
@@ -92,6 +111,7 @@ def test_outage_is_retryable_and_filing_after_recovery_creates_one_ticket(
         with pytest.raises(TrackerError) as outage:
             tracker.create(action(), INCIDENT)
         assert outage.value.retryable
+        assert not outage.value.changed_nothing  # a 5xx may follow a write
         assert "HTTP 503" in str(outage.value)
 
     assert tracker.find(KEY) is None
@@ -115,6 +135,7 @@ def test_refused_credentials_are_not_retryable_and_the_message_hides_the_token(
         attempt(tracker)
 
     assert not refused.value.retryable
+    assert refused.value.changed_nothing
     message = str(refused.value)
     assert "HTTP 401" in message and vendor.token_setting in message
     assert vendor.wrong_token not in message and vendor.wrong_token not in repr(refused.value.args)
@@ -149,6 +170,7 @@ def test_a_ticket_the_tracker_rejects_is_a_permanent_error(vendor: Vendor, track
         tracker.create(action(title=""), INCIDENT)
 
     assert not invalid.value.retryable
+    assert invalid.value.changed_nothing
     assert all(words in str(invalid.value) for words in vendor.empty_title_refusal), str(invalid.value)
     assert vendor.tickets() == []
 

@@ -91,6 +91,10 @@ class TrackerVendor(ABC, Generic[S]):
     def make_assignable(self, login: str) -> None: ...
 
     @abstractmethod
+    def lag_lookups(self, seconds: float) -> None:
+        """Make the lookup `find` uses show a new ticket only `seconds` after it was created (0: at once)."""
+
+    @abstractmethod
     def close_ticket(self, number: int) -> None: ...
 
     @abstractmethod
@@ -155,6 +159,9 @@ class JiraVendor(TrackerVendor[JiraServer]):
 
     def make_assignable(self, login: str) -> None:
         self.server.add_user(login)
+
+    def lag_lookups(self, seconds: float) -> None:
+        self.server.search_lag = seconds
 
     def close_ticket(self, number: int) -> None:
         self.server.set_status(self.ticket_key(number), "Done")
@@ -223,6 +230,9 @@ class GitHubVendor(TrackerVendor[GitHubServer]):
 
     def make_assignable(self, login: str) -> None:
         self.server.assignable.add(login)
+
+    def lag_lookups(self, seconds: float) -> None:
+        self.server.listing_lag = seconds
 
     def close_ticket(self, number: int) -> None:
         self.server.set_state(number, "closed")

@@ -15,7 +15,7 @@ from agent.incidents import IncidentRef, add_participants, format_id, load_row
 from agent.models import ActionItem, ActionKind, ActionStatus, EventKind
 from agent.store import Store, add_audit
 from agent.store.dedupe import insert_ignore_one
-from agent.store.tables import ActionRow, EventRow
+from agent.store.tables import ActionRow, EventRow, InstallationRow
 from agent.timestamps import event_time
 
 # The partial unique index on (incident, source): items added without a source never collide.
@@ -27,9 +27,14 @@ class UnknownAction(DebriefError):
     """No action item has that id."""
 
 
-def idempotency_key(incident_id: str, action_id: int) -> str:
-    """Carried into the ticket (label or body marker) so filing twice finds the first ticket."""
-    return f"debrief-{incident_id}-A{action_id}"
+def idempotency_key(incident_id: str, action_id: int, installation: str) -> str:
+    """Carried into the ticket (label or body marker) so filing twice finds the first ticket.
+
+    `installation` (this database's id) keeps two Debriefs filing to one project from taking each other's
+    tickets for their own. Items stored before it existed keep their `debrief-INC-n-An` key. The key is a
+    valid Jira and GitHub label as it is: `debrief-3f9a2c1b7d04-INC-12-A34`.
+    """
+    return f"debrief-{installation}-{incident_id}-A{action_id}"
 
 
 def to_action(row: ActionRow) -> ActionItem:
@@ -110,7 +115,8 @@ class ActionService:
                 return to_action(session.scalars(_source_query(number, source)).one())
             public_id = format_id(number)
             row = session.get_one(ActionRow, action_id)
-            row.idempotency_key = idempotency_key(public_id, row.id)
+            installation = session.scalars(select(InstallationRow.id)).one()
+            row.idempotency_key = idempotency_key(public_id, row.id, installation)
             self._record_added(session, row, public_id)
             return to_action(row)
 

@@ -3,7 +3,31 @@
 For each fileable item and each configured tracker: claim the outbox row, `find` the ticket by the item's
 idempotency key (a crash between "created" and "recorded" left one behind), else `create` it, then record
 the ref on the item and mark the row filed. Every step commits before the next, so a crash at any point
-leaves either nothing in the tracker or a ticket the next run finds.
+leaves either nothing in the tracker or a ticket that a later run finds (see below for when).
+
+Creating without read-after-write. `find` may not show a ticket created a moment ago: Jira's JQL search
+(`/search/jql` on Cloud, each node's index on Data Center) is eventually consistent, and Atlassian documents
+no read-after-write for it. So "look up, else create" alone duplicates after a lost answer: the create
+happened, its answer was lost (dropped connection, 5xx, timeout, or the filer was killed), and the retry's
+lookup does not see the ticket yet. A lookup that does not depend on the index would need the ticket's key:
+`GET /issue/{key}` and `/search/jql`'s `reconcileIssues` are consistent but take the key or id the lost
+answer carried; issue properties are found only through JQL; Jira picks issue keys itself and takes no
+idempotency key on create. GitHub likewise takes none and picks issue numbers; the adapter looks tickets up
+by listing the repository's issues by label (not the search API), and GitHub documents no read-after-write
+for that either. So the filer makes creating safe without it:
+
+- Write ahead: before each create the row records, committed, that a create starts now and that no run
+  creates again before `confirm_until` (now + `reconcile_window`). A create that returns, or that the
+  tracker refused (a 4xx: `TrackerError.changed_nothing`), clears the record.
+- While a record is set and its window is open, runs only look: a ticket found is recorded, nothing is
+  created, and the row waits (pending, "waiting to confirm an earlier create") until the window ends. Once
+  it has ended and the lookup still finds nothing, the create did not happen: it is made again, with a new
+  record. The lease keeps two runs off one row; the record covers the run that takes over after a crash.
+
+The window (default 5 minutes, a `Filer` argument) is the index lag we allow for: it should be far above any
+lag the tracker shows, since only a lookup still behind after the window can duplicate. It costs nothing
+unless a create's outcome is unknown; then that item waits up to the window (and the retry poller's
+interval) to be recorded.
 
 Failures: a retryable `TrackerError` (outage, timeout, throttling) is retried with exponential backoff a
 few times in the run; after that the row stays pending with `next_attempt_at` and the error, never lost.
@@ -42,6 +66,8 @@ BACKOFF_S = 1.0  # in-run waits: 1 s, 2 s, ...
 RETRY_AFTER = timedelta(minutes=1)  # first wait before an automatic run retries; doubles, capped
 RETRY_AFTER_MAX = timedelta(hours=1)
 LEASE = timedelta(minutes=2)  # longer than one tracker call (renewed before each)
+RECONCILE_WINDOW = timedelta(minutes=5)  # after a create whose outcome is unknown: look only, this long
+WAITING = "an earlier create's answer was lost and its ticket is not found yet"
 DONE_STATUSES = frozenset({"done", "closed", "resolved", "complete", "completed", "fixed"})
 
 
@@ -66,6 +92,7 @@ class Filer:
         attempts_per_run: int = ATTEMPTS_PER_RUN,
         backoff_s: float = BACKOFF_S,
         lease: timedelta = LEASE,
+        reconcile_window: timedelta = RECONCILE_WINDOW,
     ) -> None:
         self._engine = engine
         self._trackers = list(trackers)
@@ -74,6 +101,7 @@ class Filer:
         self._attempts_per_run = max(1, attempts_per_run)
         self._backoff_s = backoff_s
         self._lease = lease
+        self._reconcile_window = reconcile_window
         self._outbox = Outbox(engine.store)
         self._incident_titles: dict[str, str] = {}
         # Names this run in the lease column; unique even for two Filers in one process.
@@ -168,6 +196,8 @@ class Filer:
             return _result(item, FilingOutcome.BUSY, tracker.name, reason="another run is filing it now")
         if claim is Claim.NOT_DUE:
             outcome = FilingOutcome.FAILED if entry.state is OutboxState.FAILED else FilingOutcome.PENDING
+            if outcome is FilingOutcome.PENDING and entry.confirming(self._clock()):
+                outcome = FilingOutcome.CONFIRMING
             return _result(item, outcome, tracker.name, entry.last_error, entry.next_attempt_at)
         return self._attempt(item, tracker, self._incident_title(item.incident_id), entry, by)
 
@@ -180,17 +210,26 @@ class Filer:
     def _attempt(
         self, item: ActionItem, tracker: Tracker, incident_title: str, entry: OutboxEntry, by: str
     ) -> FilingResult:
-        """Find-or-create with bounded retries; record the outcome on the outbox row."""
+        """Find, else create unless an earlier create may still show up; bounded retries; record the outcome."""
         error = ""
         for attempt in range(self._attempts_per_run):
             if attempt:
                 self._sleep(self._backoff_s * 2 ** (attempt - 1))
-            if not self._outbox.renew(entry.id, self.worker, self._clock(), self._lease):
+            current = self._outbox.renew(entry.id, self.worker, self._clock(), self._lease)
+            if current is None:
                 return _result(item, FilingOutcome.BUSY, tracker.name, reason="another run took it over")
             try:
                 ref = tracker.find(item.idempotency_key)
                 found = ref is not None
-                ref = ref or tracker.create(item, incident_title)
+                if ref is None:
+                    if current.confirming(self._clock()):
+                        error = error or WAITING
+                        continue  # look again after the backoff; never create inside the window
+                    ref = self._create(item, tracker, incident_title, current)
+                    if ref is None:
+                        return _result(
+                            item, FilingOutcome.BUSY, tracker.name, reason="another run took it over"
+                        )
             except TrackerError as exc:
                 error = redact(str(exc))
                 log.warning("filing A%s to %s failed: %s", item.id, tracker.name, error)
@@ -208,6 +247,29 @@ class Filer:
             return _result(item, outcome, tracker.name, ref=str(ref))
         return self._give_up(item, tracker, entry, error, self._attempts_per_run, by, failed=False)
 
+    def _create(
+        self, item: ActionItem, tracker: Tracker, incident_title: str, entry: OutboxEntry
+    ) -> TicketRef | None:
+        """Create the ticket after writing ahead that we do; None when another run took the row meanwhile.
+
+        The record stays unless the create returns (recorded next) or the tracker refused it (cleared here):
+        any other failure, or a crash, leaves its outcome unknown for the next attempt to confirm.
+        """
+        if entry.create_attempted_at is not None:
+            log.info(
+                "no %s ticket for A%s showed up after a lost create: filing it again", tracker.name, item.id
+            )
+        now = self._clock()
+        confirm_until = now + self._reconcile_window
+        if not self._outbox.begin_create(entry.id, self.worker, now, self._lease, confirm_until):
+            return None
+        try:
+            return tracker.create(item, incident_title)
+        except TrackerError as exc:
+            if exc.changed_nothing:
+                self._outbox.create_refused(entry.id, self.worker, self._clock())
+            raise
+
     def _give_up(
         self,
         item: ActionItem,
@@ -219,8 +281,13 @@ class Filer:
         *,
         failed: bool,
     ) -> FilingResult:
+        """Leave the row pending with a next attempt time, or failed; an open reconcile window is waited out."""
         now = self._clock()
         next_at = None if failed else now + _retry_delay(entry.attempts + attempts, self._attempts_per_run)
+        outcome = FilingOutcome.FAILED if failed else FilingOutcome.PENDING
+        confirm_until = self._outbox.get(entry.id).confirm_until
+        if next_at is not None and confirm_until is not None and confirm_until > now:
+            next_at, outcome = max(next_at, confirm_until), FilingOutcome.CONFIRMING
         self._outbox.record_retry(
             entry.id,
             self.worker,
@@ -231,7 +298,6 @@ class Filer:
             now=now,
             by=by,
         )
-        outcome = FilingOutcome.FAILED if failed else FilingOutcome.PENDING
         return _result(item, outcome, tracker.name, error, next_at)
 
     # -- status sync ---------------------------------------------------------------------------

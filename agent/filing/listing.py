@@ -12,6 +12,7 @@ from typing import Any
 from agent.engine import Engine
 from agent.filing.filer import Filer
 from agent.filing.outbox import Outbox, OutboxEntry, OutboxState
+from agent.filing.report import waiting_note
 from agent.identity import DEBRIEF
 from agent.incidents import IncidentRef
 from agent.models import ActionItem
@@ -93,9 +94,14 @@ def _refresh_statuses(
 
 
 def ticket_note(entry: OutboxEntry) -> str:
-    """One outbox row as `!actions` shows it: `jira:OPS-1 (Done)`, `github pending: HTTP 503 ...`."""
+    """One outbox row as `!actions` shows it: `jira:OPS-1 (Done)`, `github pending: HTTP 503 ...`.
+
+    A pending row whose last create's outcome is unknown says so, and until when it is only looked up.
+    """
     if entry.state is OutboxState.FILED:
         return f"{entry.ref} ({entry.remote_status})" if entry.remote_status else str(entry.ref)
+    if entry.state is OutboxState.PENDING and entry.confirm_until is not None:
+        return waiting_note(entry.tracker, entry.confirm_until)
     note = f"{entry.tracker} {entry.state.value}"
     return f"{note}: {entry.last_error.rstrip('.')}" if entry.last_error else note
 
@@ -110,4 +116,6 @@ def ticket_json(entry: OutboxEntry) -> dict[str, Any]:
         "attempts": entry.attempts,
         "last_error": entry.last_error,
         "next_attempt_at": entry.next_attempt_at.isoformat() if entry.next_attempt_at else None,
+        "create_attempted_at": entry.create_attempted_at.isoformat() if entry.create_attempted_at else None,
+        "confirm_until": entry.confirm_until.isoformat() if entry.confirm_until else None,
     }

@@ -5,6 +5,10 @@ A row is `pending` until its ticket is recorded (`filed`), or `failed` after an 
 UPDATE that sets a lease (`claimed_by`, `claimed_until`). That statement is atomic on SQLite (writers queue
 on BEGIN IMMEDIATE) and on PostgreSQL (a concurrent UPDATE re-checks the WHERE clause once the first one
 commits), so two runs never work on one row at the same time. A crashed run's lease simply expires.
+
+Before each create call the lease holder commits a write-ahead record (`create_attempted_at`, `confirm_until`);
+it is cleared once the create's outcome is known, so a run that finds it set knows that a ticket may exist
+which the tracker's lookup does not show yet (agent/filing/filer.py says what runs do about it).
 """
 
 from __future__ import annotations
@@ -54,6 +58,12 @@ class OutboxEntry:
     status_synced_at: datetime | None
     claimed_by: str | None
     claimed_until: datetime | None
+    create_attempted_at: datetime | None = None  # a create whose outcome is not known yet began then
+    confirm_until: datetime | None = None  # ...and no run creates again before this time
+
+    def confirming(self, now: datetime) -> bool:
+        """An earlier create may have made a ticket the lookup does not show yet: look, do not create."""
+        return self.confirm_until is not None and now < self.confirm_until
 
 
 def _entry(row: OutboxRow) -> OutboxEntry:
@@ -70,6 +80,8 @@ def _entry(row: OutboxRow) -> OutboxEntry:
         status_synced_at=row.status_synced_at,
         claimed_by=row.claimed_by,
         claimed_until=row.claimed_until,
+        create_attempted_at=row.create_attempted_at,
+        confirm_until=row.confirm_until,
     )
 
 
@@ -154,10 +166,47 @@ class Outbox:
             return Claim.BUSY, entry
         return Claim.NOT_DUE, entry
 
-    def renew(self, entry_id: int, worker: str, now: datetime, lease: timedelta) -> bool:
-        """Extend our lease before the next tracker call; False when it expired and another run took it."""
+    def get(self, entry_id: int) -> OutboxEntry:
+        with self._store.read() as session:
+            return _entry(session.get_one(OutboxRow, entry_id))
+
+    def renew(self, entry_id: int, worker: str, now: datetime, lease: timedelta) -> OutboxEntry | None:
+        """Extend our lease before the next tracker call and return the row as it stands.
+
+        None when the lease expired and another run took it.
+        """
         with self._store.write() as session:
-            return self._update_own(session, entry_id, worker, claimed_until=now + lease, updated_at=now)
+            if not self._update_own(session, entry_id, worker, claimed_until=now + lease, updated_at=now):
+                return None
+            return _entry(session.get_one(OutboxRow, entry_id))
+
+    def begin_create(
+        self, entry_id: int, worker: str, now: datetime, lease: timedelta, confirm_until: datetime
+    ) -> bool:
+        """Write ahead (and commit) that a create starts now, before calling the tracker; renews our lease.
+
+        False when the lease expired and another run took the row: then we must not create.
+        """
+        with self._store.write() as session:
+            return self._update_own(
+                session,
+                entry_id,
+                worker,
+                create_attempted_at=now,
+                confirm_until=confirm_until,
+                claimed_until=now + lease,
+                updated_at=now,
+            )
+
+    def create_refused(self, entry_id: int, worker: str, now: datetime) -> None:
+        """The tracker refused our create (nothing was made): clear the write-ahead record, if still ours.
+
+        Only the lease holder writes that record, so while we hold the lease it is the one we wrote.
+        """
+        with self._store.write() as session:
+            self._update_own(
+                session, entry_id, worker, create_attempted_at=None, confirm_until=None, updated_at=now
+            )
 
     def record_filed(
         self, entry_id: int, ref: str, *, found: bool, attempts: int, now: datetime, by: str
@@ -178,6 +227,7 @@ class Outbox:
             row.state, row.ref, row.filed_at, row.updated_at = OutboxState.FILED.value, ref, now, now
             row.attempts += attempts
             row.last_error = row.next_attempt_at = row.claimed_by = row.claimed_until = None
+            row.create_attempted_at = row.confirm_until = None
             detail = {"action": item.id, "tracker": row.tracker, "ref": ref, "found_existing": found}
             add_audit(session, by, "file_action", format_id(item.incident_number), detail)
 
@@ -193,7 +243,10 @@ class Outbox:
         now: datetime,
         by: str,
     ) -> None:
-        """Leave the row pending (retry from `next_attempt_at`) or mark it failed; release our lease."""
+        """Leave the row pending (retry from `next_attempt_at`) or mark it failed; release our lease.
+
+        A write-ahead record stays: the create's outcome is still unknown.
+        """
         state = OutboxState.FAILED if failed else OutboxState.PENDING
         with self._store.write() as session:
             row = session.scalars(select(OutboxRow).where(OutboxRow.id == entry_id).with_for_update()).one()
@@ -211,6 +264,8 @@ class Outbox:
                 "attempts": row.attempts,
                 "next_attempt_at": next_attempt_at.isoformat() if next_attempt_at else None,
             }
+            if row.confirm_until is not None:
+                detail["confirm_until"] = row.confirm_until.isoformat()
             action = "filing_failed" if failed else "filing_retry_later"
             add_audit(session, by, action, format_id(item.incident_number), detail)
 

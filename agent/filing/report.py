@@ -17,6 +17,7 @@ class FilingOutcome(StrEnum):
     FOUND = "found"  # already in the tracker (a run died before recording it): recorded now
     ALREADY_FILED = "already_filed"  # recorded by an earlier run: nothing done
     PENDING = "pending"  # a retryable failure: kept, retried later
+    CONFIRMING = "confirming"  # pending: an earlier create's answer was lost; only looked up until the time
     FAILED = "failed"  # a failure a retry cannot fix: kept, retried by the next manual run
     BUSY = "busy"  # another run holds it right now
     NEEDS_REVISION = "needs_revision"  # stopped by the quality gate: never filed
@@ -27,6 +28,7 @@ LABELS = {
     FilingOutcome.FOUND: "already existed",
     FilingOutcome.ALREADY_FILED: "already filed",
     FilingOutcome.PENDING: "pending",
+    FilingOutcome.CONFIRMING: "waiting to confirm an earlier create",
     FilingOutcome.FAILED: "failed",
     FilingOutcome.BUSY: "being filed by another run",
     FilingOutcome.NEEDS_REVISION: "needs revision",
@@ -63,6 +65,8 @@ class FilingResult:
         label = LABELS[self.outcome]
         if self.outcome is FilingOutcome.NEEDS_REVISION:
             return f"{label}: {self.reason}"
+        if self.outcome is FilingOutcome.CONFIRMING and self.next_attempt_at is not None:
+            return waiting_note(self.tracker or "", self.next_attempt_at)
         text = f"{self.ref or self.tracker} {label}"
         notes = [self.reason] if self.reason else []
         if self.next_attempt_at is not None:
@@ -117,6 +121,11 @@ class StatusResult:
     status: str | None
     error: str | None = None
     changed: bool = False
+
+
+def waiting_note(tracker: str, until: datetime) -> str:
+    """`jira: waiting to confirm an earlier create (until 2024-03-01 10:42 UTC)`."""
+    return f"{tracker}: {LABELS[FilingOutcome.CONFIRMING]} (until {show_time(until)})"
 
 
 def show_time(at: datetime) -> str:

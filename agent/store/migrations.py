@@ -9,6 +9,7 @@ that has shipped.
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -337,6 +338,24 @@ def _v8_bot_state(conn: Connection) -> None:
     ).create(conn)
 
 
+def _v9_filing_hardening(conn: Connection) -> None:
+    """An id for this installation, made once, that new items' filing keys carry (stored keys stay); and the
+    outbox's write-ahead record of a create whose answer may be lost (see agent/filing/filer.py)."""
+    meta = MetaData()
+    installation = Table(
+        "installation",
+        meta,
+        Column("id", String(32), primary_key=True),
+        Column("created_at", UTCDateTime, nullable=False),
+    )
+    installation.create(conn)
+    # 48 random bits as 12 lowercase hex digits: valid in Jira and GitHub labels, and never shared in practice.
+    conn.execute(insert(installation).values(id=secrets.token_hex(6), created_at=datetime.now(UTC)))
+    timestamp = UTCDateTime().compile(dialect=conn.dialect)  # DATETIME on SQLite, timestamptz on PostgreSQL
+    for column in ("create_attempted_at", "confirm_until"):
+        conn.execute(text(f"ALTER TABLE filing_outbox ADD COLUMN {column} {timestamp}"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "incidents, participants, timeline events, action items, append-only audit log", _v1_core),
     Migration(2, "nudges sent, so a restart never repeats a reminder", _v2_nudges),
@@ -351,6 +370,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         rewrites=tuple(table for table, *_ in _STORED_TEXT),
     ),
     Migration(8, "Errbot's state (plugin settings, conversation references) in the database", _v8_bot_state),
+    Migration(9, "installation id for filing keys; outbox records create attempts", _v9_filing_hardening),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

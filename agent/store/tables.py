@@ -20,6 +20,15 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime, str: CleanString(255)}
 
 
+class InstallationRow(Base):
+    """This database's installation: one row, made by its migration; new filing keys carry its id."""
+
+    __tablename__ = "installation"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    created_at: Mapped[datetime]
+
+
 class SchemaVersionRow(Base):
     __tablename__ = "schema_version"
 
@@ -153,7 +162,11 @@ class PostmortemRow(Base):
 
 
 class OutboxRow(Base):
-    """One action item's filing to one tracker: pending -> filed (or failed), with a lease for concurrency."""
+    """One action item's filing to one tracker: pending -> filed (or failed), with a lease for concurrency.
+
+    `create_attempted_at` is written (committed) before each create call and cleared once its outcome is
+    known; while it is set, no run creates again before `confirm_until` (see agent/filing/filer.py).
+    """
 
     __tablename__ = "filing_outbox"
     __table_args__ = (
@@ -177,6 +190,8 @@ class OutboxRow(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     filed_at: Mapped[datetime | None]
+    create_attempted_at: Mapped[datetime | None]
+    confirm_until: Mapped[datetime | None]
 
 
 class BotStateRow(Base):

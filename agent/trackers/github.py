@@ -24,6 +24,7 @@ from agent.trackers.tracker import (
     key_label,
     marker,
     owner_handle,
+    refused_status,
     retryable_status,
     scrub,
     ticket_body,
@@ -148,7 +149,9 @@ class GitHubTracker:
             reason += f" {_field_errors(data['errors'])}"
         message = f"GitHub at {self._api_url} could not {action} (HTTP {status}: {reason})."
         retryable = isinstance(exc, RateLimitExceededException) or retryable_status(status)
-        return TrackerError(scrub(message, self._token), retryable=retryable)
+        return TrackerError(
+            scrub(message, self._token), retryable=retryable, changed_nothing=refused_status(status)
+        )
 
     def _ref(self, number: int, url: str) -> TicketRef:
         return TicketRef(self.name, f"{self._repository}#{number}", url=url)

@@ -22,6 +22,7 @@ from agent.trackers.tracker import (
     key_label,
     marker,
     owner_handle,
+    refused_status,
     retryable_status,
     scrub,
     ticket_body,
@@ -169,7 +170,11 @@ class JiraTracker:
             404: "not found",
         }.get(status or 0) or (exc.text or "no details").strip().splitlines()[0][:200]
         message = f"Jira at {self._url} could not {action} (HTTP {status or '?'}: {reason})."
-        return TrackerError(scrub(message, self._token), retryable=retryable_status(status))
+        return TrackerError(
+            scrub(message, self._token),
+            retryable=retryable_status(status),
+            changed_nothing=refused_status(status),
+        )
 
     def _ref(self, key: str) -> TicketRef:
         return TicketRef(self.name, key, url=f"{self._url}/browse/{key}")

@@ -1,7 +1,9 @@
 """The one interface every issue-tracker adapter implements, and the pieces the adapters share.
 
 Filing is exactly-once because every ticket carries its action item's idempotency key (a label and a
-marker in the body) and callers look the key up with `find` before they `create`.
+marker in the body) and callers look the key up with `find` before they `create`. `find` may lag a create
+(Jira's JQL search is eventually consistent): a failed create says whether the tracker certainly did nothing
+(`changed_nothing`), so the caller knows when a ticket may exist that `find` does not show yet.
 """
 
 from __future__ import annotations
@@ -27,11 +29,16 @@ _RETRYABLE_TRANSPORT = (requests.ConnectionError, requests.Timeout, requests.exc
 
 
 class TrackerError(DebriefError):
-    """A tracker call failed; `retryable` says whether a later retry can succeed (outage, not bad config)."""
+    """A tracker call failed; `retryable` says whether a later retry can succeed (outage, not bad config).
 
-    def __init__(self, message: str, *, retryable: bool) -> None:
+    `changed_nothing` is True only when the tracker certainly did not act on the request (it refused it, or
+    it never reached the tracker); after a lost answer or a server error a write may have happened.
+    """
+
+    def __init__(self, message: str, *, retryable: bool, changed_nothing: bool = False) -> None:
         super().__init__(message)
         self.retryable = retryable
+        self.changed_nothing = changed_nothing
 
 
 @dataclass(frozen=True)
@@ -122,6 +129,15 @@ def retryable_status(status: int | None) -> bool:
     return status is not None and (status >= 500 or status in (408, 429))
 
 
+def refused_status(status: int | None) -> bool:
+    """A 4xx answer: the tracker refused the request (auth, validation, throttling) and changed nothing.
+
+    A 5xx answer (or none) says nothing of the sort: a proxy's 502 or a crash after the commit may follow
+    a write that happened.
+    """
+    return status is not None and 400 <= status < 500
+
+
 def transport_error(where: str, action: str, exc: requests.RequestException) -> TrackerError:
     """A network-level failure (no usable HTTP answer) as a TrackerError; never includes request headers."""
     if isinstance(exc, requests.Timeout):
@@ -131,7 +147,10 @@ def transport_error(where: str, action: str, exc: requests.RequestException) -> 
     else:
         what = f"gave an unusable answer ({type(exc).__name__})"
     retryable = isinstance(exc, _RETRYABLE_TRANSPORT)
-    return TrackerError(f"{where} {what} while trying to {action}.", retryable=retryable)
+    message = f"{where} {what} while trying to {action}."
+    # Only a connect timeout proves the request never left; a reset or read timeout may follow a write.
+    never_sent = isinstance(exc, requests.ConnectTimeout)
+    return TrackerError(message, retryable=retryable, changed_nothing=never_sent)
 
 
 def scrub(text: str, secret: str) -> str:

@@ -3,10 +3,15 @@
 Covers: get repository, create / list (by labels and state, paginated with Link headers) / get issues,
 and the assignee check. Labels are created on first use, as GitHub does for writers. `prefix`
 mimics GitHub Enterprise's `/api/v3` base path.
+
+GitHub documents no read-after-write for listing issues either (reads may come from a replica): with
+`listing_lag` seconds, a new issue shows in the listing only that long after it was created
+(`GET .../issues/{number}` shows it at once). The default, 0, is read-after-write.
 """
 
 from __future__ import annotations
 
+import time
 import zlib
 from datetime import UTC, datetime
 from typing import Any
@@ -24,13 +29,21 @@ class GitHubServer(FakeServer):
     name = "fake-github"
 
     def __init__(
-        self, repository: str = "acme/ops", token: str = "ghp_fakeSecretToken", prefix: str = ""
+        self,
+        repository: str = "acme/ops",
+        token: str = "ghp_fakeSecretToken",
+        prefix: str = "",
+        listing_lag: float = 0.0,
     ) -> None:
         super().__init__()
         self.repository = repository
         self.token = token
         self.prefix = prefix.rstrip("/")
+        self.listing_lag = listing_lag  # seconds before a new issue shows in the issue listing; settable
+        self.stale_listings = 0  # listings that missed a matching issue because of the lag
         self.issues: dict[int, dict[str, Any]] = {}
+        self._created_at: dict[int, float] = {}  # issue number -> time.monotonic() when it was stored
+        self._create_failures: list[int] = []
         self.labels: dict[str, dict[str, Any]] = {}
         self.assignable: set[str] = set()
 
@@ -45,6 +58,11 @@ class GitHubServer(FakeServer):
             issue["state"] = state
             issue["closed_at"] = _now() if state == "closed" else None
             issue["state_reason"] = "completed" if state == "closed" else None
+
+    def fail_next_create(self, status: int = 502) -> None:
+        """Answer the next issue create with `status` without storing anything (a create that did not happen)."""
+        with self.lock:
+            self._create_failures.append(status)
 
     def with_label(self, label: str) -> list[int]:
         with self.lock:
@@ -101,6 +119,8 @@ class GitHubServer(FakeServer):
     def _create(self, request: Request, groups: tuple[str, ...]) -> Response:
         if not self._known(groups[0]):
             return _not_found()
+        if self._create_failures:
+            return self.error(self._create_failures.pop(0))
         body = request.body or {}
         errors = self._validate(body)
         if errors:
@@ -131,6 +151,7 @@ class GitHubServer(FakeServer):
             "updated_at": _now(),
             "closed_at": None,
         }
+        self._created_at[number] = time.monotonic()
         self.created()
         return Response(201, self.issues[number])
 
@@ -152,11 +173,16 @@ class GitHubServer(FakeServer):
         query = {name: values[0] for name, values in request.query.items()}
         wanted = [name for name in query.get("labels", "").split(",") if name]
         state = query.get("state", "open")
-        found = [
+        listed_before = time.monotonic() - self.listing_lag
+        matching = [
             issue
             for issue in sorted(self.issues.values(), key=lambda issue: -int(issue["number"]))
             if all(name in _label_names(issue) for name in wanted) and state in ("all", issue["state"])
         ]
+        found = [
+            issue for issue in matching if self._created_at.get(int(issue["number"]), 0.0) <= listed_before
+        ]
+        self.stale_listings += len(found) < len(matching)
         per_page = int(query.get("per_page", 30))
         page = int(query.get("page", 1))
         chunk = found[(page - 1) * per_page : page * per_page]

@@ -2,12 +2,17 @@
 
 Covers: serverInfo, field, issue create/get, JQL search (`/search` on Server, `/search/jql` on Cloud)
 for `project = X AND labels = "Y"`, and user search. Basic auth is checked on every request.
+
+Like Jira Cloud's search, which is eventually consistent, JQL results can lag writes: with `search_lag`
+seconds, an issue shows in searches only that long after it was created (`GET /issue/{key}` shows it at
+once). The default, 0, is read-after-write.
 """
 
 from __future__ import annotations
 
 import base64
 import re
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -67,13 +72,18 @@ class JiraServer(FakeServer):
         user: str = "bot@example.com",
         token: str = "jira-secret-token",
         deployment: Deployment = "Server",
+        search_lag: float = 0.0,
     ) -> None:
         super().__init__()
         self.project = project
         self.user = user
         self.token = token
         self.deployment = deployment
+        self.search_lag = search_lag  # seconds before a new issue shows in JQL searches; settable
+        self.stale_searches = 0  # searches that missed a matching issue because of the lag
         self.issues: dict[str, dict[str, Any]] = {}
+        self._created_at: dict[str, float] = {}  # issue key -> time.monotonic() when it was stored
+        self._create_failures: list[int] = []
         self.users: list[JiraUser] = []
         self.issue_types = ("Task", "Bug", "Story")
         self.off_screen: set[str] = set()  # fields the create screen refuses, as some projects do
@@ -90,6 +100,11 @@ class JiraServer(FakeServer):
         with self.lock:
             self.users.append(user)
         return user
+
+    def fail_next_create(self, status: int = 502) -> None:
+        """Answer the next issue create with `status` without storing anything (a create that did not happen)."""
+        with self.lock:
+            self._create_failures.append(status)
 
     def set_status(self, key: str, status: str) -> None:
         with self.lock:
@@ -151,6 +166,8 @@ class JiraServer(FakeServer):
         )
 
     def _create(self, request: Request, groups: tuple[str, ...]) -> Response:
+        if self._create_failures:
+            return self.error(self._create_failures.pop(0))
         fields = dict((request.body or {}).get("fields", {}))
         errors = self._validate(fields)
         if errors:
@@ -174,6 +191,7 @@ class JiraServer(FakeServer):
                 "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000"),
             },
         }
+        self._created_at[key] = time.monotonic()
         self.created()
         return Response(201, {"id": issue_id, "key": key, "self": self.issues[key]["self"]})
 
@@ -220,7 +238,10 @@ class JiraServer(FakeServer):
             clauses = parse_jql(str(params.get("jql", "")))
         except ValueError as exc:
             return Response(400, {"errorMessages": [str(exc)], "errors": {}})
-        found = [issue for issue in self.issues.values() if _matches(issue, clauses)]
+        indexed_before = time.monotonic() - self.search_lag
+        matching = {key: issue for key, issue in self.issues.items() if _matches(issue, clauses)}
+        found = [issue for key, issue in matching.items() if self._created_at.get(key, 0.0) <= indexed_before]
+        self.stale_searches += len(found) < len(matching)
         if self.deployment == "Cloud":
             return Response(200, {"issues": found, "isLast": True})
         return Response(200, {"startAt": 0, "maxResults": 50, "total": len(found), "issues": found})
