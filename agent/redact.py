@@ -22,6 +22,7 @@ _BARE_VALUE = r"(?:[^\s'\"`&,;)\]}>]|&(?![\w.\[\]-]+=)|[,)\]}>](?=[^\s,;.)\]}>'\
 _REFERENCE = re.compile(r"\$[A-Z_][A-Z0-9_]*|\$\{[^}]*\}?|\$\{\{.*|\{\{.*|<[^<>]+>?|%[A-Z_]+%|\*+")
 
 KindOf = Callable[[re.Match[str]], str | None]
+Span = tuple[int, int, str]  # start, end, kind: text[start:end] becomes `[REDACTED:kind]`
 
 
 @dataclass(frozen=True)
@@ -31,35 +32,55 @@ class _Rule:
     Speed: `re` skips ahead fast only when a pattern starts with a literal or a character set, so each pattern
     does, and boundary checks come after the first character or in `kind`. A shape whose start is far from its
     distinctive part (`DB_PASSWORD = x`, `bob@host`) gets an `anchor`: a pattern run over the reversed text,
-    whose matches end where the shape starts.
+    whose matches end where the shape starts. A shape that only counts near some context gets a `gate`: a text
+    without it is skipped at once.
     """
 
     pattern: re.Pattern[str]
     kind: str | KindOf  # a callable may return None: "not a secret after all"
     anchor: re.Pattern[str] | None = None
+    gate: re.Pattern[str] | None = None
 
-    def apply(self, text: str) -> str:
+    def find(self, text: str) -> list[Span]:
+        """The secrets in `text`, in order, not overlapping."""
+        if self.gate is not None and not self.gate.search(text):
+            return []
         if self.anchor is None:
-            return self.pattern.sub(self._replace, text) if self.pattern.search(text) else text
-        pieces: list[str] = []
+            return [span for match in self.pattern.finditer(text) if (span := self._span(match))]
+        spans: list[Span] = []
         done, size = 0, len(text)
         for start in sorted({size - found.end() for found in self.anchor.finditer(text[::-1])}):
             match = self.pattern.match(text, start) if start >= done else None
             if match is not None:
-                pieces += (text[done:start], self._replace(match))
+                if span := self._span(match):
+                    spans.append(span)
                 done = match.end()
-        return "".join(pieces) + text[done:]
+        return spans
 
-    def _replace(self, match: re.Match[str]) -> str:
+    def apply(self, text: str) -> str:
+        return _splice(text, self.find(text))
+
+    def _span(self, match: re.Match[str]) -> Span | None:
         kind = self.kind if isinstance(self.kind, str) else self.kind(match)
         if kind is None:
-            return match.group(0)
+            return None
         start, end = match.span("secret")
         if end - start > 1 and match.string[end - 1] == ".":
             end -= 1  # a sentence's full stop, not part of the secret
-        offset = match.start()
-        whole = match.group(0)
-        return f"{whole[: start - offset]}[REDACTED:{kind}]{whole[end - offset :]}"
+        return start, end, kind
+
+
+def _splice(text: str, spans: list[Span]) -> str:
+    """`text` with each span (sorted, not overlapping) replaced by its placeholder."""
+    if not spans:
+        return text
+    pieces: list[str] = []
+    done = 0
+    for start, end, kind in spans:
+        pieces += (text[done:start], f"[REDACTED:{kind}]")
+        done = end
+    pieces.append(text[done:])
+    return "".join(pieces)
 
 
 def _token(kind: str, body: str) -> _Rule:
