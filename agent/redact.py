@@ -40,6 +40,7 @@ class _Rule:
     kind: str | KindOf  # a callable may return None: "not a secret after all"
     anchor: re.Pattern[str] | None = None
     gate: re.Pattern[str] | None = None
+    full_stop: bool = True  # a final `.` ends the sentence, not the secret (not so for fixed-length hashes)
 
     def find(self, text: str) -> list[Span]:
         """The secrets in `text`, in order, not overlapping."""
@@ -65,7 +66,7 @@ class _Rule:
         if kind is None:
             return None
         start, end = match.span("secret")
-        if end - start > 1 and match.string[end - 1] == ".":
+        if self.full_stop and end - start > 1 and match.string[end - 1] == ".":
             end -= 1  # a sentence's full stop, not part of the secret
         return start, end, kind
 
@@ -158,11 +159,20 @@ def _authorization_kind(match: re.Match[str]) -> str | None:
     return "authorization" if scheme or (len(secret) >= 16 and _looks_secret(secret)) else None
 
 
+def _line_before(match: re.Match[str], limit: int = 500) -> str:
+    """Up to `limit` characters of the match's line before it (bounded: a long line must not cost n^2)."""
+    text, start = match.string, match.start()
+    return text[max(text.rfind("\n", 0, start) + 1, start - limit) : start]
+
+
 def _curl_user_kind(match: re.Match[str]) -> str | None:
     """`-u user:password` is a credential for curl, not for `docker run -u 1000:1000`."""
-    text, start = match.string, match.start()
-    line = text[max(text.rfind("\n", 0, start) + 1, start - 500) : start]
-    return "password" if re.search(r"\bcurl\b", line) else None
+    return "password" if re.search(r"\bcurl\b", _line_before(match)) else None
+
+
+def _cookie_flag_kind(match: re.Match[str]) -> str | None:
+    """`--cookie 'a=b'` anywhere; `-b 'a=b'` only for curl (`git checkout -b x` is a branch)."""
+    return "cookie" if match.group(0).startswith("--") or _curl_user_kind(match) else None
 
 
 def _phone_kind(match: re.Match[str]) -> str | None:
@@ -193,6 +203,17 @@ _KEY_WORD_BEFORE_SEPARATOR = re.compile(
     re.IGNORECASE,
 )
 _PEM_LABEL = r"-----(?:BEGIN|END)[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
+# crypt(3) and htpasswd hashes (`user:$apr1$...`): offline-crackable, so as secret as the password.
+_CRYPT = r"[./A-Za-z0-9]"
+_PASSWORD_HASH = (
+    rf"\$(?:2[abxy]\$\d\d\${_CRYPT}{{53}}|(?:apr1|1)\${_CRYPT}{{1,8}}\${_CRYPT}{{22}}"
+    rf"|[56]\$(?:rounds=\d+\$)?{_CRYPT}{{1,16}}\${_CRYPT}{{43,86}}|y\${_CRYPT}+\${_CRYPT}+\${_CRYPT}{{43}}"
+    r"|argon2(?:id|i|d)\$v=\d+\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+)"
+    r"|\{SSHA\}[A-Za-z0-9+/]{20,}={0,2}|\{SHA\}[A-Za-z0-9+/]{27}="
+)
+# A cookie value ends like a bare value (at `,` or a closing bracket only when text follows directly), and at `;`.
+_COOKIE_VALUE = r"(?:[^\s;,\"'`)\]}>]|[,)\]}>](?=[^\s,;.)\]}>'\"&]))"
+_COOKIE_PAIR = rf"[^\s;,=\"'`]+={_COOKIE_VALUE}*"
 
 # Order matters: precise vendor shapes first, so `GITHUB_TOKEN=ghp_...` is labelled github-token; the generic
 # key/value rule last (it skips values that are already placeholders).
@@ -231,6 +252,17 @@ _SECRET_RULES: tuple[_Rule, ...] = (
         re.compile(r"hooks\.slack\.com/(?:services|workflows|triggers)/(?P<secret>[A-Za-z0-9/_-]+)"),
         "slack-webhook",
     ),
+    _token(
+        "discord-token",
+        r"[MNO][A-Za-z0-9_-]{23,27}\.[A-Za-z0-9_-]{6,7}\.[A-Za-z0-9_-]{27,40}(?![A-Za-z0-9_-])",
+    ),
+    _Rule(
+        re.compile(r"discord(?:app)?\.com/api/(?:v\d+/)?webhooks/(?P<secret>\d+/[A-Za-z0-9_-]+)"),
+        "discord-webhook",
+    ),
+    _token("telegram-token", r"\d(?<!\d\d)\d{7,9}:AA[A-Za-z0-9_-]{33}(?![A-Za-z0-9_-])"),
+    _Rule(re.compile(r"api\.telegram\.org/(?:file/)?bot(?P<secret>[^/\s?#]+)"), "telegram-token"),
+    _Rule(re.compile(rf"(?P<secret>{_PASSWORD_HASH})(?![./A-Za-z0-9])"), "password-hash", full_stop=False),
     _Rule(re.compile(r"[?&;]sig=(?P<secret>[A-Za-z0-9%+/=]{16,})"), "azure-sas"),
     _Rule(re.compile(rf"://[^\s:/?#@\[\]]*:{_NOT_REDACTED}(?P<secret>[^\s/?#]+)@"), "url-credentials"),
     _Rule(  # also Proxy-Authorization
@@ -251,6 +283,27 @@ _SECRET_RULES: tuple[_Rule, ...] = (
     _Rule(
         re.compile(r"-(?<![\w-]-)(?:u|-user)[ \t]+[\"']?[^\s:'\"]+:(?P<secret>[^\s'\"]+)"),
         _curl_user_kind,
+    ),
+    _Rule(  # a request's cookies, all of them: `Cookie: session=...; csrftoken=...`
+        re.compile(
+            rf"[Cc](?<![\w-][Cc])(?i:ookie)\\?[\"']?[ \t]*[:=][ \t]*(?:\\?[\"'])?{_NOT_REDACTED}"
+            rf"(?P<secret>{_COOKIE_PAIR}(?:;[ \t]*{_COOKIE_PAIR})*)"
+        ),
+        "cookie",
+    ),
+    _Rule(  # a response's cookie: its value; the name and the attributes (`Path=/; HttpOnly`) stay
+        re.compile(
+            r"[Ss](?<![\w-][Ss])(?i:et-cookie)\\?[\"']?[ \t]*[:=][ \t]*(?:\\?[\"'])?[^\s;,=\"'`]+="
+            rf"{_NOT_REDACTED}(?P<secret>{_COOKIE_VALUE}+)"
+        ),
+        "cookie",
+    ),
+    _Rule(
+        re.compile(
+            rf"-(?<![\w-]-)(?:-cookie|b)[ \t]+[\"']?{_NOT_REDACTED}"
+            rf"(?P<secret>{_COOKIE_PAIR}(?:;[ \t]*{_COOKIE_PAIR})*)"
+        ),
+        _cookie_flag_kind,
     ),
     _Rule(
         re.compile(

@@ -89,6 +89,21 @@ def slack_webhook(rng: random.Random) -> Plant:
     return Plant("slack-webhook", "https://hooks.slack.com/services/", path)
 
 
+def discord_token(rng: random.Random) -> str:
+    """A bot token: the base64 of the bot's snowflake id, a timestamp, an HMAC."""
+    user_id = base64.b64encode(str(rng.randint(10**17, 10**19)).encode()).decode().rstrip("=")
+    return f"{user_id}.{body(rng, URLSAFE, 6)}.{body(rng, URLSAFE, 38)}"
+
+
+def telegram_token(rng: random.Random) -> str:
+    return f"{rng.randint(10**8, 10**10 - 1)}:AA{body(rng, URLSAFE, 33)}"
+
+
+def cookies(rng: random.Random, prefix: str, suffix: str = "") -> Plant:
+    session, csrf = body(rng, URLSAFE, 32), body(rng, ALNUM, 24)
+    return Plant("cookie", prefix, f"session={session}; csrftoken={csrf}", suffix, (session, csrf))
+
+
 PlantMaker = Callable[[random.Random], Plant]
 
 # Every way a secret shows up: vendor tokens bare and in config, credentials in URLs, headers, PEM blocks, and
@@ -200,6 +215,27 @@ PLANTS: tuple[PlantMaker, ...] = (
     lambda r: Plant("api-key", "X-Api-Key: ", body(r, ALNUM, 36)),
     lambda r: Plant("api-key", '"DD_API_KEY": "', body(r, HEX, 32), '"'),
     lambda r: Plant("private-key", "SIGNING_PRIVATE_KEY=", body(r, BASE64, 44)),
+    # Chat-bot tokens and webhooks
+    lambda r: Plant("discord-token", "DISCORD_BOT_TOKEN=", discord_token(r)),
+    lambda r: Plant("discord-token", "bot token ", discord_token(r), " was in the repo"),
+    lambda r: Plant(
+        "discord-webhook",
+        "https://discord.com/api/webhooks/",
+        f"{r.randint(10**17, 10**19)}/{body(r, URLSAFE, 68)}",
+    ),
+    lambda r: Plant("telegram-token", "TELEGRAM_TOKEN: ", telegram_token(r)),
+    lambda r: Plant(
+        "telegram-token", "https://api.telegram.org/bot", telegram_token(r), "/sendMessage?chat_id=-1001234"
+    ),
+    # Password hashes (htpasswd, crypt): offline-crackable
+    lambda r: Plant("password-hash", "admin:", f"$apr1${body(r, ALNUM, 8)}${body(r, ALNUM + './', 22)}"),
+    lambda r: Plant("password-hash", "deploy:", "{SHA}" + body(r, BASE64, 27) + "="),
+    lambda r: Plant("password-hash", "ops:", f"$2y$10${body(r, ALNUM + './', 53)}"),
+    # Cookies
+    lambda r: cookies(r, "Cookie: "),
+    lambda r: cookies(r, "curl -H 'Cookie: ", "' https://shop.example.com/cart"),
+    lambda r: cookies(r, "curl -b '", "' https://shop.example.com/cart"),
+    lambda r: Plant("cookie", "Set-Cookie: sid=", body(r, URLSAFE, 40), "; Path=/; HttpOnly; Secure"),
 )
 
 
@@ -295,6 +331,7 @@ EVERY_KIND = {
     *("stripe-key", "openai-key", "anthropic-key", "twilio-key", "twilio-token", "sendgrid-key"),
     *("npm-token", "pypi-token", "google-oauth-token", "jwt", "bearer-token", "basic-auth"),
     *("url-credentials", "password", "secret", "token", "api-key"),
+    *("discord-token", "discord-webhook", "telegram-token", "password-hash", "cookie"),
 }
 
 
