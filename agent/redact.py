@@ -19,7 +19,11 @@ _NOT_REDACTED = r"(?!\[REDACTED:)"
 # at `,` and closing brackets only when text follows them directly (`p@ss)word` stays whole, `(token=abc), x`
 # keeps its `)`).
 _BARE_VALUE = r"(?:[^\s'\"`&,;)\]}>]|&(?![\w.\[\]-]+=)|[,)\]}>](?=[^\s,;.)\]}>'\"&]))+"
-_REFERENCE = re.compile(r"\$[A-Z_][A-Z0-9_]*|\$\{[^}]*\}?|\$\{\{.*|\{\{.*|<[^<>]+>?|%[A-Z_]+%|\*+")
+# Not a secret but where one comes from: `$DB_PASSWORD`, `$token`, `$(oc create token ...)`, `${X}`, `{{ .x }}`,
+# `<your-token>`, `%API_KEY%`, `****`. A lower-case variable name has no digits (`$ecret99` is a password).
+_REFERENCE = re.compile(
+    r"\$[A-Z_][A-Z0-9_]*|\$[A-Za-z_]+|\$\(.*|\$\{[^}]*\}?|\$\{\{.*|\{\{.*|<[^<>]+>?|%[A-Z_]+%|\*+"
+)
 
 KindOf = Callable[[re.Match[str]], str | None]
 Span = tuple[int, int, str]  # start, end, kind: text[start:end] becomes `[REDACTED:kind]`
@@ -127,21 +131,25 @@ def _key_label(key: str, word: str) -> str:
     if "twilio" in flat:
         return "twilio-token"
     word = re.sub(r"[^a-z]", "", word.lower())
-    if word in ("password", "passwd", "passphrase", "pass", "pwd"):
+    if word in ("password", "passwd", "passphrase", "pass", "pwd", "pw"):
         return "password"
     return f"{word[:-3]}-key" if word.endswith("key") else word
 
 
 def _key_value_kind(match: re.Match[str]) -> str | None:
-    value = match.group("secret")
-    if _REFERENCE.fullmatch(value):
-        return None
-    sep = match.group("sep")
+    value, sep, word = match.group("secret"), match.group("sep"), match.group("word")
+    if _REFERENCE.fullmatch(value) or (word.lower() == "pwd" and value.startswith(("/", "~"))):
+        return None  # `PWD=/home/app`, `pwd: /var/lib/x`: the working directory
     # YAML and prose: `password: hunter2`, but not `token:v1.2` (an image tag) nor `Token: expired`.
     colon_form = match.group("q") is None and sep.strip() == ":"
-    if colon_form and (not (sep.endswith((" ", "\t")) or match.group("kq")) or not _looks_secret(value)):
+    if colon_form and (
+        not (sep.endswith((" ", "\t", "\n")) or match.group("kq")) or not _looks_secret(value)
+    ):
         return None
-    return _key_label(_key_before(match), match.group("word"))
+    # `password=` ending a line, the value on the next: a value, not the next line's `key:` or `KEY=value`
+    if "\n" in sep and (not _looks_secret(value) or re.match(r"[\w.-]+(?::|=[^=\s])", value)):
+        return None
+    return _key_label(_key_before(match), word)
 
 
 def _flag_kind(match: re.Match[str]) -> str | None:
@@ -153,9 +161,11 @@ def _flag_kind(match: re.Match[str]) -> str | None:
 
 def _authorization_kind(match: re.Match[str]) -> str | None:
     scheme = (match.group("scheme") or "").lower()
+    secret = match.group("secret")
+    if _REFERENCE.fullmatch(secret):
+        return None
     if scheme in ("basic", "bearer"):
         return {"basic": "basic-auth", "bearer": "bearer-token"}[scheme]
-    secret = match.group("secret")
     return "authorization" if scheme or (len(secret) >= 16 and _looks_secret(secret)) else None
 
 
@@ -175,6 +185,41 @@ def _cookie_flag_kind(match: re.Match[str]) -> str | None:
     return "cookie" if match.group(0).startswith("--") or _curl_user_kind(match) else None
 
 
+# Programs whose `-p` (redis-cli: `-a`) takes a password, and programs whose `-p` is something else: the nearest
+# one before the flag on its line decides (`sshpass -p pw ssh -p 2222 host`: the second `-p` is ssh's port).
+_PROGRAMS = re.compile(
+    r"(?<![\w./-])(?:(?P<glued>mysql(?:dump|admin|import|check|slap|show)?|mariadb(?:-?dump|-?admin)?)"
+    r"|(?P<spaced>sshpass|(?:docker|podman|buildah|skopeo|nerdctl|oras|helm[ \t]+registry)[ \t]+login)"
+    r"|(?P<redis>redis-cli)|ssh|scp|sftp|rsync|docker|podman|nerdctl|kubectl|oc|nc|ncat|mkdir|cp|psql)(?![\w.-])"
+)
+
+
+def _password_flag_kind(match: re.Match[str]) -> str | None:
+    """`mysql -pS3cret` (glued: `mysql -p db` prompts), `sshpass -p x`, `docker login -p x`, `redis-cli -a x`."""
+    if _REFERENCE.fullmatch(match.group("secret")):
+        return None
+    programs = list(_PROGRAMS.finditer(_line_before(match, 300)))
+    program = programs[-1] if programs else None
+    flag, glued = match.group("flag"), match.group("gap") is None
+    if program is None or (flag == "a") != bool(program.group("redis")):
+        return None
+    takes_password = program.group("spaced") or program.group("redis") or (program.group("glued") and glued)
+    return "password" if takes_password else None
+
+
+def _prose_kind(match: re.Match[str]) -> str | None:
+    """ "the password is hunter2!": a value that looks like a secret, not a URL, a path or (after "secret" and
+    "token", which are also Kubernetes kinds) an object name like `payments-db-credentials`."""
+    value, word = match.group("secret"), match.group("word").lower()
+    if _REFERENCE.fullmatch(value) or "://" in value or value.startswith(("/", "~/", "./")):
+        return None
+    if not _looks_secret(value) or re.fullmatch(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)+", value):
+        return None
+    if word in ("secret", "token") and re.fullmatch(r"[a-z0-9]+(?:[-.][a-z0-9]+)+", value):
+        return None
+    return _key_label(word, word)
+
+
 def _phone_kind(match: re.Match[str]) -> str | None:
     digits = sum(c.isdigit() for c in match.group("secret"))
     return "phone" if 8 <= digits <= 15 else None
@@ -187,7 +232,7 @@ _SECRET_WORDS = (
     *("secret_key", "master_key", "client_key", "passphrase", "password", "auth_key", "app_key", "api_key"),
     *("passwd", "secret", "token"),
 )
-_SHORT_SECRET_WORDS = ("pass", "pwd", "auth")
+_SHORT_SECRET_WORDS = ("pass", "pwd", "auth", "pw")
 
 
 def _words(words: tuple[str, ...], reverse: bool) -> str:
@@ -201,6 +246,11 @@ _KEY_WORD_BEFORE_SEPARATOR = re.compile(
     rf"[=:>][=:]?[ \t]*(?:[\"']\\?)?(?=[{_LAST_LETTERS}])"
     rf"(?:{_words(_SECRET_WORDS, True)}|(?:{_words(_SHORT_SECRET_WORDS, True)})(?![a-z]))",
     re.IGNORECASE,
+)
+# After their first letter (the pattern starts with a character set); longest first.
+_PROSE_WORDS = (
+    r"assphrase|assword|asswd|ass|wd|w|ecret[ _-]?key|ecret|oken|igning[ _-]?key|pi[ _-]?(?:key|token)"
+    r"|ccess[ _-]?key|rivate[ _-]?key"
 )
 _PEM_LABEL = r"-----(?:BEGIN|END)[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
 # crypt(3) and htpasswd hashes (`user:$apr1$...`): offline-crackable, so as secret as the password.
@@ -284,6 +334,13 @@ _SECRET_RULES: tuple[_Rule, ...] = (
         re.compile(r"-(?<![\w-]-)(?:u|-user)[ \t]+[\"']?[^\s:'\"]+:(?P<secret>[^\s'\"]+)"),
         _curl_user_kind,
     ),
+    _Rule(
+        re.compile(
+            r"-(?<![\w-]-)(?P<flag>[pa])(?P<gap>[ \t]+|=)?(?P<q>[\"'])?"
+            rf"{_NOT_REDACTED}(?P<secret>(?(q)[^\"'\n]+|[^\s\"'`;|&]+))(?(q)(?P=q))"
+        ),
+        _password_flag_kind,
+    ),
     _Rule(  # a request's cookies, all of them: `Cookie: session=...; csrftoken=...`
         re.compile(
             rf"[Cc](?<![\w-][Cc])(?i:ookie)\\?[\"']?[ \t]*[:=][ \t]*(?:\\?[\"'])?{_NOT_REDACTED}"
@@ -314,13 +371,22 @@ _SECRET_RULES: tuple[_Rule, ...] = (
     ),
     _Rule(
         re.compile(
-            rf"(?P<word>{_KEY_WORD})(?P<kq>\\?[\"'])?(?P<sep>[ \t]*(?::=|=>|[:=])(?!:)[ \t]*)"
+            rf"(?P<word>{_KEY_WORD})(?P<kq>\\?[\"'])?(?P<sep>[ \t]*(?::=|=>|[:=])(?!:)[ \t]*(?:\r?\n(?![ \t]))?)"
             rf"(?P<q>\\?[\"'])?{_NOT_REDACTED}"
             rf"(?P<secret>(?(q)(?:(?!(?P=q))(?:\\.|[^\n]))+|{_BARE_VALUE}))(?(q)(?:(?P=q)|(?=\n)|\Z))",
             re.IGNORECASE,
         ),
         _key_value_kind,
         anchor=_KEY_WORD_BEFORE_SEPARATOR,
+    ),
+    _Rule(  # prose: "the password is X", "pw was X", "the API key is now X", "token for svc-ci is: X"
+        re.compile(
+            rf"(?P<word>[PpSsTtAa](?<![A-Za-z][PpSsTtAa])(?i:{_PROSE_WORDS}))"
+            r"(?:[ \t]+(?i:for)[ \t]+[\w.@-]{1,40})?[ \t]+(?i:(?:(?:is|was)[ \t]+)?(?:set|changed|reset)[ \t]+to"
+            r"|(?:is|was)(?:[ \t]+(?:now|still))?):?[ \t]+"
+            rf"(?P<q>[\"'`])?{_NOT_REDACTED}(?P<secret>(?(q)[^\"'`\n]+|{_BARE_VALUE}))(?(q)(?P=q))"
+        ),
+        _prose_kind,
     ),
 )
 
