@@ -220,6 +220,41 @@ def _prose_kind(match: re.Match[str]) -> str | None:
     return _key_label(word, word)
 
 
+def _luhn(digits: str) -> bool:
+    total = 0
+    for position, digit in enumerate(reversed(digits)):
+        doubled = int(digit) * (2 if position % 2 else 1)
+        total += doubled - 9 if doubled > 9 else doubled
+    return total % 10 == 0
+
+
+def _card_issuer(digits: str) -> bool:
+    """Visa, Mastercard, Amex, Discover, JCB, Diners Club and UnionPay prefixes with their lengths."""
+    size, two, three, four = len(digits), int(digits[:2]), int(digits[:3]), int(digits[:4])
+    return (
+        (digits[0] == "4" and size in (13, 16, 19))
+        or ((51 <= two <= 55 or 2221 <= four <= 2720) and size == 16)
+        or (two in (34, 37) and size == 15)
+        or ((four == 6011 or 644 <= three <= 649 or two in (62, 65) or 3528 <= four <= 3589) and size >= 16)
+        or ((300 <= three <= 305 or two in (36, 38, 39)) and size >= 14)
+    )
+
+
+def _card_kind(match: re.Match[str]) -> str | None:
+    """A card number: a known issuer's prefix and length and a valid Luhn check digit, written as one run of 15
+    or 16 digits or in groups as printed (4-4-4-4, 4-6-5 ...). Longer bare runs are ids (64-bit trace ids)."""
+    number = match.group("secret")
+    digits = re.sub(r"\D", "", number)
+    groups = [len(group) for group in re.split(r"[ -]", number)]
+    if len(groups) == 1:
+        printed = len(digits) in (15, 16)
+    else:
+        same_separator = len(set(re.findall(r"[ -]", number))) == 1
+        fours = groups[0] == 4 and all(size == 4 for size in groups[1:-1]) and 1 <= groups[-1] <= 4
+        printed = same_separator and (fours or groups in ([4, 6, 5], [4, 6, 4]))
+    return "card-number" if printed and _card_issuer(digits) and _luhn(digits) else None
+
+
 def _phone_kind(match: re.Match[str]) -> str | None:
     digits = sum(c.isdigit() for c in match.group("secret"))
     return "phone" if 8 <= digits <= 15 else None
@@ -313,6 +348,9 @@ _SECRET_RULES: tuple[_Rule, ...] = (
     _token("telegram-token", r"\d(?<!\d\d)\d{7,9}:AA[A-Za-z0-9_-]{33}(?![A-Za-z0-9_-])"),
     _Rule(re.compile(r"api\.telegram\.org/(?:file/)?bot(?P<secret>[^/\s?#]+)"), "telegram-token"),
     _Rule(re.compile(rf"(?P<secret>{_PASSWORD_HASH})(?![./A-Za-z0-9])"), "password-hash", full_stop=False),
+    _Rule(
+        re.compile(r"(?P<secret>[2-6](?<![\w.,/+-][2-6])\d{3}(?:[ -]?\d){9,15})(?![\w-]|[.,]\d)"), _card_kind
+    ),
     _Rule(re.compile(r"[?&;]sig=(?P<secret>[A-Za-z0-9%+/=]{16,})"), "azure-sas"),
     _Rule(re.compile(rf"://[^\s:/?#@\[\]]*:{_NOT_REDACTED}(?P<secret>[^\s/?#]+)@"), "url-credentials"),
     _Rule(  # also Proxy-Authorization

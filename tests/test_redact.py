@@ -4,6 +4,7 @@ left exactly as it was."""
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import logging
 import random
@@ -102,6 +103,19 @@ def telegram_token(rng: random.Random) -> str:
 def cookies(rng: random.Random, prefix: str, suffix: str = "") -> Plant:
     session, csrf = body(rng, URLSAFE, 32), body(rng, ALNUM, 24)
     return Plant("cookie", prefix, f"session={session}; csrftoken={csrf}", suffix, (session, csrf))
+
+
+def luhn_valid(digits: str) -> bool:
+    doubled = [int(d) * 2 - 9 * (int(d) > 4) for d in digits[-2::-2]]
+    return (sum(int(d) for d in digits[::-2]) + sum(doubled)) % 10 == 0
+
+
+def card(rng: random.Random, prefix: str, length: int, groups: tuple[int, ...] = (), sep: str = " ") -> str:
+    """A card number with a valid check digit, printed in `groups` (one run when empty)."""
+    digits = prefix + "".join(rng.choice(string.digits) for _ in range(length - len(prefix) - 1))
+    digits += next(d for d in string.digits if luhn_valid(digits + d))
+    cuts = [sum(groups[:i]) for i in range(len(groups) + 1)] if groups else [0, length]
+    return sep.join(digits[a:b] for a, b in itertools.pairwise(cuts))
 
 
 PlantMaker = Callable[[random.Random], Plant]
@@ -228,6 +242,12 @@ PLANTS: tuple[PlantMaker, ...] = (
     lambda r: Plant("password", "password=\n", password(r)),
     lambda r: Plant("secret", "the webhook secret is ", body(r, ALNUM, 24)),
     lambda r: Plant("token", "the deploy token for svc-ci is: ", body(r, URLSAFE, 32)),
+    # Card numbers (Luhn-valid, a known issuer)
+    lambda r: Plant(
+        "card-number", "customer says card ", card(r, "4", 16, (4, 4, 4, 4)), " was charged twice"
+    ),
+    lambda r: Plant("card-number", '"pan": "', card(r, r.choice(["51", "53", "55", "2221"]), 16), '"'),
+    lambda r: Plant("card-number", "amex ", card(r, "37", 15, (4, 6, 5), "-"), ", exp 12/27"),
     # Chat-bot tokens and webhooks
     lambda r: Plant("discord-token", "DISCORD_BOT_TOKEN=", discord_token(r)),
     lambda r: Plant("discord-token", "bot token ", discord_token(r), " was in the repo"),
@@ -344,7 +364,7 @@ EVERY_KIND = {
     *("stripe-key", "openai-key", "anthropic-key", "twilio-key", "twilio-token", "sendgrid-key"),
     *("npm-token", "pypi-token", "google-oauth-token", "jwt", "bearer-token", "basic-auth"),
     *("url-credentials", "password", "secret", "token", "api-key"),
-    *("discord-token", "discord-webhook", "telegram-token", "password-hash", "cookie"),
+    *("discord-token", "discord-webhook", "telegram-token", "password-hash", "cookie", "card-number"),
 }
 
 
