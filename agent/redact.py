@@ -100,7 +100,9 @@ def _token(kind: str, body: str) -> _Rule:
 
 
 def _looks_secret(value: str) -> bool:
-    """In `key: value` form ("Token: expired"): a secret has digits, symbols or inner capitals, or is long."""
+    """In `key: value` form ("Token: expired"): a secret has digits, symbols or inner capitals, or is long. A final
+    `.` ends the sentence ("the secret is misconfigured.")."""
+    value = value.removesuffix(".")
     if len(value) < 6:
         return False
     if len(value) >= 16:
@@ -218,6 +220,67 @@ def _prose_kind(match: re.Match[str]) -> str | None:
     if word in ("secret", "token") and re.fullmatch(r"[a-z0-9]+(?:[-.][a-z0-9]+)+", value):
         return None
     return _key_label(word, word)
+
+
+# Where a bare 40-character AWS secret key counts: near AWS words or an access key id (raw or already redacted).
+_AWS_CONTEXT = re.compile(
+    r"(?i:\baws|\bamazon|\biam\b|secret[ _-]?access|access[ _-]?key)"
+    r"|\b(?:AKIA|ASIA)[A-Z0-9]{16}\b|\[REDACTED:aws-access-key\]"
+)
+
+
+def _random_looking(value: str) -> bool:
+    """Upper and lower case letters and digits, as a random base64 key has (words and ids rarely do)."""
+    return (
+        any(c.isupper() for c in value)
+        and any(c.islower() for c in value)
+        and any(c.isdigit() for c in value)
+    )
+
+
+def _aws_secret_kind(match: re.Match[str]) -> str | None:
+    """A standalone 40-character base64 string near AWS context: a secret access key without its name. Not one:
+    a string without all three character classes (hex digests, words) or a path (`/x/y`, `AWSLogs/1234/Trail`)."""
+    value, text = match.group("secret"), match.string
+    segments = value.split("/")
+    path = value.startswith("/") or (len(segments) > 2 and all(s.isalpha() or s.isdigit() for s in segments))
+    if path or not _random_looking(value):
+        return None
+    start, end = match.span("secret")
+    near = _AWS_CONTEXT.search(text[max(0, start - 300) : start]) or _AWS_CONTEXT.search(
+        text[end : end + 300]
+    )
+    return "aws-secret-key" if near else None
+
+
+# Before "key"/"token": names of keys and tokens that are not secrets (`cache key <sha256>`, `page token ...`).
+_HARMLESS_QUALIFIER = re.compile(
+    r"(?i:cache|dedup|dedupe|deduplication|idempotency|partition|sort|routing|primary|foreign|public|object|row"
+    r"|shard|hash|lookup|s3|bucket|ssh|host|gpg|pgp|page|pagination|next|continuation|resume|sync|cursor|trace"
+    r"|request|correlation)[ _-]?\Z"
+)
+_KEY_QUALIFIERS = ("api", "access", "private", "secret", "signing", "encryption", "master", "license")
+
+
+def _bare_key_kind(match: re.Match[str]) -> str | None:
+    """`api key 9f8e...`, `token kR7p...`: a long hex (32+) or random-looking base64 (24+) value right after a
+    secret word, without `=` or `:`."""
+    value, word = match.group("secret"), match.group("word").lower()
+    if re.fullmatch(r"[0-9a-fA-F]+", value):
+        if len(value) < 32 or value.isdigit() or value.isalpha():
+            return None
+    elif len(value) < 24 or not _random_looking(value):
+        return None
+    before = match.string[max(0, match.start() - 30) : match.start()]
+    if _HARMLESS_QUALIFIER.search(before):
+        return None
+    if word.startswith("pass"):
+        return "password"
+    if word != "key":
+        return word.rstrip("s")
+    qualifier = re.search(r"([A-Za-z]+)[ _-]?\Z", before)
+    named = qualifier and qualifier.group(1).lower() in _KEY_QUALIFIERS
+    return f"{qualifier.group(1).lower()}-key" if qualifier and named else "key"
 
 
 def _luhn(digits: str) -> bool:
@@ -425,6 +488,20 @@ _SECRET_RULES: tuple[_Rule, ...] = (
             rf"(?P<q>[\"'`])?{_NOT_REDACTED}(?P<secret>(?(q)[^\"'`\n]+|{_BARE_VALUE}))(?(q)(?P=q))"
         ),
         _prose_kind,
+    ),
+    _Rule(
+        re.compile(
+            r"(?P<secret>[A-Za-z0-9+/](?<![\w+/=.:-][A-Za-z0-9+/])[A-Za-z0-9+/]{39})(?![\w+/=-]|\.\w)"
+        ),
+        _aws_secret_kind,
+        gate=_AWS_CONTEXT,
+    ),
+    _Rule(  # a long key right after a secret word, no `=`: "the api key 9f8e...", "token kR7p..."
+        re.compile(
+            r"(?P<word>[KkSsTtPpCc](?<![A-Za-z][KkSsTtPpCc])(?i:ey|ecret|oken|assword|asswd|assphrase|redentials?))"
+            rf"[ \t]+(?P<q>[\"'`]?){_NOT_REDACTED}(?P<secret>[A-Za-z0-9+/_-]{{20,}}={{0,2}})(?P=q)(?![\w+/=-]|\.\w)"
+        ),
+        _bare_key_kind,
     ),
 )
 

@@ -242,6 +242,13 @@ PLANTS: tuple[PlantMaker, ...] = (
     lambda r: Plant("password", "password=\n", password(r)),
     lambda r: Plant("secret", "the webhook secret is ", body(r, ALNUM, 24)),
     lambda r: Plant("token", "the deploy token for svc-ci is: ", body(r, URLSAFE, 32)),
+    # Keys without their names: a bare AWS secret key near AWS words, long keys right after a secret word
+    lambda r: Plant("aws-secret-key", "aws creds for the deploy user: ", body(r, BASE64, 40)),
+    lambda r: Plant("aws-secret-key", "AWS said the signature for ", body(r, BASE64, 40), " does not match"),
+    lambda r: Plant("api-key", "the api key ", body(r, HEX, 40), " is in the old runbook"),
+    lambda r: Plant("token", "Token ", body(r, ALNUM, 32)),
+    lambda r: Plant("private-key", "private key `", body(r, BASE64, 44), "`"),
+    lambda r: Plant("credential", "service credentials ", body(r, HEX, 40)),
     # Card numbers (Luhn-valid, a known issuer)
     lambda r: Plant(
         "card-number", "customer says card ", card(r, "4", 16, (4, 4, 4, 4)), " was charged twice"
@@ -365,6 +372,7 @@ EVERY_KIND = {
     *("npm-token", "pypi-token", "google-oauth-token", "jwt", "bearer-token", "basic-auth"),
     *("url-credentials", "password", "secret", "token", "api-key"),
     *("discord-token", "discord-webhook", "telegram-token", "password-hash", "cookie", "card-number"),
+    "credential",
 }
 
 
@@ -380,6 +388,29 @@ def test_planted_secret_is_redacted_and_its_surroundings_kept(case: Case) -> Non
     assert [secret for secret in case.plant.must_vanish if secret in out] == []
     assert f"{case.plant.prefix}[REDACTED:{case.plant.kind}]{case.plant.suffix}" in out
     assert [kept for kept in case.carrier.kept if kept not in out] == []
+
+
+AWS_SECRET = "9Ba/VoVKsmQnSr0wGXa0wBJEKdMrXqiVGq7bQz8j"
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        (
+            f"leaked pair AKIA2OGYBAH6STMMNXNN {AWS_SECRET}",
+            "leaked pair [REDACTED:aws-access-key] [REDACTED:aws-secret-key]",
+        ),
+        (f"AKIA2OGYBAH6STMMNXNN,{AWS_SECRET}", "[REDACTED:aws-access-key],[REDACTED:aws-secret-key]"),
+        (
+            f"the amazon creds are in 1password, not {AWS_SECRET}!",
+            "the amazon creds are in 1password, not [REDACTED:aws-secret-key]!",
+        ),
+        (f"build cache {AWS_SECRET} restored", f"build cache {AWS_SECRET} restored"),  # no AWS context: kept
+    ],
+    ids=["next-to-access-key-id", "credentials-csv", "near-aws-words", "no-aws-context-kept"],
+)
+def test_bare_aws_secret_key_is_redacted_only_near_aws_context(line: str, expected: str) -> None:
+    assert redact(line) == expected
 
 
 def test_redacting_twice_changes_nothing() -> None:
