@@ -1,15 +1,21 @@
 """Secret redaction. Everything that leaves the process (prompts, tickets, vectors, logs, replies) passes it.
 
 Secrets are replaced in place by typed placeholders (`[REDACTED:github-token]`), so the text around them still
-reads well for people and for the LLM. Vendor tokens are recognised by their prefixes; anything else is
-redacted only as the value of a secret-named key (`password=`, `"client_secret": "..."`, `FOO_TOKEN=...`),
-so ordinary words, commit SHAs, UUIDs, IPs and pod names are left alone. Redacting twice changes nothing.
+reads well for people and for the LLM. Vendor tokens are recognised by their prefixes, also when written with
+look-alike letters, with invisible characters inside or wrapped onto the next line. Anything else needs its
+context: the value of a secret-named key (`password=`, `"client_secret": "..."`, `FOO_TOKEN=...`), a password
+flag (`mysql -pX`, `sshpass -p X`), prose ("the password is X"), a long key right after a secret word, a bare
+AWS secret key near AWS words, a Luhn-valid card number, a password hash, a cookie. So ordinary words, commit
+SHAs, UUIDs, trace ids, ARNs, IPs and pod names are left alone (the redaction tests list such look-alikes).
+E-mail addresses and phone numbers are kept unless asked for (`Redactor`). Redacting twice changes nothing.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import unicodedata
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -26,6 +32,7 @@ _REFERENCE = re.compile(
 )
 
 KindOf = Callable[[re.Match[str]], str | None]
+Gate = Callable[[str], bool]
 Span = tuple[int, int, str]  # start, end, kind: text[start:end] becomes `[REDACTED:kind]`
 
 
@@ -36,22 +43,27 @@ class _Rule:
     Speed: `re` skips ahead fast only when a pattern starts with a literal or a character set, so each pattern
     does, and boundary checks come after the first character or in `kind`. A shape whose start is far from its
     distinctive part (`DB_PASSWORD = x`, `bob@host`) gets an `anchor`: a pattern run over the reversed text,
-    whose matches end where the shape starts. A shape that only counts near some context gets a `gate`: a text
-    without it is skipped at once.
+    whose matches end where the shape starts. A shape whose pattern must start with a common letter or digit,
+    or that only counts near some context, gets a `gate`: a cheap test that skips most texts at once.
     """
 
     pattern: re.Pattern[str]
     kind: str | KindOf  # a callable may return None: "not a secret after all"
     anchor: re.Pattern[str] | None = None
-    gate: re.Pattern[str] | None = None
+    gate: Gate | None = None
     full_stop: bool = True  # a final `.` ends the sentence, not the secret (not so for fixed-length hashes)
 
     def find(self, text: str) -> list[Span]:
-        """The secrets in `text`, in order, not overlapping."""
-        if self.gate is not None and not self.gate.search(text):
+        """The secrets in `text`, in order, not overlapping. Most texts hold none: one C-level search says so."""
+        if self.gate is not None and not self.gate(text):
             return []
         if self.anchor is None:
-            return [span for match in self.pattern.finditer(text) if (span := self._span(match))]
+            first = self.pattern.search(text)
+            if first is None:
+                return []
+            return [
+                span for match in self.pattern.finditer(text, first.start()) if (span := self._span(match))
+            ]
         spans: list[Span] = []
         done, size = 0, len(text)
         for start in sorted({size - found.end() for found in self.anchor.finditer(text[::-1])}):
@@ -63,7 +75,8 @@ class _Rule:
         return spans
 
     def apply(self, text: str) -> str:
-        return _splice(text, self.find(text))
+        spans = self.find(text)
+        return _splice(text, spans) if spans else text
 
     def _span(self, match: re.Match[str]) -> Span | None:
         kind = self.kind if isinstance(self.kind, str) else self.kind(match)
@@ -88,7 +101,7 @@ def _splice(text: str, spans: list[Span]) -> str:
     return "".join(pieces)
 
 
-def _token(kind: str, body: str) -> _Rule:
+def _token(kind: str, body: str, gate: Gate | None = None) -> _Rule:
     """A self-identifying token (the whole match is the secret) that does not start inside a longer word."""
 
     def kind_of(match: re.Match[str]) -> str | None:
@@ -96,7 +109,22 @@ def _token(kind: str, body: str) -> _Rule:
         before = match.string[start - 1] if start else " "
         return None if before.isalnum() or before in "_-" else kind
 
-    return _Rule(re.compile(f"(?P<secret>{body})"), kind_of)
+    return _Rule(re.compile(f"(?P<secret>{body})"), kind_of, gate=gate)
+
+
+def _mentions(*words: str) -> Gate:
+    """A gate: the text holds one of `words` (lower case: in any case)."""
+
+    def gate(text: str) -> bool:
+        lowered = text.lower()
+        return any(word in lowered for word in words)
+
+    return gate
+
+
+def _near_aws(text: str) -> bool:
+    """A gate: AWS context, and a word long enough to hold a 40-character key."""
+    return _AWS_CONTEXT.search(text) is not None and max(map(len, text.split()), default=0) >= 40
 
 
 def _looks_secret(value: str) -> bool:
@@ -196,12 +224,27 @@ _PROGRAMS = re.compile(
 )
 
 
+@lru_cache(maxsize=4)
+def _programs(text: str) -> tuple[list[int], list[re.Match[str]], list[int]]:
+    """The programs named in `text`, where they end, and where its lines break: found once per text, not once
+    per flag (n^2 on a long line of flags)."""
+    found = list(_PROGRAMS.finditer(text))
+    return [program.end() for program in found], found, [-1, *(m.start() for m in re.finditer("\n", text))]
+
+
+def _program_before(match: re.Match[str]) -> re.Match[str] | None:
+    """The nearest program named before the match on its line."""
+    ends, programs, breaks = _programs(match.string)
+    nearest = bisect_right(ends, match.start()) - 1
+    line_start = breaks[bisect_right(breaks, match.start()) - 1] + 1
+    return programs[nearest] if nearest >= 0 and programs[nearest].start() >= line_start else None
+
+
 def _password_flag_kind(match: re.Match[str]) -> str | None:
     """`mysql -pS3cret` (glued: `mysql -p db` prompts), `sshpass -p x`, `docker login -p x`, `redis-cli -a x`."""
     if _REFERENCE.fullmatch(match.group("secret")):
         return None
-    programs = list(_PROGRAMS.finditer(_line_before(match, 300)))
-    program = programs[-1] if programs else None
+    program = _program_before(match)
     flag, glued = match.group("flag"), match.group("gap") is None
     if program is None or (flag == "a") != bool(program.group("redis")):
         return None
@@ -223,9 +266,12 @@ def _prose_kind(match: re.Match[str]) -> str | None:
 
 
 # Where a bare 40-character AWS secret key counts: near AWS words or an access key id (raw or already redacted).
+# Written to start with a character set, which `re` scans for fast (a leading `\b` or `(?i:` is 50x slower):
+# `aws...`, `amazon`, `iam` at a word's start, `secret access`, `access key`, `AKIA...`, a redacted key id.
 _AWS_CONTEXT = re.compile(
-    r"(?i:\baws|\bamazon|\biam\b|secret[ _-]?access|access[ _-]?key)"
-    r"|\b(?:AKIA|ASIA)[A-Z0-9]{16}\b|\[REDACTED:aws-access-key\]"
+    r"[AaIiSs\[](?:(?<![\w\[][AaIiSs\[])(?i:(?<=a)ws|(?<=a)mazon|(?<=i)am\b)"
+    r"|(?i:(?<=s)ecret[ _-]?access|(?<=a)ccess[ _-]?key)"
+    r"|(?<=A)(?<!\wA)(?:KIA|SIA)[A-Z0-9]{16}\b|(?<=\[)REDACTED:aws-access-key\])"
 )
 
 
@@ -408,7 +454,11 @@ _SECRET_RULES: tuple[_Rule, ...] = (
         re.compile(r"discord(?:app)?\.com/api/(?:v\d+/)?webhooks/(?P<secret>\d+/[A-Za-z0-9_-]+)"),
         "discord-webhook",
     ),
-    _token("telegram-token", r"\d(?<!\d\d)\d{7,9}:AA[A-Za-z0-9_-]{33}(?![A-Za-z0-9_-])"),
+    _token(
+        "telegram-token",
+        r"\d(?<!\d\d)\d{7,9}:AA[A-Za-z0-9_-]{33}(?![A-Za-z0-9_-])",
+        lambda text: ":AA" in text,
+    ),
     _Rule(re.compile(r"api\.telegram\.org/(?:file/)?bot(?P<secret>[^/\s?#]+)"), "telegram-token"),
     _Rule(re.compile(rf"(?P<secret>{_PASSWORD_HASH})(?![./A-Za-z0-9])"), "password-hash", full_stop=False),
     _Rule(
@@ -434,6 +484,7 @@ _SECRET_RULES: tuple[_Rule, ...] = (
     _Rule(
         re.compile(r"-(?<![\w-]-)(?:u|-user)[ \t]+[\"']?[^\s:'\"]+:(?P<secret>[^\s'\"]+)"),
         _curl_user_kind,
+        gate=_mentions("curl"),
     ),
     _Rule(
         re.compile(
@@ -441,6 +492,7 @@ _SECRET_RULES: tuple[_Rule, ...] = (
             rf"{_NOT_REDACTED}(?P<secret>(?(q)[^\"'\n]+|[^\s\"'`;|&]+))(?(q)(?P=q))"
         ),
         _password_flag_kind,
+        gate=_mentions("mysql", "mariadb", "sshpass", "login", "redis-cli"),
     ),
     _Rule(  # a request's cookies, all of them: `Cookie: session=...; csrftoken=...`
         re.compile(
@@ -448,6 +500,7 @@ _SECRET_RULES: tuple[_Rule, ...] = (
             rf"(?P<secret>{_COOKIE_PAIR}(?:;[ \t]*{_COOKIE_PAIR})*)"
         ),
         "cookie",
+        gate=_mentions("cookie"),
     ),
     _Rule(  # a response's cookie: its value; the name and the attributes (`Path=/; HttpOnly`) stay
         re.compile(
@@ -455,6 +508,7 @@ _SECRET_RULES: tuple[_Rule, ...] = (
             rf"{_NOT_REDACTED}(?P<secret>{_COOKIE_VALUE}+)"
         ),
         "cookie",
+        gate=_mentions("cookie"),
     ),
     _Rule(
         re.compile(
@@ -462,6 +516,7 @@ _SECRET_RULES: tuple[_Rule, ...] = (
             rf"(?P<secret>{_COOKIE_PAIR}(?:;[ \t]*{_COOKIE_PAIR})*)"
         ),
         _cookie_flag_kind,
+        gate=_mentions("--cookie", "curl"),
     ),
     _Rule(
         re.compile(
@@ -488,13 +543,14 @@ _SECRET_RULES: tuple[_Rule, ...] = (
             rf"(?P<q>[\"'`])?{_NOT_REDACTED}(?P<secret>(?(q)[^\"'`\n]+|{_BARE_VALUE}))(?(q)(?P=q))"
         ),
         _prose_kind,
+        gate=_mentions("pass", "pw", "secret", "token", "key"),
     ),
     _Rule(
         re.compile(
             r"(?P<secret>[A-Za-z0-9+/](?<![\w+/=.:-][A-Za-z0-9+/])[A-Za-z0-9+/]{39})(?![\w+/=-]|\.\w)"
         ),
         _aws_secret_kind,
-        gate=_AWS_CONTEXT,
+        gate=_near_aws,
     ),
     _Rule(  # a long key right after a secret word, no `=`: "the api key 9f8e...", "token kR7p..."
         re.compile(
@@ -502,6 +558,7 @@ _SECRET_RULES: tuple[_Rule, ...] = (
             rf"[ \t]+(?P<q>[\"'`]?){_NOT_REDACTED}(?P<secret>[A-Za-z0-9+/_-]{{20,}}={{0,2}})(?P=q)(?![\w+/=-]|\.\w)"
         ),
         _bare_key_kind,
+        gate=_mentions("key", "secret", "token", "pass", "credential"),
     ),
 )
 
@@ -519,8 +576,200 @@ _PHONE_RULE = _Rule(
 )
 
 
+# Letters drawn like ASCII ones (Cyrillic, Greek, dotless i) and dashes drawn like `-`. NFKC already folds
+# full-width (`ghp_` typed as U+FF47 U+FF48 U+FF50 U+FF3F), mathematical and other compatibility forms.
+_LOOK_ALIKES = {
+    "a": "\u0430",  # Cyrillic small a
+    "c": "\u0441",
+    "d": "\u0501",
+    "e": "\u0435",
+    "h": "\u04bb",
+    "i": "\u0456\u0131",  # Cyrillic small Byelorussian-Ukrainian i, Latin small dotless i
+    "j": "\u0458",
+    "l": "\u04cf",
+    "o": "\u043e\u03bf",  # Cyrillic small o, Greek small omicron
+    "p": "\u0440",
+    "q": "\u051b",
+    "s": "\u0455",
+    "w": "\u051d",
+    "x": "\u0445",
+    "y": "\u0443",
+    "A": "\u0410\u0391",  # Cyrillic capital A, Greek capital alpha
+    "B": "\u0412\u0392",
+    "C": "\u0421",
+    "E": "\u0415\u0395",
+    "H": "\u041d\u0397",
+    "I": "\u0406\u0399",
+    "J": "\u0408",
+    "K": "\u041a\u039a",
+    "M": "\u041c\u039c",
+    "N": "\u039d",
+    "O": "\u041e\u039f",
+    "P": "\u0420\u03a1",
+    "Q": "\u051a",
+    "S": "\u0405",
+    "T": "\u0422\u03a4",
+    "W": "\u051c",
+    "X": "\u0425\u03a7",
+    "Y": "\u04ae\u03a5",
+    "Z": "\u0396",
+    "-": "\u2010\u2011\u2012\u2013\u2212",
+}
+_HOMOGLYPHS = str.maketrans({alike: ascii for ascii, alikes in _LOOK_ALIKES.items() for alike in alikes})
+
+
+@lru_cache(maxsize=4096)
+def _fold(char: str) -> str:
+    """What a reader takes a non-ASCII character for: nothing for an invisible one (zero-width space, joiner,
+    word joiner, BOM, soft hyphen, bidi controls: Unicode format characters; combining marks), else its NFKC
+    form with look-alike letters made ASCII."""
+    if unicodedata.category(char) in ("Cf", "Mn"):
+        return ""
+    return unicodedata.normalize("NFKC", char).translate(_HOMOGLYPHS)
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_BREAK = re.compile(r"\n(?=[A-Za-z0-9_+/-])")  # starts with a literal: found at memchr speed
+_WRAPPABLE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_+/-")
+# The next line's first run, not a `key:` or `KEY=value` (`=` only as base64 padding); the line's last run.
+_CONTINUATION = re.compile(r"[A-Za-z0-9_+/.-]++(?:=++(?=[\s\"'`]|\Z))?(?![=:])")
+_TOKEN_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_+/.=-")
+
+
+def _token_like(part: str) -> bool:
+    """Digits, or mixed case past the first letter: a piece of a token, not a word."""
+    return any(c.isdigit() for c in part) or (
+        any(c.isupper() for c in part[1:]) and any(c.islower() for c in part)
+    )
+
+
+def _wraps_token(text: str, start: int, end: int) -> bool:
+    """Does the line break `text[start:end]` sit inside a token, as when a chat client or a terminal wraps a
+    long one? Both the line's last run and the next line's first run look like pieces of a token."""
+    first, limit = start, max(0, start - 200)
+    while first > limit and text[first - 1] in _TOKEN_CHARACTERS:
+        first -= 1
+    after = _CONTINUATION.match(text, end)
+    return bool(after and _token_like(text[first:start]) and _token_like(after.group()))
+
+
+Change = tuple[int, int, str]  # start, end, replacement: one step from the text to the reader's view of it
+
+
+def _changes(text: str) -> tuple[list[Change], list[int]]:
+    """What the reader's view changes, in order: each character to fold and each line break inside a token
+    (removed); and where those line breaks are."""
+    changes = []
+    if not text.isascii():
+        for char in _NON_ASCII.finditer(text):
+            if (folded := _fold(char.group())) != char.group():
+                changes.append((char.start(), char.end(), folded))
+    joins = []
+    for newline in _BREAK.finditer(text):
+        start = newline.start() - (text[newline.start() - 1 : newline.start()] == "\r")
+        if start and text[start - 1] in _WRAPPABLE and _wraps_token(text, start, newline.end()):
+            joins.append(start)
+            changes.append((start, newline.end(), ""))
+    return sorted(changes), joins
+
+
+def _view(text: str, changes: list[Change], start: int, end: int) -> tuple[str, list[int], list[int]]:
+    """The reader's view of `text[start:end]`, and for each of its characters the span of `text` it came from
+    (`starts[i]`, `ends[i]`)."""
+    pieces: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    done = start
+    for first, last, replacement in changes:
+        pieces += (text[done:first], replacement)
+        starts += [*range(done, first), *[first] * len(replacement)]
+        ends += [*range(done + 1, first + 1), *[last] * len(replacement)]
+        done = last
+    pieces.append(text[done:end])
+    starts += range(done, end)
+    ends += range(done + 1, end + 1)
+    return "".join(pieces), starts, ends
+
+
+def _joined_lines(text: str, joins: list[int]) -> list[tuple[int, int]]:
+    """The stretches of `text` that the removed line breaks join into one line each: from the start of the line
+    before a break to the end of the line after it, overlapping stretches merged."""
+    lines: list[tuple[int, int]] = []
+    for join in joins:
+        after = text.find("\n", join) + 1  # the next line's start
+        start, end = text.rfind("\n", 0, join) + 1, text.find("\n", after)
+        end = len(text) if end < 0 else end
+        if lines and start < lines[-1][1]:
+            start = lines.pop()[0]
+        lines.append((start, end))
+    return lines
+
+
+def _reader_secrets(rules: tuple[_Rule, ...], text: str) -> list[Span]:
+    """The secrets only the reader's view of `text` shows, as spans of `text`. Where characters were folded: all
+    the view shows. In a text only re-joined: those across a removed line break, found in the joined lines
+    alone (the rest of the text reads the same either way, and is not read twice)."""
+    if text.isascii() and "\n" not in text:
+        return []
+    changes, joins = _changes(text)
+    if len(changes) > len(joins):
+        return _tracked(rules, *_view(text, changes, 0, len(text)))
+    found: list[Span] = []
+    for start, end in _joined_lines(text, joins):
+        inside = changes[bisect_left(changes, (start,)) : bisect_left(changes, (end,))]
+        for span in _tracked(rules, *_view(text, inside, start, end)):
+            after = bisect_right(joins, span[0])
+            if after < len(joins) and joins[after] < span[1]:
+                found.append(span)
+    return found
+
+
+def _tracked(rules: tuple[_Rule, ...], text: str, starts: list[int], ends: list[int]) -> list[Span]:
+    """Apply `rules` in turn as `Redactor` does, and return the secrets' spans in the original text, which
+    `starts` and `ends` map `text` back to (each placeholder maps to the span it replaced)."""
+    found: list[Span] = []
+    for rule in rules:
+        spans = rule.find(text)
+        if not spans:
+            continue
+        new_starts: list[int] = []
+        new_ends: list[int] = []
+        done = 0
+        for start, end, kind in spans:
+            original = (starts[start], ends[end - 1], kind)
+            size = len(f"[REDACTED:{kind}]")
+            new_starts += [*starts[done:start], *[original[0]] * size]
+            new_ends += [*ends[done:start], *[original[1]] * size]
+            found.append(original)
+            done = end
+        text = _splice(text, spans)
+        starts, ends = new_starts + starts[done:], new_ends + ends[done:]
+    return found
+
+
+def _merged(spans: list[Span]) -> list[Span]:
+    """Sorted, overlapping spans joined; the outer (first, longest) one names the joined span."""
+    merged: list[Span] = []
+    for start, end, kind in sorted(spans, key=lambda span: (span[0], -span[1])):
+        if merged and start < merged[-1][1]:
+            first, last, first_kind = merged[-1]
+            merged[-1] = (first, max(last, end), first_kind)
+        else:
+            merged.append((start, end, kind))
+    return merged
+
+
 class Redactor:
-    """Redaction with fixed options, built once and called for every outgoing text."""
+    """Redaction with fixed options, built once and called for every outgoing text.
+
+    `emails` and `phones` redact e-mail addresses and phone numbers too. Both are off by default: incident chat
+    names people and on-call aliases by address and number, tickets and postmortems need them, and neither is
+    a credential. Turn `emails` on where personal data must not leave (a hosted LLM under a strict data policy).
+
+    A text with non-ASCII characters or line breaks inside tokens is also matched as a reader sees it
+    (`_reader_secrets`): a token with a zero-width space inside, a full-width or Cyrillic-lettered prefix, or a token
+    wrapped onto the next line is found there and redacted in the original text, whole.
+    """
 
     def __init__(self, *, emails: bool = False, phones: bool = False) -> None:
         self.emails = emails
@@ -531,6 +780,8 @@ class Redactor:
     def __call__(self, text: str) -> str:
         if not text:
             return text
+        if hidden := _reader_secrets(self._rules, text):  # first; the rules then skip its placeholders
+            text = _splice(text, _merged(hidden))
         for rule in self._rules:
             text = rule.apply(text)
         return text

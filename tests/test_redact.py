@@ -118,6 +118,16 @@ def card(rng: random.Random, prefix: str, length: int, groups: tuple[int, ...] =
     return sep.join(digits[a:b] for a, b in itertools.pairwise(cuts))
 
 
+def broken(rng: random.Random, kind: str, token: str, inside: str, prefix: str = "") -> Plant:
+    """`token` with `inside` (an invisible character, a line break) in its middle: neither half may survive."""
+    cut = rng.randint(8, len(token) - 8)
+    return Plant(kind, prefix, token[:cut] + inside + token[cut:], secrets=(token[:cut], token[cut:]))
+
+
+def xoxb(rng: random.Random) -> str:
+    return f"xoxb-{body(rng, string.digits, 11)}-{body(rng, string.digits, 13)}-" + body(rng, ALNUM, 24)
+
+
 PlantMaker = Callable[[random.Random], Plant]
 
 # Every way a secret shows up: vendor tokens bare and in config, credentials in URLs, headers, PEM blocks, and
@@ -255,6 +265,25 @@ PLANTS: tuple[PlantMaker, ...] = (
     ),
     lambda r: Plant("card-number", '"pan": "', card(r, r.choice(["51", "53", "55", "2221"]), 16), '"'),
     lambda r: Plant("card-number", "amex ", card(r, "37", 15, (4, 6, 5), "-"), ", exp 12/27"),
+    # Dodges: zero-width characters inside a token, look-alike letters, a token wrapped onto the next line
+    lambda r: broken(r, "github-token", "ghp_" + body(r, ALNUM, 36), "\u200b"),  # zero-width space
+    lambda r: broken(r, "slack-token", xoxb(r), "\u200c"),  # zero-width non-joiner
+    lambda r: broken(r, "aws-access-key", "AKIA" + body(r, UPPER_DIGITS, 16), "\u200d"),  # zero-width joiner
+    lambda r: broken(r, "openai-key", "sk-" + body(r, ALNUM, 48), "\u2060"),  # word joiner
+    lambda r: broken(r, "gitlab-token", "glpat-" + body(r, URLSAFE, 20), "\ufeff"),  # BOM
+    lambda r: Plant("github-token", "", "\uff47\uff48\uff50\uff3f" + body(r, ALNUM, 36)),  # full-width ghp_
+    lambda r: Plant("github-token", "", "gh\u0440_" + body(r, ALNUM, 36)),  # Cyrillic er for p
+    lambda r: Plant("slack-token", "", "\u0445o\u0445" + xoxb(r)[3:]),  # Cyrillic ha for x
+    lambda r: Plant(
+        "aws-access-key", "", "\u0410\u041aI\u0410" + body(r, UPPER_DIGITS, 16)
+    ),  # Cyrillic A and K
+    lambda r: Plant("openai-key", "", "\u0455k-" + body(r, ALNUM, 48)),  # Cyrillic dze for s
+    lambda r: Plant("password", "p\u0430ssw\u043erd=", password(r)),  # Cyrillic a and o in the key
+    lambda r: broken(r, "slack-token", xoxb(r), "\n"),
+    lambda r: broken(r, "github-token", "ghp_" + body(r, ALNUM, 36), "\n", "GH_TOKEN="),
+    lambda r: broken(
+        r, "github-token", "github_pat_" + body(r, ALNUM, 22) + "_" + body(r, ALNUM, 59), "\r\n"
+    ),
     # Chat-bot tokens and webhooks
     lambda r: Plant("discord-token", "DISCORD_BOT_TOKEN=", discord_token(r)),
     lambda r: Plant("discord-token", "bot token ", discord_token(r), " was in the repo"),
@@ -411,6 +440,22 @@ AWS_SECRET = "9Ba/VoVKsmQnSr0wGXa0wBJEKdMrXqiVGq7bQz8j"
 )
 def test_bare_aws_secret_key_is_redacted_only_near_aws_context(line: str, expected: str) -> None:
     assert redact(line) == expected
+
+
+@pytest.mark.parametrize("case", CORPUS.values(), ids=CORPUS.keys())
+def test_text_read_through_its_normalised_view_is_redacted_like_plain_text(case: Case) -> None:
+    """A full-width word far from the secret sends the text through the normalised view: same result."""
+    assert redact("\uff4f\uff4b " + case.text) == "\uff4f\uff4b " + redact(case.text)
+
+
+def test_token_ending_a_line_leaves_the_next_line_alone() -> None:
+    token = "ghp_" + "x7Yk2" * 8
+    text = f"rotate {token}\nThanks, and 2nd line: AbCdEf12 stays\nDB_PASSWORD=x9Yk2\nDB_HOST=db-1"
+
+    assert redact(text) == (
+        "rotate [REDACTED:github-token]\nThanks, and 2nd line: AbCdEf12 stays\n"
+        "DB_PASSWORD=[REDACTED:password]\nDB_HOST=db-1"
+    )
 
 
 def test_redacting_twice_changes_nothing() -> None:
