@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import pytest
 
 from agent.redact import RedactingFilter, Redactor, install_log_redaction, redact
-from tests.redact_fixtures import PATHOLOGICAL
+from tests.redact_fixtures import PATHOLOGICAL, benign_sentences
 
 ALNUM = string.ascii_letters + string.digits
 URLSAFE = ALNUM + "_-"
@@ -502,6 +502,70 @@ INCIDENT_TEXT = [
 @pytest.mark.parametrize("line", INCIDENT_TEXT)
 def test_ordinary_incident_text_is_unchanged(line: str) -> None:
     assert redact(line) == line
+
+
+# Benign text that looks like a secret to a careless rule; each case is named after what it is.
+LOOK_ALIKES = {
+    "commit-sha-7": "deployed abc1234 to prod, then reverted to 9fceb02",
+    "commit-sha-40": "git revert 9fceb02d0ae598e95dc970b74767f19372d61af8 (token refresh fix)",
+    "commit-sha-40-near-aws": "aws lambda update-function-code --s3-key build/9fceb02d0ae598e95dc970b74767f19372d61af8.zip",
+    "uuid": "request id 3f2b8c1e-9a4d-4e2b-8f6a-1c2d3e4f5a6b failed with 503",
+    "w3c-traceparent": "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+    "trace-and-span-ids": "trace_id=4bf92f3577b34da6a3ce929d0e0e4736 span_id=00f067aa0ba902b7",
+    "trace-id-near-aws": "aws x-ray trace 1-5759e988-bd862e3fe1be46a994272793, otel trace 4bf92f3577b34da6a3ce929d0e0e4736",
+    "arn-role": "assumed arn:aws:iam::123456789012:role/checkout-deployer via sts",
+    "arn-secret": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/checkout/db-AbCdEf",
+    "image-digest": "registry.example.com/acme/checkout@sha256:"
+    "9b2a3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f809",
+    "pwd-path": "pwd: /var/lib/postgresql/data",
+    "pwd-env": "PWD=/home/runner/work/checkout OLDPWD=/home/runner",
+    "k8s-secret-name": "kubectl -n payments describe secret/db-credentials",
+    "k8s-get-secret": "kubectl get secret payments-api-tls -o yaml",
+    "k8s-secret-in-prose": "the secret is payments-db-credentials in namespace payments",
+    "version-strings": "upgraded from v1.27.3 to 1.28.0-eks-a5565f8, chart 5.10.0, build 2024.03.01.1234",
+    "timestamps": "2024-03-01T09:55:12.123Z, epoch 1709286912, 1709286912123 ms, 1709286912123456789 ns",
+    "ipv4-and-ports": "10.0.3.17:8443 and 192.168.1.254:5432 refused; ports 80, 443, 8080 open; nodePort 30080",
+    "ipv6": "2001:db8::1 and fe80::1ff:fe23:4567:890a unreachable",
+    "ticket-ids": "see INC-4242, OPS-1234, PagerDuty Q3Z9ABCD1EFG2H and GitHub #1234",
+    "luhn-failing-card-shapes": "order 4111 1111 1111 1112, invoice 5500000000000005",
+    "decimal-trace-id": "dd.trace_id=5981632842380137542 dd.span_id=1746923045987261304",
+    "aws-log-path": "aws s3 ls s3://logs/AWSLogs/123456789012/CloudTrail/eu-west-1/2024/03/01/",
+    "aws-request-ids": "AWS request id 4442587FB7D0A2F9, x-amz-id-2: "
+    "vlR7PnpV2Ce81l0PRw6jlUpck7Jo5ZsQjryTjKlc5aLWGVHPZLj5NeC6qMa0emYBDXOo6QBU0Wo=",
+    "cache-key": "cache key 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 missed",
+    "public-key": "public key AAAAC3NzaC1lZDI1NTE5AAAAIGx7kq9wLm2P4Rt8sVb3 added for alice",
+    "token-and-password-prose": "the token is expired and the password is wrong; pw is on the sticky note",
+    "secret-in-vault-prose": "the secret is stored in vault at secret/data/checkout",
+    "ssh-port": "sshpass -f ~/.pw ssh -p 2222 ops@bastion-1",
+    "docker-run-port": "docker run -p 8080:80 -v /data:/data nginx:1.25",
+    "mysql-password-prompt": "mysql -h db-1 -u root -p checkout",
+    "mkdir-p": "mkdir -p /var/lib/debrief && cp -p a.conf b.conf",
+    "git-checkout-b": "git checkout -b fix/token-refresh",
+    "shell-references": 'curl -H "Authorization: Bearer $(oc whoami -t)" -H "Cookie: $COOKIE" https://api.example.com',
+    "cookie-prose": "cookie: consent banner broken on checkout",
+    "wrapped-prose": "the token\nExpired at 10:32; rotate ghp tokens\nWeekly on Mondays",
+    "wrapped-log-lines": "ERROR checkout-api-7d9f8b6c4-x2x9z\n503 upstream\nreq=3f2b8c1e9a4d",
+    "cyrillic-prose": "\u041f\u0440\u0438\u0432\u0435\u0442, \u0442\u043e\u043a\u0435\u043d \u0438\u0441\u0442\u0451\u043a: restart pod checkout-api",
+    "full-width-text": "\uff43\uff48\uff45\uff43\uff4b\uff4f\uff55\uff54 \uff15\uff10\uff13 errors since 10:32",
+    "emoji-with-joiners": "\U0001f469\u200d\U0001f4bb on call: deploy done \u2705",
+}
+
+
+@pytest.mark.parametrize("text", LOOK_ALIKES.values(), ids=LOOK_ALIKES.keys())
+def test_secret_look_alike_is_not_redacted(text: str) -> None:
+    assert redact(text) == text
+    assert redact(text, emails=True, phones=True) == text
+
+
+def test_benign_incident_sentences_are_left_alone() -> None:
+    """The false-positive measure: of 400 sentences from real postmortems and runbooks (no secrets), how many
+    get any redaction. 0 per 100 (before this measure existed: 1 per 100, shell variables taken for tokens);
+    bench/redact.py also reports it over every sentence and file of the shared corpus."""
+    sentences = benign_sentences()
+    changed = [sentence for sentence in sentences if redact(sentence) != sentence]
+
+    assert len(sentences) >= 200
+    assert changed == []
 
 
 @pytest.mark.parametrize("line", [line for line in INCIDENT_TEXT if "@" not in line])
