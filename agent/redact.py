@@ -708,19 +708,29 @@ def _joined_lines(text: str, joins: list[int]) -> list[tuple[int, int]]:
 def _reader_secrets(rules: tuple[_Rule, ...], text: str) -> list[Span]:
     """The secrets only the reader's view of `text` shows, as spans of `text`. Where characters were folded: all
     the view shows. In a text only re-joined: those across a removed line break, found in the joined lines
-    alone (the rest of the text reads the same either way, and is not read twice)."""
+    alone, read as one text, one line each (the rest of the text reads the same either way)."""
     if text.isascii() and "\n" not in text:
         return []
     changes, joins = _changes(text)
     if len(changes) > len(joins):
         return _tracked(rules, *_view(text, changes, 0, len(text)))
-    found: list[Span] = []
-    for start, end in _joined_lines(text, joins):
+    lines = _joined_lines(text, joins)
+    pieces: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    for start, end in lines:
         inside = changes[bisect_left(changes, (start,)) : bisect_left(changes, (end,))]
-        for span in _tracked(rules, *_view(text, inside, start, end)):
-            after = bisect_right(joins, span[0])
-            if after < len(joins) and joins[after] < span[1]:
-                found.append(span)
+        line, line_starts, line_ends = _view(text, inside, start, end)
+        pieces += (line, "\n")
+        starts += [*line_starts, end]
+        ends += [*line_ends, end + 1]
+    line_starts = [start for start, _ in lines]
+    found: list[Span] = []
+    for span in _tracked(rules, "".join(pieces), starts, ends):
+        line_end = lines[bisect_right(line_starts, span[0]) - 1][1]
+        after = bisect_right(joins, span[0])
+        if span[1] <= line_end and after < len(joins) and joins[after] < span[1]:
+            found.append(span)  # within one joined line, across a removed break
     return found
 
 
