@@ -25,8 +25,9 @@ _NOT_REDACTED = r"(?!\[REDACTED:)"
 # at `,` and closing brackets only when text follows them directly (`p@ss)word` stays whole, `(token=abc), x`
 # keeps its `)`).
 _BARE_VALUE = r"(?:[^\s'\"`&,;)\]}>]|&(?![\w.\[\]-]+=)|[,)\]}>](?=[^\s,;.)\]}>'\"&]))+"
-# Not a secret but where one comes from: `$DB_PASSWORD`, `$token`, `$(oc create token ...)`, `${X}`, `{{ .x }}`,
-# `<your-token>`, `%API_KEY%`, `****`. A lower-case variable name has no digits (`$ecret99` is a password).
+# Not a secret but where one comes from: `$DB_PASSWORD`, `$token`, `$(oc create token ...)`, `${X}`,
+# `{{ .x }}`, `<your-token>`, `%API_KEY%`, `****`. A lower-case variable name has no digits (`$ecret99` is a
+# password).
 _REFERENCE = re.compile(
     r"\$[A-Z_][A-Z0-9_]*|\$[A-Za-z_]+|\$\(.*|\$\{[^}]*\}?|\$\{\{.*|\{\{.*|<[^<>]+>?|%[A-Z_]+%|\*+"
 )
@@ -54,7 +55,7 @@ class _Rule:
     full_stop: bool = True  # a final `.` ends the sentence, not the secret (not so for fixed-length hashes)
 
     def find(self, text: str) -> list[Span]:
-        """The secrets in `text`, in order, not overlapping. Most texts hold none: one C-level search says so."""
+        """The secrets in `text`, in order, not overlapping (most texts hold none: one C-level search)."""
         if self.gate is not None and not self.gate(text):
             return []
         if self.anchor is None:
@@ -128,8 +129,8 @@ def _near_aws(text: str) -> bool:
 
 
 def _looks_secret(value: str) -> bool:
-    """In `key: value` form ("Token: expired"): a secret has digits, symbols or inner capitals, or is long. A final
-    `.` ends the sentence ("the secret is misconfigured.")."""
+    """In `key: value` form ("Token: expired"): a secret has digits, symbols or inner capitals, or is long. A
+    final `.` ends the sentence ("the secret is misconfigured.")."""
     value = value.removesuffix(".")
     if len(value) < 6:
         return False
@@ -215,12 +216,13 @@ def _cookie_flag_kind(match: re.Match[str]) -> str | None:
     return "cookie" if match.group(0).startswith("--") or _curl_user_kind(match) else None
 
 
-# Programs whose `-p` (redis-cli: `-a`) takes a password, and programs whose `-p` is something else: the nearest
-# one before the flag on its line decides (`sshpass -p pw ssh -p 2222 host`: the second `-p` is ssh's port).
+# Programs whose `-p` (redis-cli: `-a`) takes a password, and programs whose `-p` is something else: the
+# nearest one before the flag on its line decides (`sshpass -p pw ssh -p 2222 host`: the second is a port).
 _PROGRAMS = re.compile(
     r"(?<![\w./-])(?:(?P<glued>mysql(?:dump|admin|import|check|slap|show)?|mariadb(?:-?dump|-?admin)?)"
     r"|(?P<spaced>sshpass|(?:docker|podman|buildah|skopeo|nerdctl|oras|helm[ \t]+registry)[ \t]+login)"
-    r"|(?P<redis>redis-cli)|ssh|scp|sftp|rsync|docker|podman|nerdctl|kubectl|oc|nc|ncat|mkdir|cp|psql)(?![\w.-])"
+    r"|(?P<redis>redis-cli)|ssh|scp|sftp|rsync|docker|podman|nerdctl|kubectl|oc|nc|ncat|mkdir|cp|psql)"
+    r"(?![\w.-])"
 )
 
 
@@ -241,7 +243,8 @@ def _program_before(match: re.Match[str]) -> re.Match[str] | None:
 
 
 def _password_flag_kind(match: re.Match[str]) -> str | None:
-    """`mysql -pS3cret` (glued: `mysql -p db` prompts), `sshpass -p x`, `docker login -p x`, `redis-cli -a x`."""
+    """`mysql -pS3cret` (glued: `mysql -p db` prompts), `sshpass -p x`, `docker login -p x`,
+    `redis-cli -a x`."""
     if _REFERENCE.fullmatch(match.group("secret")):
         return None
     program = _program_before(match)
@@ -253,8 +256,8 @@ def _password_flag_kind(match: re.Match[str]) -> str | None:
 
 
 def _prose_kind(match: re.Match[str]) -> str | None:
-    """ "the password is hunter2!": a value that looks like a secret, not a URL, a path or (after "secret" and
-    "token", which are also Kubernetes kinds) an object name like `payments-db-credentials`."""
+    """Prose like "the password is hunter2!": a value that looks like a secret, not a URL, a path or (after
+    "secret" and "token", which are also Kubernetes kinds) an object name like `payments-db-credentials`."""
     value, word = match.group("secret"), match.group("word").lower()
     if _REFERENCE.fullmatch(value) or "://" in value or value.startswith(("/", "~/", "./")):
         return None
@@ -265,7 +268,7 @@ def _prose_kind(match: re.Match[str]) -> str | None:
     return _key_label(word, word)
 
 
-# Where a bare 40-character AWS secret key counts: near AWS words or an access key id (raw or already redacted).
+# Where a bare 40-character AWS secret key counts: near AWS words or an access key id (raw or redacted).
 # Written to start with a character set, which `re` scans for fast (a leading `\b` or `(?i:` is 50x slower):
 # `aws...`, `amazon`, `iam` at a word's start, `secret access`, `access key`, `AKIA...`, a redacted key id.
 _AWS_CONTEXT = re.compile(
@@ -285,8 +288,9 @@ def _random_looking(value: str) -> bool:
 
 
 def _aws_secret_kind(match: re.Match[str]) -> str | None:
-    """A standalone 40-character base64 string near AWS context: a secret access key without its name. Not one:
-    a string without all three character classes (hex digests, words) or a path (`/x/y`, `AWSLogs/1234/Trail`)."""
+    """A standalone 40-character base64 string near AWS context: a secret access key without its name. Not
+    one: a string without all three character classes (hex digests, words) or a path (`/x/y`,
+    `AWSLogs/1234/Trail`)."""
     value, text = match.group("secret"), match.string
     segments = value.split("/")
     path = value.startswith("/") or (len(segments) > 2 and all(s.isalpha() or s.isdigit() for s in segments))
@@ -299,11 +303,11 @@ def _aws_secret_kind(match: re.Match[str]) -> str | None:
     return "aws-secret-key" if near else None
 
 
-# Before "key"/"token": names of keys and tokens that are not secrets (`cache key <sha256>`, `page token ...`).
+# Before "key"/"token": names of keys and tokens that are not secrets (`cache key <sha256>`, `page token`).
 _HARMLESS_QUALIFIER = re.compile(
-    r"(?i:cache|dedup|dedupe|deduplication|idempotency|partition|sort|routing|primary|foreign|public|object|row"
-    r"|shard|hash|lookup|s3|bucket|ssh|host|gpg|pgp|page|pagination|next|continuation|resume|sync|cursor|trace"
-    r"|request|correlation)[ _-]?\Z"
+    r"(?i:cache|dedup|dedupe|deduplication|idempotency|partition|sort|routing|primary|foreign|public|object"
+    r"|row|shard|hash|lookup|s3|bucket|ssh|host|gpg|pgp|page|pagination|next|continuation|resume|sync|cursor"
+    r"|trace|request|correlation)[ _-]?\Z"
 )
 _KEY_QUALIFIERS = ("api", "access", "private", "secret", "signing", "encryption", "master", "license")
 
@@ -350,8 +354,9 @@ def _card_issuer(digits: str) -> bool:
 
 
 def _card_kind(match: re.Match[str]) -> str | None:
-    """A card number: a known issuer's prefix and length and a valid Luhn check digit, written as one run of 15
-    or 16 digits or in groups as printed (4-4-4-4, 4-6-5 ...). Longer bare runs are ids (64-bit trace ids)."""
+    """A card number: a known issuer's prefix and length and a valid Luhn check digit, written as one run of
+    15 or 16 digits or in groups as printed (4-4-4-4, 4-6-5 ...). Longer bare runs are ids (64-bit trace
+    ids)."""
     number = match.group("secret")
     digits = re.sub(r"\D", "", number)
     groups = [len(group) for group in re.split(r"[ -]", number)]
@@ -405,7 +410,8 @@ _PASSWORD_HASH = (
     r"|argon2(?:id|i|d)\$v=\d+\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+)"
     r"|\{SSHA\}[A-Za-z0-9+/]{20,}={0,2}|\{SHA\}[A-Za-z0-9+/]{27}="
 )
-# A cookie value ends like a bare value (at `,` or a closing bracket only when text follows directly), and at `;`.
+# A cookie value ends like a bare value (at `,` or a closing bracket only when text follows directly) and at
+# `;`.
 _COOKIE_VALUE = r"(?:[^\s;,\"'`)\]}>]|[,)\]}>](?=[^\s,;.)\]}>'\"&]))"
 _COOKIE_PAIR = rf"[^\s;,=\"'`]+={_COOKIE_VALUE}*"
 
@@ -527,7 +533,8 @@ _SECRET_RULES: tuple[_Rule, ...] = (
     ),
     _Rule(
         re.compile(
-            rf"(?P<word>{_KEY_WORD})(?P<kq>\\?[\"'])?(?P<sep>[ \t]*(?::=|=>|[:=])(?!:)[ \t]*(?:\r?\n(?![ \t]))?)"
+            rf"(?P<word>{_KEY_WORD})(?P<kq>\\?[\"'])?"
+            r"(?P<sep>[ \t]*(?::=|=>|[:=])(?!:)[ \t]*(?:\r?\n(?![ \t]))?)"
             rf"(?P<q>\\?[\"'])?{_NOT_REDACTED}"
             rf"(?P<secret>(?(q)(?:(?!(?P=q))(?:\\.|[^\n]))+|{_BARE_VALUE}))(?(q)(?:(?P=q)|(?=\n)|\Z))",
             re.IGNORECASE,
@@ -538,8 +545,9 @@ _SECRET_RULES: tuple[_Rule, ...] = (
     _Rule(  # prose: "the password is X", "pw was X", "the API key is now X", "token for svc-ci is: X"
         re.compile(
             rf"(?P<word>[PpSsTtAa](?<![A-Za-z][PpSsTtAa])(?i:{_PROSE_WORDS}))"
-            r"(?:[ \t]+(?i:for)[ \t]+[\w.@-]{1,40})?[ \t]+(?i:(?:(?:is|was)[ \t]+)?(?:set|changed|reset)[ \t]+to"
-            r"|(?:is|was)(?:[ \t]+(?:now|still))?):?[ \t]+"
+            r"(?:[ \t]+(?i:for)[ \t]+[\w.@-]{1,40})?[ \t]+"
+            r"(?i:(?:(?:is|was)[ \t]+)?(?:set|changed|reset)[ \t]+to|(?:is|was)(?:[ \t]+(?:now|still))?)"
+            r":?[ \t]+"
             rf"(?P<q>[\"'`])?{_NOT_REDACTED}(?P<secret>(?(q)[^\"'`\n]+|{_BARE_VALUE}))(?(q)(?P=q))"
         ),
         _prose_kind,
@@ -554,8 +562,9 @@ _SECRET_RULES: tuple[_Rule, ...] = (
     ),
     _Rule(  # a long key right after a secret word, no `=`: "the api key 9f8e...", "token kR7p..."
         re.compile(
-            r"(?P<word>[KkSsTtPpCc](?<![A-Za-z][KkSsTtPpCc])(?i:ey|ecret|oken|assword|asswd|assphrase|redentials?))"
-            rf"[ \t]+(?P<q>[\"'`]?){_NOT_REDACTED}(?P<secret>[A-Za-z0-9+/_-]{{20,}}={{0,2}})(?P=q)(?![\w+/=-]|\.\w)"
+            r"(?P<word>[KkSsTtPpCc](?<![A-Za-z][KkSsTtPpCc])"
+            r"(?i:ey|ecret|oken|assword|asswd|assphrase|redentials?))[ \t]+"
+            rf"(?P<q>[\"'`]?){_NOT_REDACTED}(?P<secret>[A-Za-z0-9+/_-]{{20,}}={{0,2}})(?P=q)(?![\w+/=-]|\.\w)"
         ),
         _bare_key_kind,
         gate=_mentions("key", "secret", "token", "pass", "credential"),
@@ -615,7 +624,7 @@ _LOOK_ALIKES = {
     "Z": "\u0396",
     "-": "\u2010\u2011\u2012\u2013\u2212",
 }
-_HOMOGLYPHS = str.maketrans({alike: ascii for ascii, alikes in _LOOK_ALIKES.items() for alike in alikes})
+_HOMOGLYPHS = str.maketrans({alike: plain for plain, alikes in _LOOK_ALIKES.items() for alike in alikes})
 
 
 @lru_cache(maxsize=4096)
@@ -692,8 +701,8 @@ def _view(text: str, changes: list[Change], start: int, end: int) -> tuple[str, 
 
 
 def _joined_lines(text: str, joins: list[int]) -> list[tuple[int, int]]:
-    """The stretches of `text` that the removed line breaks join into one line each: from the start of the line
-    before a break to the end of the line after it, overlapping stretches merged."""
+    """The stretches of `text` that the removed line breaks join into one line each: from the start of the
+    line before a break to the end of the line after it, overlapping stretches merged."""
     lines: list[tuple[int, int]] = []
     for join in joins:
         after = text.find("\n", join) + 1  # the next line's start
@@ -706,9 +715,9 @@ def _joined_lines(text: str, joins: list[int]) -> list[tuple[int, int]]:
 
 
 def _reader_secrets(rules: tuple[_Rule, ...], text: str) -> list[Span]:
-    """The secrets only the reader's view of `text` shows, as spans of `text`. Where characters were folded: all
-    the view shows. In a text only re-joined: those across a removed line break, found in the joined lines
-    alone, read as one text, one line each (the rest of the text reads the same either way)."""
+    """The secrets only the reader's view of `text` shows, as spans of `text`. Where characters were folded:
+    all the view shows. In a text only re-joined: those across a removed line break, found in the joined
+    lines alone, read as one text, one line each (the rest of the text reads the same either way)."""
     if text.isascii() and "\n" not in text:
         return []
     changes, joins = _changes(text)
@@ -772,13 +781,14 @@ def _merged(spans: list[Span]) -> list[Span]:
 class Redactor:
     """Redaction with fixed options, built once and called for every outgoing text.
 
-    `emails` and `phones` redact e-mail addresses and phone numbers too. Both are off by default: incident chat
-    names people and on-call aliases by address and number, tickets and postmortems need them, and neither is
-    a credential. Turn `emails` on where personal data must not leave (a hosted LLM under a strict data policy).
+    `emails` and `phones` redact e-mail addresses and phone numbers too. Both are off by default: incident
+    chat names people and on-call aliases by address and number, tickets and postmortems need them, and
+    neither is a credential. Turn `emails` on where personal data must not leave (a hosted LLM under a strict
+    data policy).
 
     A text with non-ASCII characters or line breaks inside tokens is also matched as a reader sees it
-    (`_reader_secrets`): a token with a zero-width space inside, a full-width or Cyrillic-lettered prefix, or a token
-    wrapped onto the next line is found there and redacted in the original text, whole.
+    (`_reader_secrets`): a token with a zero-width space inside, a full-width or Cyrillic-lettered prefix, or
+    a token wrapped onto the next line is found there and redacted in the original text, whole.
     """
 
     def __init__(self, *, emails: bool = False, phones: bool = False) -> None:
@@ -803,7 +813,8 @@ def _redactor(emails: bool, phones: bool) -> Redactor:
 
 
 def redact(text: str, *, emails: bool = False, phones: bool = False) -> str:
-    """`text` with every secret (and, if asked, every email and phone number) replaced by a placeholder."""
+    """`text` with every secret (and, if asked, every email and phone number: kept by default, see `Redactor`)
+    replaced by a placeholder."""
     return _redactor(emails, phones)(text)
 
 

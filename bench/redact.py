@@ -4,9 +4,9 @@
 
 Every outgoing message passes `agent.redact.redact`, so three things are measured:
 
-1. Crafted input: the time to redact each of `tests/redact_fixtures.py`'s PATHOLOGICAL inputs (20-80k characters
-   each, made to make a backtracking pattern take quadratic time), `--runs` times, with secrets, emails and phones
-   redacted as the bot sends them. Median and slowest run.
+1. Crafted input: the time to redact each of `tests/redact_fixtures.py`'s PATHOLOGICAL inputs (20-80k
+   characters each, made to make a backtracking pattern take quadratic time), `--runs` times, with secrets,
+   emails and phones redacted as the bot sends them. Median and slowest run.
 2. Ordinary text: the benign sentences of `tests/data/benign_sentences.txt`, one call each and as one text
    (lines joined), fastest of `--runs` rounds (the machine is shared: the minimum is the least noisy figure).
 3. False positives: how many benign sentences get any redaction, per 100. The test data's 403 hand-checked

@@ -119,7 +119,7 @@ def card(rng: random.Random, prefix: str, length: int, groups: tuple[int, ...] =
 
 
 def broken(rng: random.Random, kind: str, token: str, inside: str, prefix: str = "") -> Plant:
-    """`token` with `inside` (an invisible character, a line break) in its middle: neither half may survive."""
+    """`token` with `inside` (an invisible character, a line break) in its middle: no half may survive."""
     cut = rng.randint(8, len(token) - 8)
     return Plant(kind, prefix, token[:cut] + inside + token[cut:], secrets=(token[:cut], token[cut:]))
 
@@ -508,11 +508,13 @@ def test_ordinary_incident_text_is_unchanged(line: str) -> None:
 LOOK_ALIKES = {
     "commit-sha-7": "deployed abc1234 to prod, then reverted to 9fceb02",
     "commit-sha-40": "git revert 9fceb02d0ae598e95dc970b74767f19372d61af8 (token refresh fix)",
-    "commit-sha-40-near-aws": "aws lambda update-function-code --s3-key build/9fceb02d0ae598e95dc970b74767f19372d61af8.zip",
+    "commit-sha-40-near-aws": "aws lambda update-function-code --s3-key "
+    "build/9fceb02d0ae598e95dc970b74767f19372d61af8.zip",
     "uuid": "request id 3f2b8c1e-9a4d-4e2b-8f6a-1c2d3e4f5a6b failed with 503",
     "w3c-traceparent": "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
     "trace-and-span-ids": "trace_id=4bf92f3577b34da6a3ce929d0e0e4736 span_id=00f067aa0ba902b7",
-    "trace-id-near-aws": "aws x-ray trace 1-5759e988-bd862e3fe1be46a994272793, otel trace 4bf92f3577b34da6a3ce929d0e0e4736",
+    "trace-id-near-aws": "aws x-ray trace 1-5759e988-bd862e3fe1be46a994272793, "
+    "otel trace 4bf92f3577b34da6a3ce929d0e0e4736",
     "arn-role": "assumed arn:aws:iam::123456789012:role/checkout-deployer via sts",
     "arn-secret": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/checkout/db-AbCdEf",
     "image-digest": "registry.example.com/acme/checkout@sha256:"
@@ -524,7 +526,7 @@ LOOK_ALIKES = {
     "k8s-secret-in-prose": "the secret is payments-db-credentials in namespace payments",
     "version-strings": "upgraded from v1.27.3 to 1.28.0-eks-a5565f8, chart 5.10.0, build 2024.03.01.1234",
     "timestamps": "2024-03-01T09:55:12.123Z, epoch 1709286912, 1709286912123 ms, 1709286912123456789 ns",
-    "ipv4-and-ports": "10.0.3.17:8443 and 192.168.1.254:5432 refused; ports 80, 443, 8080 open; nodePort 30080",
+    "ipv4-and-ports": "10.0.3.17:8443 and 192.168.1.254:5432 refused; ports 80, 443, 8080; nodePort 30080",
     "ipv6": "2001:db8::1 and fe80::1ff:fe23:4567:890a unreachable",
     "ticket-ids": "see INC-4242, OPS-1234, PagerDuty Q3Z9ABCD1EFG2H and GitHub #1234",
     "luhn-failing-card-shapes": "order 4111 1111 1111 1112, invoice 5500000000000005",
@@ -541,12 +543,13 @@ LOOK_ALIKES = {
     "mysql-password-prompt": "mysql -h db-1 -u root -p checkout",
     "mkdir-p": "mkdir -p /var/lib/debrief && cp -p a.conf b.conf",
     "git-checkout-b": "git checkout -b fix/token-refresh",
-    "shell-references": 'curl -H "Authorization: Bearer $(oc whoami -t)" -H "Cookie: $COOKIE" https://api.example.com',
+    "shell-references": 'curl -H "Authorization: Bearer $(oc whoami -t)" -H "Cookie: $COOKIE" https://x.io',
     "cookie-prose": "cookie: consent banner broken on checkout",
     "wrapped-prose": "the token\nExpired at 10:32; rotate ghp tokens\nWeekly on Mondays",
     "wrapped-log-lines": "ERROR checkout-api-7d9f8b6c4-x2x9z\n503 upstream\nreq=3f2b8c1e9a4d",
-    "cyrillic-prose": "\u041f\u0440\u0438\u0432\u0435\u0442, \u0442\u043e\u043a\u0435\u043d \u0438\u0441\u0442\u0451\u043a: restart pod checkout-api",
-    "full-width-text": "\uff43\uff48\uff45\uff43\uff4b\uff4f\uff55\uff54 \uff15\uff10\uff13 errors since 10:32",
+    "cyrillic-prose": "\u041f\u0440\u0438\u0432\u0435\u0442, \u0442\u043e\u043a\u0435\u043d "
+    "\u0438\u0441\u0442\u0451\u043a: restart pod checkout-api",  # "Hi, the token expired: ..."
+    "full-width-text": "\uff43\uff48\uff45\uff43\uff4b\uff4f\uff55\uff54 \uff15\uff10\uff13 errors",
     "emoji-with-joiners": "\U0001f469\u200d\U0001f4bb on call: deploy done \u2705",
 }
 
