@@ -259,6 +259,8 @@ PLANTS: tuple[PlantMaker, ...] = (
     lambda r: Plant("token", "Token ", body(r, ALNUM, 32)),
     lambda r: Plant("private-key", "private key `", body(r, BASE64, 44), "`"),
     lambda r: Plant("credential", "service credentials ", body(r, HEX, 40)),
+    lambda r: Plant("secret", "new webhook secret '", body(r, URLSAFE, 32), "'"),
+    lambda r: Plant("password", "db password ", body(r, ALNUM, 24), " (rotated)"),
     # Card numbers (Luhn-valid, a known issuer)
     lambda r: Plant(
         "card-number", "customer says card ", card(r, "4", 16, (4, 4, 4, 4)), " was charged twice"
