@@ -167,6 +167,10 @@ def _key_label(key: str, word: str) -> str:
     return f"{word[:-3]}-key" if word.endswith("key") else word
 
 
+# A key, not a value: `key:`, `KEY=value`, or an empty `KEY=` / `key=` (not base64 padding: `YWJjZGU=`).
+_NEXT_KEY = re.compile(r"[\w.-]+(?::|=[^=\s])|[A-Z][A-Z0-9_]*=\Z|[a-z][a-z0-9_.-]*=\Z")
+
+
 def _key_value_kind(match: re.Match[str]) -> str | None:
     value, sep, word = match.group("secret"), match.group("sep"), match.group("word")
     if _REFERENCE.fullmatch(value) or (word.lower() == "pwd" and value.startswith(("/", "~"))):
@@ -177,8 +181,8 @@ def _key_value_kind(match: re.Match[str]) -> str | None:
         not (sep.endswith((" ", "\t", "\n")) or match.group("kq")) or not _looks_secret(value)
     ):
         return None
-    # `password=` ending a line, the value on the next: a value, not the next line's `key:` or `KEY=value`
-    if "\n" in sep and (not _looks_secret(value) or re.match(r"[\w.-]+(?::|=[^=\s])", value)):
+    # `password=` ending a line, the value on the next: a value, not the next line's `key:`, `KEY=x` or `KEY=`
+    if "\n" in sep and (not _looks_secret(value) or _NEXT_KEY.match(value)):
         return None
     return _key_label(_key_before(match), word)
 

@@ -547,6 +547,7 @@ LOOK_ALIKES = {
     "git-checkout-b": "git checkout -b fix/token-refresh",
     "shell-references": 'curl -H "Authorization: Bearer $(oc whoami -t)" -H "Cookie: $COOKIE" https://x.io',
     "cookie-prose": "cookie: consent banner broken on checkout",
+    "env-with-empty-values": "DB_PASSWORD=\nAPI_TOKEN=\nDB_USER=app\npassword:\n  secretKeyRef: db",
     "wrapped-prose": "the token\nExpired at 10:32; rotate ghp tokens\nWeekly on Mondays",
     "wrapped-log-lines": "ERROR checkout-api-7d9f8b6c4-x2x9z\n503 upstream\nreq=3f2b8c1e9a4d",
     "cyrillic-prose": "\u041f\u0440\u0438\u0432\u0435\u0442, \u0442\u043e\u043a\u0435\u043d "
