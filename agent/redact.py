@@ -167,10 +167,6 @@ def _key_label(key: str, word: str) -> str:
     return f"{word[:-3]}-key" if word.endswith("key") else word
 
 
-# A key, not a value: `key:`, `KEY=value`, or an empty `KEY=` / `key=` (not base64 padding: `YWJjZGU=`).
-_NEXT_KEY = re.compile(r"[\w.-]+(?::|=[^=\s])|[A-Z][A-Z0-9_]*=\Z|[a-z][a-z0-9_.-]*=\Z")
-
-
 def _key_value_kind(match: re.Match[str]) -> str | None:
     value, sep, word = match.group("secret"), match.group("sep"), match.group("word")
     if _REFERENCE.fullmatch(value) or (word.lower() == "pwd" and value.startswith(("/", "~"))):
@@ -181,8 +177,8 @@ def _key_value_kind(match: re.Match[str]) -> str | None:
         not (sep.endswith((" ", "\t", "\n")) or match.group("kq")) or not _looks_secret(value)
     ):
         return None
-    # `password=` ending a line, the value on the next: a value, not the next line's `key:`, `KEY=x` or `KEY=`
-    if "\n" in sep and (not _looks_secret(value) or _NEXT_KEY.match(value)):
+    # `password=` ending a line, the value on the next line (the pattern skips a line that starts with a key)
+    if "\n" in sep and not _looks_secret(value):
         return None
     return _key_label(_key_before(match), word)
 
@@ -400,6 +396,9 @@ _KEY_WORD_BEFORE_SEPARATOR = re.compile(
     rf"(?:{_words(_SECRET_WORDS, True)}|(?:{_words(_SHORT_SECRET_WORDS, True)})(?![a-z]))",
     re.IGNORECASE,
 )
+# The next line is not the value of a key ending this one when it is indented, starts with a quote (or `\"`),
+# or starts with a key: `key:`, `KEY=value`, an empty `KEY=` or `key=` (not base64 padding: `YWJjZGU=`).
+_KEY_AHEAD = r"[\w.-]+(?::|=[^=\s])|(?-i:[A-Z][A-Z0-9_]*|[a-z][a-z0-9_.-]*)=(?=\s|\Z)"
 # After their first letter (the pattern starts with a character set); longest first.
 _PROSE_WORDS = (
     r"assphrase|assword|asswd|ass|wd|w|ecret[ _-]?key|ecret|oken|igning[ _-]?key|pi[ _-]?(?:key|token)"
@@ -538,7 +537,7 @@ _SECRET_RULES: tuple[_Rule, ...] = (
     _Rule(
         re.compile(
             rf"(?P<word>{_KEY_WORD})(?P<kq>\\?[\"'])?"
-            r"(?P<sep>[ \t]*(?::=|=>|[:=])(?!:)[ \t]*(?:\r?\n(?![ \t]))?)"
+            rf"(?P<sep>[ \t]*(?::=|=>|[:=])(?!:)[ \t]*(?:\r?\n(?![ \t\"'\\]|{_KEY_AHEAD}))?)"
             rf"(?P<q>\\?[\"'])?{_NOT_REDACTED}"
             rf"(?P<secret>(?(q)(?:(?!(?P=q))(?:\\.|[^\n]))+|{_BARE_VALUE}))(?(q)(?:(?P=q)|(?=\n)|\Z))",
             re.IGNORECASE,

@@ -460,6 +460,29 @@ def test_token_ending_a_line_leaves_the_next_line_alone() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("password=\nHunter2x9!", "password=\n[REDACTED:password]"),
+        ("OLD_TOKEN=\nNEW_TOKEN=abcdef123456", "OLD_TOKEN=\nNEW_TOKEN=[REDACTED:token]"),
+        ('token=\n"password": "Hunter2x9"', 'token=\n"password": "[REDACTED:password]"'),
+        ("token:\nexport PASSWORD=Hunter2x9", "token:\nexport PASSWORD=[REDACTED:password]"),
+        ("API_TOKEN=\nDB_USER=app", "API_TOKEN=\nDB_USER=app"),
+    ],
+    ids=[
+        "value-on-next-line",
+        "next-line-is-a-key",
+        "next-line-is-json",
+        "next-line-is-a-command",
+        "empty-key",
+    ],
+)
+def test_a_key_ending_a_line_takes_the_next_line_as_value_unless_it_holds_a_key(
+    text: str, expected: str
+) -> None:
+    assert redact(text) == expected
+
+
 def test_redacting_twice_changes_nothing() -> None:
     once = [redact(case.text) for case in CORPUS.values()]
     assert [redact(text) for text in once] == once
