@@ -1,7 +1,9 @@
 """Inputs crafted to make a backtracking redactor take quadratic time (minutes), shared by the redaction tests
-and bench/redact.py, which times them."""
+and bench/redact.py, which times them; and the benign sentences the false-positive measure reads."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 PATHOLOGICAL = {
     "openai-prefix-repeated": "sk-" * 20_000,
@@ -11,4 +13,28 @@ PATHOLOGICAL = {
     "separators-only": ":" * 50_000,
     "unterminated-quote": 'password="' + '\\"' * 25_000,
     "at-signs": "x@" * 25_000,
+    # the reader's view: every character folded or removed, every line break a candidate join
+    "zero-width-inside-prefixes": "\u200b".join("ghp_" * 10_000),
+    "full-width-prefix-repeated": "\uff53\uff4b\uff0d" * 20_000,
+    "look-alike-letters": "\u043f\u0430\u0440\u043e\u043b\u044c " * 8_000,
+    "wrapped-short-lines": "a1\n" * 16_000,
+    "wrapped-lines-apart": "a1\nb2\n\n" * 7_000,
+    # rules whose pattern starts at a digit or a common letter, or that look around each match
+    "digits-and-spaces": "4 " * 25_000,
+    "flags-after-mysql": "mysql " + "-px " * 15_000,
+    "cookie-pairs": "Cookie: " + "a=b; " * 12_000,
+    "prose-repeated": "password is " * 5_000,
+    "secret-words-repeated": "token key " * 6_000,
+    "aws-context-keys": "aws " + ("A1b" * 13 + "c ") * 1_200,
+    "separators-ending-lines": "password=\n" * 5_000,
+    "crypt-prefixes": "$2y$10$" * 7_000,
+    "discord-like": ("M" + "a" * 26 + ".") * 2_000,
 }
+
+BENIGN_SENTENCES = Path(__file__).parent / "data" / "benign_sentences.txt"
+
+
+def benign_sentences() -> list[str]:
+    """Sentences of real postmortems and runbooks that hold no secret (the file's header says how they were
+    chosen)."""
+    return BENIGN_SENTENCES.read_text(encoding="utf-8").split("\n\n", 1)[1].splitlines()
