@@ -46,6 +46,9 @@ REMEMBERED_THREADS = 512
 UNVERIFIED = "No source was cited: treat this as unverified."
 
 
+PRIVATE = "the incident is private: nothing of it goes to the LLM"
+
+
 class AssistantError(DebriefError):
     """The question cannot be asked (empty, or the incident store is missing)."""
 
@@ -102,6 +105,8 @@ class Assistant:
         incident_id = self._known_incident(incident_id)
         if self._model is None:
             return self._retrieval(question, incident_id, "no LLM is configured")
+        if self._private(incident_id):
+            return self._retrieval(question, incident_id, PRIVATE)
         thread_key = thread_id or incident_id
         thread = self._thread(thread_key) if thread_key else _Thread()
         with thread.lock:
@@ -122,7 +127,8 @@ class Assistant:
         incident_id = known
         registry = CitationRegistry()
         box = Toolbox(ToolDeps(self._knowledge, registry, self._engine, incident_id, redact=self._redact))
-        if self._model is not None:
+        private = self._private(incident_id)
+        if self._model is not None and not private:
             try:
                 timeline = box.read_timeline(incident_id, limit=CATCHUP_EVENTS)
                 return self._finish(self._summarize(timeline), registry, "llm")
@@ -130,7 +136,7 @@ class Assistant:
                 log.warning("The LLM gave no catch-up, using the timeline: %s", self._redact(repr(exc)))
                 reason = _reason(exc)
         else:
-            reason = "no LLM is configured"
+            reason = PRIVATE if private else "no LLM is configured"
         timeline = box.read_timeline(incident_id, limit=CATCHUP_KEY_EVENTS, key_only=True)
         return self._finish(
             f"Catch-up on {incident_id} (from the timeline; {reason}):\n{timeline}", registry, "retrieval"
@@ -195,6 +201,12 @@ class Assistant:
         elif mode == "llm":
             body += f"\n\n{UNVERIFIED}"
         return Answer(answer=self._redact(body), citations=citations, mode=mode)
+
+    def _private(self, incident_id: str | None) -> bool:
+        """A private incident's timeline never goes to the LLM: its questions are answered in retrieval mode."""
+        return bool(
+            incident_id and self._engine is not None and self._engine.incidents.get(incident_id).private
+        )
 
     def _known_incident(self, incident_id: str | None) -> str | None:
         """The incident's canonical id (`inc-3` -> `INC-3`); `UnknownIncident` if there is none."""

@@ -20,8 +20,8 @@ class Engine:
         self.store = store
         self.roles = roles or Roles()
         self.incidents = IncidentService(store, self.roles)
-        self.timeline = Timeline(store)
-        self.actions = ActionService(store)
+        self.timeline = Timeline(store, self.roles)
+        self.actions = ActionService(store, self.roles)
         self._capture: CaptureWriter | None = None
         self._lock = threading.Lock()
 

@@ -32,21 +32,36 @@ OPERATOR = Operator("cli")
 DEBRIEF = Operator("debrief")
 
 
+class NotVisible(NotAllowed):
+    """The incident belongs to another room and the user is no admin."""
+
+
 class Permission(StrEnum):
     CHANGE_INCIDENT = "change"
     FILE_ACTIONS = "file"
     APPROVE_POSTMORTEM = "approve"
+    REDRAFT_POSTMORTEM = "redraft"
     PUBLISH_POSTMORTEM = "publish"
+    REOPEN_POSTMORTEM = "reopen"
 
 
 # Who may, besides admins: the incident's lead (its commander; before one is named, whoever started it) or nobody.
-_LEAD_MAY = frozenset({Permission.CHANGE_INCIDENT, Permission.FILE_ACTIONS, Permission.APPROVE_POSTMORTEM})
+_LEAD_MAY = frozenset(
+    {
+        Permission.CHANGE_INCIDENT,
+        Permission.FILE_ACTIONS,
+        Permission.APPROVE_POSTMORTEM,
+        Permission.REDRAFT_POSTMORTEM,
+    }
+)
 
 _REFUSALS = {
     Permission.CHANGE_INCIDENT: "only {who} or an admin can change {incident}",
     Permission.FILE_ACTIONS: "Only {who} or an admin can file {incident}'s action items.",
     Permission.APPROVE_POSTMORTEM: "only {who} or an admin can approve {incident}'s postmortem",
+    Permission.REDRAFT_POSTMORTEM: "only {who} or an admin can draft {incident}'s approved postmortem again",
     Permission.PUBLISH_POSTMORTEM: "only an admin can publish {incident}'s postmortem",
+    Permission.REOPEN_POSTMORTEM: "only an admin can reopen {incident}'s published postmortem",
 }
 
 
@@ -99,3 +114,9 @@ class Roles:
         if not self.may(user, permission, lead):
             refusal = _REFUSALS[permission]
             raise NotAllowed(refusal.format(who=lead.describe(), incident=lead.incident_id))
+
+    def require_view(self, user: str, room: str, incident_room: str, incident_id: str) -> None:
+        """An incident's timeline, actions and postmortem are seen in its own room, by admins anywhere, and by
+        the operator; anyone else gets `NotVisible` (which says nothing of the incident)."""
+        if room.strip() != incident_room and not self.is_admin(user):
+            raise NotVisible(f"{incident_id} is not visible here: ask in its own room, or ask an admin")

@@ -20,10 +20,10 @@ from sqlalchemy.orm import Session
 
 from agent.errors import DebriefError
 from agent.identity import Lead, Permission, Roles, normalise_user
-from agent.models import EventKind, Incident, IncidentStatus, Severity
+from agent.models import EventKind, Incident, IncidentStatus, PostmortemStatus, Severity
 from agent.store import Store, add_audit
 from agent.store.dedupe import insert_ignore
-from agent.store.tables import OPEN_STATUSES, EventRow, IncidentRow, ParticipantRow
+from agent.store.tables import OPEN_STATUSES, EventRow, IncidentRow, ParticipantRow, PostmortemRow
 from agent.timestamps import event_time
 
 _ID = re.compile(r"^\s*INC-(\d{1,9})\s*$", re.IGNORECASE)
@@ -51,8 +51,18 @@ class InRoom:
     latest: bool = False
 
 
-# Which incident a command means: its id (`INC-3`), or the room it was typed in.
-IncidentRef = str | InRoom
+@dataclass(frozen=True)
+class Asked:
+    """An incident named by id in a chat room: seen only there, by admins anywhere (`Roles.require_view`)."""
+
+    incident_id: str
+    room: str
+    asker: str
+
+
+# Which incident a command means: its id (`INC-3`, the operator's and the engine's own), one named from a chat
+# room, or the room a command was typed in.
+IncidentRef = str | InRoom | Asked
 
 
 def format_id(number: int) -> str:
@@ -75,11 +85,18 @@ def parse_severity(text: str) -> Severity:
     return Severity(f"SEV{match.group(1)}")
 
 
-def load_row(session: Session, incident: IncidentRef, *, for_update: bool = False) -> IncidentRow:
+def load_row(
+    session: Session, incident: IncidentRef, *, for_update: bool = False, roles: Roles | None = None
+) -> IncidentRow:
     """The incident's row, locked for the transaction when `for_update`.
 
-    `UnknownIncident` for an id nobody has; `NoOpenIncident` (saying how to start one) for a room without one.
+    `UnknownIncident` for an id nobody has; `NoOpenIncident` (saying how to start one) for a room without one;
+    `NotVisible` for an incident named from another room by someone who is no admin (of `roles`).
     """
+    if isinstance(incident, Asked):
+        named = load_row(session, incident.incident_id, for_update=for_update)
+        (roles or Roles()).require_view(incident.asker, incident.room, named.room, format_id(named.number))
+        return named
     if isinstance(incident, InRoom):
         query = select(IncidentRow).where(IncidentRow.room == incident.room.strip())
         if incident.latest:
@@ -137,6 +154,7 @@ def to_incident(row: IncidentRow, participants: list[str]) -> Incident:
         detected_at=row.detected_at,
         mitigated_at=row.mitigated_at,
         resolved_at=row.resolved_at,
+        private=row.private,
     )
 
 
@@ -204,7 +222,7 @@ class IncidentService:
     def get(self, incident: IncidentRef) -> Incident:
         """The incident by id, or a room's (`NoOpenIncident` says how to start one)."""
         with self._store.read() as session:
-            row = load_row(session, incident)
+            row = load_row(session, incident, roles=self.roles)
             return to_incident(row, self._participants(session, [row.number])[row.number])
 
     def open_in_room(self, room: str) -> Incident | None:
@@ -276,6 +294,26 @@ class IncidentService:
             self._log(session, row, by, at, "set_cause", f"Cause: {cause}", {"cause": cause})
         return self.get(format_id(row.number))
 
+    def set_private(self, incident: IncidentRef, private: bool, by: str, at: datetime) -> Incident:
+        """Keep the incident out of the knowledge base and away from the LLM (or let it back in)."""
+        with self._store.write() as session:
+            row = self._changeable(session, incident, by)
+            published = session.get(PostmortemRow, row.number)
+            if private and published is not None and published.status == PostmortemStatus.PUBLISHED.value:
+                raise IncidentError(
+                    f"{format_id(row.number)}'s postmortem is already in the knowledge base; an admin reopens "
+                    "it (!postmortem reopen) and removes the published file first"
+                )
+            if row.private != private:
+                row.private = private
+                text = (
+                    "Marked private: kept out of the knowledge base and away from the LLM"
+                    if private
+                    else "No longer private"
+                )
+                self._log(session, row, by, at, "set_private", text, {"private": private})
+        return self.get(format_id(row.number))
+
     def mitigate(self, incident: IncidentRef, by: str, at: datetime) -> Incident:
         """investigating -> mitigated: the impact has stopped, the fix may still be pending."""
         with self._store.write() as session:
@@ -310,7 +348,7 @@ class IncidentService:
 
     def _changeable(self, session: Session, incident: IncidentRef, by: str) -> IncidentRow:
         """The incident's row, locked, once `by` may change it."""
-        row = load_row(session, incident, for_update=True)
+        row = load_row(session, incident, for_update=True, roles=self.roles)
         self.roles.require(by, Permission.CHANGE_INCIDENT, lead_of(row))
         return row
 

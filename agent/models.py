@@ -70,6 +70,8 @@ class Incident(BaseModel):
     detected_at: datetime | None = None
     mitigated_at: datetime | None = None
     resolved_at: datetime | None = None
+    # Kept out of the knowledge base and away from the LLM (retrieval mode, template postmortem).
+    private: bool = False
 
 
 class TimelineEvent(BaseModel):

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from agent.identity import Roles
 from agent.incidents import IncidentRef, UnknownIncident, add_participants, format_id, load_row, parse_id
 from agent.models import EventKind, TimelineEvent
 from agent.store import Store
@@ -96,8 +97,9 @@ def _event_from_columns(public_id: str, row: Sequence[Any]) -> TimelineEvent:
 class Timeline:
     """Records and queries timeline events. Recording is idempotent per (incident, source)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, roles: Roles | None = None) -> None:
         self._store = store
+        self._roles = roles or Roles()
 
     @property
     def store(self) -> Store:
@@ -115,7 +117,7 @@ class Timeline:
     ) -> TimelineEvent | None:
         """Record one event on the incident (by id, or a room's); None when `source` was already recorded for it."""
         with self._store.write() as session:
-            row = load_row(session, incident)
+            row = load_row(session, incident, roles=self._roles)
             event = NewEvent(format_id(row.number), at, author, text, kind, key, source)
             event_id = insert_ignore_one(session, EventRow, event.row(), ("incident_number", "source"))
             if event_id is None:
@@ -152,7 +154,7 @@ class Timeline:
     ) -> list[TimelineEvent]:
         """Events in time order; with `limit`, the latest `limit` of them (still oldest first)."""
         with self._store.read() as session:
-            number = load_row(session, incident).number
+            number = load_row(session, incident, roles=self._roles).number
             query = select(*_COLUMNS).where(EventRow.incident_number == number)
             if key_only:
                 query = query.where(EventRow.key.is_(True))
@@ -166,7 +168,7 @@ class Timeline:
     def page(self, incident: IncidentRef, key_only: bool = True, limit: int = 50) -> TimelinePage:
         """The incident's latest `limit` events (key events only unless `key_only` is False)."""
         with self._store.read() as session:
-            incident_id = format_id(load_row(session, incident).number)
+            incident_id = format_id(load_row(session, incident, roles=self._roles).number)
         events = self.events(incident_id, key_only=key_only, limit=limit + 1)
         return TimelinePage(incident_id, events[-limit:] if limit else [], truncated=len(events) > limit)
 

@@ -146,10 +146,10 @@ class Toolbox:
     def read_timeline(
         self, incident_id: str | None = None, limit: int = DEFAULT_EVENTS, key_only: bool = False
     ) -> str:
-        """Read an incident's status (severity, commander, impact, cause) and its latest timeline events.
+        """Read this conversation's incident: its status (severity, commander, impact, cause) and latest events.
 
-        Without incident_id it reads the current incident. Events are tagged like [event:12]; the status line
-        is tagged with the incident id. limit is the number of recent events (at most 50).
+        It reads only the current incident (incident_id may be left out). Events are tagged like [event:12]; the
+        status line is tagged with the incident id. limit is the number of recent events (at most 50).
         """
         engine, incident = self._incident(incident_id)
         limit = max(1, min(int(limit), MAX_EVENTS))
@@ -232,13 +232,22 @@ class Toolbox:
             return []
 
     def _incident(self, incident_id: str | None) -> tuple[Engine, Incident]:
+        """The conversation's incident, and only that one: another room's timeline is not this room's to read."""
         engine = self.deps.engine
         if engine is None:
             raise DebriefError("the incident timeline is not available here")
-        wanted = (incident_id or "").strip() or self.deps.incident_id
-        if not wanted:
-            raise DebriefError("no incident is open in this conversation; pass an incident id like INC-3")
-        return engine, engine.incidents.get(wanted)
+        own = self.deps.incident_id
+        if not own:
+            raise DebriefError(
+                "no incident is open in this conversation; past incidents come from find_similar_incidents"
+            )
+        wanted = (incident_id or "").strip().upper() or own
+        if wanted != own.upper():
+            raise DebriefError(
+                f"only this conversation's incident ({own}) can be read; past incidents come from "
+                "find_similar_incidents"
+            )
+        return engine, engine.incidents.get(own)
 
     def _status_block(self, incident: Incident) -> Block:
         citation = Citation(source=incident.id, heading="status")

@@ -99,6 +99,21 @@ class DebriefIncidents(UsesRuntime, BotPlugin):
 
     @botcmd
     @replies_errors
+    def incident_private(self, msg: Message, args: str) -> str:
+        """[off]: keep the incident out of the knowledge base and away from the LLM (commander or admin)."""
+        if args.strip() not in ("", "off"):
+            raise ChatInputError("Use !incident private, or !incident private off")
+        ctx = context_of(msg)
+        updated = self.engine.incidents.set_private(ctx.incident(), args.strip() != "off", ctx.author, ctx.at)
+        if updated.private:
+            return (
+                f"{updated.id} is private: its timeline never goes to the LLM (answers come from retrieval), "
+                "and its postmortem stays out of the knowledge base."
+            )
+        return f"{updated.id} is no longer private."
+
+    @botcmd
+    @replies_errors
     def incident_mitigated(self, msg: Message, args: str) -> str:
         """Mark the impact as stopped; the fix may still be pending (commander or admin)."""
         _no_arguments(args, "!incident mitigated")

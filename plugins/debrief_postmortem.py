@@ -16,6 +16,7 @@ from agent.knowledge import open_knowledge_or_none
 from agent.llm import make_chat_model
 from agent.postmortem import PostmortemWorkflow, StoredPostmortem
 from agent.postmortem.fallback import duration
+from agent.postmortem.workflow import PRIVATE_NOTE
 from debrief.bot.chat import context_of
 from debrief.bot.commands import announce_to, incident_argument, replies_errors
 from debrief.bot.runtime import UsesRuntime
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from agent.incidents import IncidentRef
 
 INLINE_LIMIT = 3500  # longer drafts are posted as a summary plus the path of the full Markdown
-USAGE = "Use !postmortem [INC-n], !postmortem show|approve|publish [INC-n]"
+USAGE = "Use !postmortem [INC-n], !postmortem show|approve|publish|reopen [INC-n]"
 
 
 class DebriefPostmortem(UsesRuntime, BotPlugin):
@@ -70,8 +71,20 @@ class DebriefPostmortem(UsesRuntime, BotPlugin):
         author = context_of(msg).author
         stored = self.workflow.publish(self._target(msg, args), author, announce=announce_to(self, msg))
         incident_id = stored.postmortem.incident_id
-        text = f"{incident_id}'s postmortem is published: {stored.published_path}. The next incident's search finds it."
+        text = f"{incident_id}'s postmortem is published: {stored.published_path}."
+        if stored.note is None or PRIVATE_NOTE not in stored.note:
+            text += " The next incident's search finds it."
         return text + (f"\n{stored.note}" if stored.note else "")
+
+    @botcmd
+    @replies_errors
+    def postmortem_reopen(self, msg: Message, args: str) -> str:
+        """[INC-n]: reopen a published postmortem for review (admins only); publishing it again replaces it."""
+        stored = self.workflow.reopen(self._target(msg, args), context_of(msg).author)
+        return (
+            f"{stored.postmortem.incident_id}'s postmortem is open for review again (revision {stored.revision}). "
+            "Edit and approve it, then !postmortem publish replaces the published file."
+        )
 
     def _target(self, msg: Message, args: str) -> IncidentRef:
         """`INC-n` when given, else the room's latest incident (postmortems follow resolved incidents)."""

@@ -111,6 +111,6 @@ def test_admin_publishes_an_approved_postmortem_into_the_knowledge_dir(chat: Cha
 def test_bad_arguments_get_the_usage(chat: Chat) -> None:
     run_incident(chat)
     assert chat.ask("!postmortem approve now please", frm="frank") == (
-        "Use !postmortem [INC-n], !postmortem show|approve|publish [INC-n]"
+        "Use !postmortem [INC-n], !postmortem show|approve|publish|reopen [INC-n]"
     )
     assert chat.ask("!postmortem show INC-9") == "there is no incident INC-9"

@@ -161,7 +161,7 @@ def test_a_new_draft_after_approval_needs_a_new_approval(
     workflow.draft(incident_id)
     workflow.approve(incident_id, "frank")
 
-    redrafted = workflow.draft(incident_id, by="dana")
+    redrafted = workflow.draft(incident_id, by="frank")  # the commander
 
     assert redrafted.postmortem.status is PostmortemStatus.IN_REVIEW
     assert redrafted.postmortem.reviewers == []
@@ -169,6 +169,22 @@ def test_a_new_draft_after_approval_needs_a_new_approval(
     assert redrafted.note == "the new draft replaces the approved one, so it needs a new approval"
     with pytest.raises(PostmortemError, match="in review"):
         workflow.publish(incident_id, "root")
+
+
+def test_only_the_commander_or_an_admin_drafts_an_approved_postmortem_again(
+    engine: Engine, workflow: PostmortemWorkflow
+) -> None:
+    incident_id = incident(engine)
+    workflow.draft(incident_id)
+    workflow.approve(incident_id, "frank")
+
+    with pytest.raises(
+        NotAllowed, match=r"^only the commander \(frank\) or an admin can draft INC-1's approved"
+    ):
+        workflow.draft(incident_id, by="dana")
+
+    assert workflow.show(incident_id).postmortem.status is PostmortemStatus.APPROVED
+    assert workflow.draft(incident_id, by="root").revision == 2
 
 
 @pytest.fixture
@@ -206,4 +222,6 @@ def test_published_postmortem_is_written_ingested_and_found_by_the_next_incident
     second = incident(engine, room="#inc-orders-2")
     similar = workflow.draft(second).postmortem.similar_incidents
     assert [ref.source for ref in similar][:1] == [PUBLISHED]
-    assert PUBLISHED not in [ref.source for ref in workflow.draft(incident_id).postmortem.similar_incidents]
+    workflow.reopen(incident_id, "root")  # a published postmortem is drafted again only once reopened
+    redrafted = workflow.draft(incident_id, by="root")
+    assert PUBLISHED not in [ref.source for ref in redrafted.postmortem.similar_incidents]

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from agent.actions.parse import ActionParseError
 from agent.errors import DebriefError
-from agent.identity import normalise_user
+from agent.identity import Roles, normalise_user
 from agent.incidents import IncidentRef, add_participants, format_id, load_row
 from agent.models import ActionItem, ActionKind, ActionStatus, EventKind
 from agent.store import Store, add_audit
@@ -65,8 +65,9 @@ def _describe(action_id: int, title: str, owner: str | None, due: date | None) -
 class ActionService:
     """Action items of incidents; each addition is also a key timeline event and an audit entry."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, roles: Roles | None = None) -> None:
         self._store = store
+        self._roles = roles or Roles()
 
     def add(
         self,
@@ -91,7 +92,7 @@ class ActionService:
         owner = normalise_user(owner or "") or None
         by, at = normalise_user(by), event_time(at)
         with self._store.write() as session:
-            number = load_row(session, incident, for_update=True).number
+            number = load_row(session, incident, for_update=True, roles=self._roles).number
             existing = self._by_source(session, number, source)
             if existing is not None:
                 return to_action(existing)
@@ -158,7 +159,7 @@ class ActionService:
         query = select(ActionRow).order_by(ActionRow.id)
         with self._store.read() as session:
             if incident is not None:
-                number = load_row(session, incident).number
+                number = load_row(session, incident, roles=self._roles).number
                 query = query.where(ActionRow.incident_number == number)
             return [to_action(row) for row in session.scalars(query)]
 

@@ -9,6 +9,7 @@ from agent.actions import check
 from agent.engine import Engine
 from agent.models import PostmortemStatus
 from agent.postmortem.facts import Facts, Knowledge, gather
+from agent.postmortem.fallback import template_narrative
 from agent.postmortem.model import Narrative, Postmortem, ReviewedAction
 from agent.postmortem.narrative import PROMPT_TOKEN_BUDGET, write_narrative
 from agent.redact import redact, redact_tree
@@ -31,7 +32,11 @@ def build_postmortem(
     Every string of the result passes `scrub` once more: what the LLM wrote is text nobody typed or checked.
     """
     facts = gather(engine, incident_id, knowledge, scrub)
-    draft = assemble(facts, write_narrative(model, facts, budget_tokens, scrub))
+    if facts.incident.private:  # a private incident never reaches the LLM
+        narrative = template_narrative(facts, "the incident is private: its timeline never goes to an LLM")
+    else:
+        narrative = write_narrative(model, facts, budget_tokens, scrub)
+    draft = assemble(facts, narrative)
     return Postmortem.model_validate(redact_tree(draft.model_dump(mode="json"), scrub))
 
 

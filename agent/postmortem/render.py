@@ -1,7 +1,8 @@
 """Postmortem -> Markdown (Jinja2 template, overridable) or JSON (the model). Output is redacted once more.
 
 The default template ships in `agent/postmortem/templates/`; a `postmortem.md.j2` in `<data dir>/templates/`
-replaces it, so teams can keep their own format without touching the code.
+replaces it, so teams can keep their own format without touching the code. Whatever a template writes from the
+postmortem is inert Markdown (`agent.markup`): people's text cannot restructure the document.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, select_autoescape
+from markupsafe import Markup
 
 from agent.errors import DebriefError
+from agent.markup import inert_markdown
 from agent.postmortem.fallback import duration
 from agent.postmortem.model import CauseCandidate, Finding, Postmortem, SuggestedAction
 from agent.redact import redact
@@ -35,6 +38,7 @@ def environment(templates_dir: Path | None = None) -> Environment:
         undefined=StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=False,
+        finalize=inert,
     )
     env.filters.update(clock=clock, duration=duration, cite=cite, cell=cell, oneline=oneline)
     return env
@@ -56,6 +60,14 @@ def render_markdown(
 def render_json(postmortem: Postmortem, scrub: Callable[[str], str] = redact) -> str:
     """The Postmortem model as JSON; every string value passes the redactor."""
     return json.dumps(_scrubbed(postmortem.model_dump(mode="json"), scrub), indent=2, ensure_ascii=False)
+
+
+def inert(value: object) -> object:
+    """Every `{{ value }}` a template writes reads as text, never as Markdown structure (a heading, a fence, HTML
+    or a comment that hides the rest): people typed most of it. `Markup` (`tojson`) is already escaped."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return inert_markdown(value)
+    return value
 
 
 def clock(at: datetime | None) -> str:

@@ -38,6 +38,7 @@ from agent.store.tables import PostmortemRow
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
+PRIVATE_NOTE = "The incident is private: its postmortem is kept out of the knowledge base."
 REVIEWABLE = (PostmortemStatus.DRAFT, PostmortemStatus.IN_REVIEW)
 FINISHED = (IncidentStatus.RESOLVED, IncidentStatus.CLOSED)
 
@@ -106,6 +107,7 @@ class PostmortemWorkflow:
         `announce` hears which incident is being drafted before the slow part (an LLM call, the knowledge base).
         """
         incident = self._engine.incidents.get(ref)
+        self._require_draftable(incident.id, by)
         if announce is not None:
             announce(f"Drafting the postmortem of {incident.id}…")
         # The same gate as the filer's (no `today`), so the two never flip an item back and forth.
@@ -121,7 +123,9 @@ class PostmortemWorkflow:
             if row is None:
                 row = PostmortemRow(incident_number=number, revision=0, reviewers=[])
                 session.add(row)
-            elif row.status in (PostmortemStatus.APPROVED, PostmortemStatus.PUBLISHED):
+            elif row.status == PostmortemStatus.PUBLISHED:
+                raise PostmortemError(_published_refusal(incident.id))  # published while this one was built
+            elif row.status == PostmortemStatus.APPROVED:
                 note = f"the new draft replaces the {row.status} one, so it needs a new approval"
             previous = row.status
             row.status, row.reviewers, row.approved_at = status.value, [], None
@@ -137,6 +141,33 @@ class PostmortemWorkflow:
             stored = self._stored(row, note)
         self._write_draft_file(stored)
         return stored
+
+    def _require_draftable(self, incident_id: str, by: str) -> None:
+        """A published postmortem is never silently replaced (an admin reopens it); an approved one is drafted
+        again only by the commander or an admin."""
+        with self._engine.store.read() as session:
+            row = session.get(PostmortemRow, load_row(session, incident_id).number)
+            status = row.status if row else None
+        if status == PostmortemStatus.PUBLISHED:
+            raise PostmortemError(_published_refusal(incident_id))
+        if status == PostmortemStatus.APPROVED:
+            self._engine.incidents.require(incident_id, by, Permission.REDRAFT_POSTMORTEM)
+
+    def reopen(self, ref: IncidentRef, by: str) -> StoredPostmortem:
+        """An admin reopens a published postmortem for review; publishing it again replaces the published file."""
+        incident = self._engine.incidents.require(ref, by, Permission.REOPEN_POSTMORTEM)
+        who = normalise_user(by)
+        with self._engine.store.write() as session:
+            row = self._row(session, incident.id, for_update=True)
+            if row.status != PostmortemStatus.PUBLISHED:
+                raise PostmortemError(
+                    f"{incident.id}'s postmortem is {row.status.replace('_', ' ')}, not published"
+                )
+            row.status, row.reviewers, row.approved_at = PostmortemStatus.IN_REVIEW.value, [], None
+            row.markdown = self._render(row)
+            detail = {"revision": row.revision, "from": PostmortemStatus.PUBLISHED.value, "to": row.status}
+            add_audit(session, who, "postmortem_reopen", incident.id, detail)
+            return self._stored(row)
 
     def show(self, ref: IncidentRef) -> StoredPostmortem:
         with self._engine.store.read() as session:
@@ -176,10 +207,13 @@ class PostmortemWorkflow:
             revision = row.revision
             markdown = self._render(row, PostmortemStatus.PUBLISHED)
         # File and ingest first, outside any transaction (ingesting can take seconds); a failure leaves the
-        # postmortem approved, and publishing again rewrites the same file.
-        path = self._settings.knowledge_dir / "incidents" / published_file_name(incident)
+        # postmortem approved, and publishing again rewrites the same file. A private incident's postmortem
+        # stays in the data dir, out of the knowledge base.
+        folder = self._settings.data_dir / "postmortems" / "published" if incident.private else None
+        path = (folder or self._settings.knowledge_dir / "incidents") / published_file_name(incident)
         _write_atomically(path, markdown)
-        self._ingest()
+        if not incident.private:
+            self._ingest()
         with self._engine.store.write() as session:
             row = self._row(session, incident.id, for_update=True)
             if row.revision != revision or row.status != PostmortemStatus.APPROVED:
@@ -192,7 +226,8 @@ class PostmortemWorkflow:
                 session, who, "postmortem_publish", incident.id, {"revision": revision, "path": str(path)}
             )
             published = self._stored(row)
-        return replace(published, note=self._auto_file(incident.id))
+        notes = [PRIVATE_NOTE if incident.private else None, self._auto_file(incident.id)]
+        return replace(published, note="\n".join(note for note in notes if note) or None)
 
     def require_publishable(self, ref: IncidentRef, by: str) -> None:
         """Raise the reason `by` cannot publish now (not an admin, no approval yet); checks only, fast."""
@@ -221,7 +256,7 @@ class PostmortemWorkflow:
         knowledge.ingest([self._settings.knowledge_dir], progress=False)
 
     def _row(self, session: Session, ref: IncidentRef, for_update: bool = False) -> PostmortemRow:
-        number = load_row(session, ref).number
+        number = load_row(session, ref, roles=self._engine.roles).number
         query_row = session.get(PostmortemRow, number, with_for_update=for_update)
         if query_row is None:
             raise NoDraft(f"{format_id(number)} has no postmortem yet; draft one with !postmortem")
@@ -255,6 +290,13 @@ class PostmortemWorkflow:
 
     def _write_draft_file(self, stored: StoredPostmortem) -> None:
         _write_atomically(stored.draft_path, stored.markdown)
+
+
+def _published_refusal(incident_id: str) -> str:
+    return (
+        f"{incident_id}'s postmortem is published; an admin reopens it with !postmortem reopen "
+        "before it is drafted again"
+    )
 
 
 def _write_atomically(path: Path, text: str) -> None:

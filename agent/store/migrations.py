@@ -356,6 +356,11 @@ def _v9_filing_hardening(conn: Connection) -> None:
         conn.execute(text(f"ALTER TABLE filing_outbox ADD COLUMN {column} {timestamp}"))
 
 
+def _v10_private_incidents(conn: Connection) -> None:
+    """Incidents so far were never private."""
+    conn.execute(text("ALTER TABLE incidents ADD COLUMN private BOOLEAN NOT NULL DEFAULT FALSE"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "incidents, participants, timeline events, action items, append-only audit log", _v1_core),
     Migration(2, "nudges sent, so a restart never repeats a reminder", _v2_nudges),
@@ -371,6 +376,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(8, "Errbot's state (plugin settings, conversation references) in the database", _v8_bot_state),
     Migration(9, "installation id for filing keys; outbox records create attempts", _v9_filing_hardening),
+    Migration(
+        10, "private incidents: kept out of the knowledge base and away from the LLM", _v10_private_incidents
+    ),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

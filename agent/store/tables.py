@@ -62,6 +62,7 @@ class IncidentRow(Base):
     detected_at: Mapped[datetime | None]
     mitigated_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
+    private: Mapped[bool] = mapped_column(default=False)
 
 
 class ParticipantRow(Base):

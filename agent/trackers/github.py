@@ -15,6 +15,7 @@ import requests
 from github import Auth, Github, GithubException, RateLimitExceededException
 from github.Repository import Repository
 
+from agent.markup import inert_markdown
 from agent.models import ActionItem
 from agent.trackers.tracker import (
     SOURCE_LABEL,
@@ -158,8 +159,10 @@ class GitHubTracker:
 
 
 def _body(item: ActionItem, incident_title: str) -> str:
-    lines = [f"Action item from incident **{item.incident_id}** ({incident_title}), filed by Debrief.", ""]
-    lines += [f"- **{label}:** {value}" for label, value in details(item)]
+    """The issue body; what people typed (the incident's title, the success criteria) is inert Markdown."""
+    title = inert_markdown(incident_title)
+    lines = [f"Action item from incident **{item.incident_id}** ({title}), filed by Debrief.", ""]
+    lines += [f"- **{label}:** {inert_markdown(value)}" for label, value in details(item)]
     return ticket_body(lines, f"<!-- {marker(item.idempotency_key)} -->")
 
 

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import requests
 from jira import JIRA, JIRAError
 
+from agent.markup import inert_jira
 from agent.models import ActionItem
 from agent.trackers.tracker import (
     SOURCE_LABEL,
@@ -102,8 +103,12 @@ class JiraTracker:
         return str(jira.create_issue(fields=kept, prefetch=False).key)
 
     def _fields(self, item: ActionItem, incident_title: str) -> dict[str, Any]:
-        lines = [f"Action item from incident {item.incident_id} ({incident_title}), filed by Debrief.", ""]
-        lines += [f"*{label}:* {value}" for label, value in details(item)]
+        # What people typed (the incident's title, the success criteria) is inert wiki markup.
+        lines = [
+            f"Action item from incident {item.incident_id} ({inert_jira(incident_title)}), filed by Debrief.",
+            "",
+        ]
+        lines += [f"*{label}:* {inert_jira(value)}" for label, value in details(item)]
         fields: dict[str, Any] = {
             "project": {"key": self._project},
             "issuetype": {"name": self._issue_type},

@@ -16,7 +16,7 @@ from typing import Any
 from errbot.backends.base import Message, RoomOccupant
 
 from agent.identity import normalise_user
-from agent.incidents import IncidentRef, InRoom
+from agent.incidents import Asked, IncidentRef, InRoom
 from agent.timestamps import as_utc
 
 # Reactions that pin a message as a key timeline event (Slack names them pushpin / round_pushpin).
@@ -31,8 +31,9 @@ class ChatContext:
     source: str | None
 
     def incident(self, incident_id: str | None = None, *, latest: bool = False) -> IncidentRef:
-        """The incident a command means: the one it names (`INC-n`), else the room's (open, or `latest`)."""
-        return incident_id or InRoom(self.room, latest)
+        """The incident a command means: the one it names (`INC-n`, seen only from its own room or by an admin),
+        else the room's (open, or `latest`)."""
+        return Asked(incident_id, self.room, self.author) if incident_id else InRoom(self.room, latest)
 
 
 def context_of(msg: Message) -> ChatContext:
