@@ -7,14 +7,25 @@ context: the value of a secret-named key (`password=`, `"client_secret": "..."`,
 flag (`mysql -pX`, `sshpass -p X`), prose ("the password is X"), a long key right after a secret word, a bare
 AWS secret key near AWS words, a Luhn-valid card number, a password hash, a cookie. So ordinary words, commit
 SHAs, UUIDs, trace ids, ARNs, IPs and pod names are left alone (the redaction tests list such look-alikes).
-E-mail addresses and phone numbers are kept unless asked for (`Redactor`). Redacting twice changes nothing.
+Phone numbers are kept unless asked for (`Redactor`), e-mail addresses unless the installation's policy says
+otherwise (`use_policy`, from DEBRIEF_REDACT_EMAILS) or the caller asks. Redacting twice changes nothing.
 
 The package, one job a module: `rule` (a secret shape and how it finds matches), `rules` (the rule table),
 `kinds` (what a match is, or that it is no secret), `view` (the reader's view: hidden secrets), `redactor`
-(`Redactor`, `redact`, `redact_tree`) and `logs` (the logging filter).
+(`Redactor`, `redact`, `redact_tree`), `policy` (the installation's choice for e-mail addresses) and `logs`
+(the logging filter).
 """
 
 from agent.redact.logs import RedactingFilter, install_log_redaction
+from agent.redact.policy import redacts_emails, use_policy
 from agent.redact.redactor import Redactor, redact, redact_tree
 
-__all__ = ["RedactingFilter", "Redactor", "install_log_redaction", "redact", "redact_tree"]
+__all__ = [
+    "RedactingFilter",
+    "Redactor",
+    "install_log_redaction",
+    "redact",
+    "redact_tree",
+    "redacts_emails",
+    "use_policy",
+]
