@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1_000_000, alias="DEBRIEF_MAX_BODY_BYTES", gt=0)
     webhook_secret: SecretStr | None = Field(None, alias="DEBRIEF_WEBHOOK_SECRET")
     admins: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="DEBRIEF_ADMINS")
+    # Redact e-mail addresses (`[REDACTED:email]`) in everything that leaves the process, the database included.
+    # Off by default: incident chat names people and on-call aliases by address, and tickets need them.
+    redact_emails: bool = Field(False, alias="DEBRIEF_REDACT_EMAILS")
 
     @field_validator("trackers", "admins", "teams_openid_metadata_url", mode="before")
     @classmethod

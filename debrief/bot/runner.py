@@ -9,7 +9,7 @@ import threading
 from errbot.bootstrap import setup_bot
 
 from agent.engine import check_database
-from agent.redact import install_log_redaction
+from agent.redact import install_log_redaction, use_policy
 from agent.settings import Settings
 from debrief.bot.config import config_namespace
 
@@ -24,6 +24,7 @@ def run_bot(settings: Settings) -> None:
     The database is opened and its write lock taken first: a corrupt, read-only or locked database stops the
     start with one line, instead of a bot whose Debrief plugins failed to activate.
     """
+    use_policy(emails=settings.redact_emails)  # before anything is logged, stored or sent
     check_database(settings)
     config = config_namespace(settings)
     if settings.backend in LOCAL_BACKENDS:

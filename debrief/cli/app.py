@@ -19,7 +19,7 @@ import click
 from sqlalchemy.exc import SQLAlchemyError
 
 from agent.errors import DebriefError, SettingsError
-from agent.redact import install_log_redaction, redact, redact_tree
+from agent.redact import install_log_redaction, redact, redact_tree, use_policy
 from agent.settings import Settings, check_services, load_settings
 from agent.store import first_line
 
@@ -79,6 +79,7 @@ def main(ctx: click.Context, verbose: bool) -> None:
     install_log_redaction()
     with user_errors():
         settings = load_settings()
+        use_policy(emails=settings.redact_emails)
         check_services(settings)
     ctx.obj = settings
 
