@@ -4,7 +4,10 @@ The mapping lives in `debrief.bot.config` so `debrief run` and `debrief replay` 
 Change behaviour through DEBRIEF_* settings (environment or `.env`), not here.
 """
 
+from agent.redact import use_policy
 from agent.settings import load_settings
 from debrief.bot.config import errbot_config
 
-globals().update(errbot_config(load_settings()))
+_settings = load_settings()
+use_policy(emails=_settings.redact_emails)  # as `debrief run` does
+globals().update(errbot_config(_settings))
