@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 OnCommit = Callable[[Sequence[NewEvent]], None]
 RoomIncidents = Callable[[Iterable[str]], dict[str, str]]
+Settled = Callable[[], None]
 _T = TypeVar("_T")
 # The database is unreachable, restarting or locked: what a retry can fix.
 _TRANSIENT: tuple[type[Exception], ...] = (OperationalError, InterfaceError)
@@ -52,6 +53,9 @@ class RoomMessage(NamedTuple):
     source: str | None
 
 
+_Queued = tuple["NewEvent | RoomMessage", Settled | None]
+
+
 class CaptureWriter:
     """A background thread + queue that batches events into `Timeline.record_many` (commit = ack)."""
 
@@ -70,7 +74,7 @@ class CaptureWriter:
         self._batch_size = max(batch_size, 1)
         self._on_commit = on_commit
         self._max_retry_delay_s = max_retry_delay_s
-        self._queue: queue.SimpleQueue[NewEvent | RoomMessage | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[_Queued | None] = queue.SimpleQueue()
         self._progress = threading.Condition()
         self._submitted = 0
         self._done = 0
@@ -99,13 +103,17 @@ class CaptureWriter:
         with self._progress:
             return self._dropped
 
-    def submit(self, item: NewEvent | RoomMessage) -> None:
-        """Queue an event, or a room's chat line, for the writer thread; never blocks on the database."""
+    def submit(self, item: NewEvent | RoomMessage, settled: Settled | None = None) -> None:
+        """Queue an event, or a room's chat line, for the writer thread; never blocks on the database.
+
+        `settled` is called once the item is committed, or known to need no write (no open incident, a time
+        no message can have): the moment a platform may be told the message is safe.
+        """
         with self._progress:
             if self._closed:
                 raise CaptureClosed("timeline capture is closed; the event was not recorded")
             self._submitted += 1
-            self._queue.put(item)
+            self._queue.put((item, settled))
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until everything submitted so far is committed (or dropped); False on timeout."""
@@ -152,14 +160,20 @@ class CaptureWriter:
                 batch.append(item)
             self._handle(batch)
 
-    def _handle(self, batch: list[NewEvent | RoomMessage]) -> None:
-        resolved = self._events(batch)
+    def _handle(self, batch: list[_Queued]) -> None:
+        resolved = self._events([item for item, _ in batch])
         if resolved is None:  # stopping while the database was down
             return
         events, dropped = resolved
-        if events:
-            self._write(events)
+        if events and not self._write(events):
+            return  # stopping while the database was down: nothing is settled
         self._count(done=len(batch) - len(events), dropped=dropped)  # the items that became no event
+        for _, settled in batch:
+            if settled is not None:
+                try:
+                    settled()
+                except Exception:
+                    log.exception("timeline capture: a settled callback failed")
 
     def _events(self, batch: list[NewEvent | RoomMessage]) -> tuple[list[NewEvent], int] | None:
         """The batch as events (each room message on its room's open incident, others left out), and how many
@@ -185,15 +199,17 @@ class CaptureWriter:
                     dropped += 1
         return events, dropped
 
-    def _write(self, events: list[NewEvent]) -> None:
+    def _write(self, events: list[NewEvent]) -> bool:
+        """Commit the events (one by one when the batch fails); False if stopping left them uncommitted."""
         try:
             inserted = self._retrying(lambda: self._timeline.record_many(events))
         except Exception as exc:
             # Something about the events themselves (unknown incident, bad data): isolate the culprits.
-            self._write_one_by_one(events, exc)
-            return
-        if inserted is not None:
-            self._acknowledge(events, inserted)
+            return self._write_one_by_one(events, exc)
+        if inserted is None:
+            return False
+        self._acknowledge(events, inserted)
+        return True
 
     def _retrying(
         self, operation: Callable[[], _T], transient: tuple[type[Exception], ...] = _TRANSIENT
@@ -210,16 +226,15 @@ class CaptureWriter:
                 self._stopping.wait(delay)
                 delay = min(delay * 2, self._max_retry_delay_s)
 
-    def _write_one_by_one(self, events: list[NewEvent], exc: Exception) -> None:
+    def _write_one_by_one(self, events: list[NewEvent], exc: Exception) -> bool:
         """One bad event must not sink its batch: retry each alone and drop only the ones that fail."""
         if len(events) == 1:
             log.warning(
                 "timeline capture: dropped event %s: %s", events[0].source or events[0].text[:40], exc
             )
             self._count(done=1, dropped=1)
-            return
-        for event in events:
-            self._write([event])
+            return True
+        return all([self._write([event]) for event in events])
 
     def _acknowledge(self, events: Sequence[NewEvent], inserted: int) -> None:
         if self._on_commit is not None:

@@ -11,7 +11,7 @@ from errbot.backends.base import REACTION_ADDED, Message, Reaction
 
 from agent.capture import RoomMessage
 from agent.models import EventKind, TimelineEvent
-from debrief.bot.chat import PIN_REACTIONS, clock, context_of, reaction_source
+from debrief.bot.chat import PIN_REACTIONS, acknowledgement, clock, context_of, reaction_source
 from debrief.bot.commands import ChatInputError, replies_errors
 from debrief.bot.runtime import UsesRuntime
 
@@ -54,8 +54,11 @@ class DebriefTimeline(UsesRuntime, BotPlugin):
         """Queue a room message (not a command: commands record their own events) for its open incident."""
         if msg.body.startswith(self._bot.bot_config.BOT_PREFIX) or not msg.body.strip():
             return
-        ctx = context_of(msg)
-        self.runtime.capture(RoomMessage(ctx.room, ctx.at, ctx.author, msg.body, ctx.source))
+        ctx, ack = context_of(msg), acknowledgement(msg)
+        if ack is not None:
+            ack.hold()  # the platform hears "got it" once the line is committed
+        message = RoomMessage(ctx.room, ctx.at, ctx.author, msg.body, ctx.source)
+        self.runtime.capture(message, ack.done if ack is not None else None)
 
     def callback_reaction(self, reaction: Reaction) -> None:
         """A pin reaction marks the pinned message as a key event (backends that emit reactions, e.g. Slack)."""

@@ -32,6 +32,7 @@ CHANNELS = {
     "C0PIN": "inc-pin",
     "C0PIN2": "inc-pin-2",
     "C0CMD": "inc-cmd",
+    "C0ACK": "inc-ack",
     "C0SCOPE": "inc-scope",
     "G0SCOPE": "inc-scope-private",
     "G0PRIVATE": "inc-private",
@@ -203,3 +204,20 @@ def timeline_event(bot: SlackBot, text: str, key_only: bool) -> TimelineEvent | 
         return None
     finally:
         engine.close()
+
+
+def test_a_chat_line_is_acknowledged_only_once_it_is_committed(bot: SlackBot) -> None:
+    bot.say("C0ACK", ADMIN, "!incident start Ack drill", T0)
+    bot.slack.wait_for_post(lambda post: post["channel"] == "C0ACK")
+
+    for n in range(5):
+        text = f"ack drill line {n}"
+        bot.say("C0ACK", BOB, text, T0 + timedelta(minutes=1, seconds=n))
+        envelope = bot.slack.pushed[-1]
+
+        def acknowledged(envelope: str = envelope) -> bool:
+            return envelope in bot.slack.acks
+
+        bot.slack.wait_until(acknowledged, what="the acknowledgement")
+
+        assert timeline_event(bot, text, key_only=False) is not None  # committed before Slack heard "got it"

@@ -8,6 +8,7 @@
 - Every message carries what Debrief reads on any backend (`extras`): its time (Slack's `ts`, exactly), a stable
   source key (channel and `ts`, for dedupe and pins) and its room keyed by channel id (a rename keeps the incident).
 - A reply to a message inside a thread goes to the thread's root, as `chat.postMessage` asks.
+- An event is acknowledged (Socket Mode ack, Events API 200) only once what it made Debrief record is committed.
 
 Errbot loads this file as a backend plugin (`slack.plug`) and takes the one `ErrBot` subclass it defines, so the
 upstream module is imported as a module, never its class by name.
@@ -18,6 +19,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -26,13 +28,19 @@ from errbot.core_plugins import flask_app
 from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 from slack_sdk.rtm_v2 import RTMClient
 from slack_sdk.socket_mode import SocketModeClient
+from slack_sdk.socket_mode.client import BaseSocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web import WebClient
 from slackeventsapi import SlackEventAdapter
 from slackv3 import slackv3 as upstream
 
+from backends.acknowledgement import Acknowledgement
 from backends.redaction import RedactsOutgoing
 
 log = logging.getLogger(__name__)
+# The acknowledgement of the event being dispatched on this thread, for `callback_message` to attach.
+_incoming: ContextVar[Acknowledgement | None] = ContextVar("debrief_slack_ack", default=None)
 
 # The backend acknowledges a Socket Mode event before handling it: a reply or lookup that failed on a rate limit
 # would be lost, so each call waits out Retry-After this many times before giving up.
@@ -120,10 +128,41 @@ class DebriefSlackBackend(RedactsOutgoing, upstream.SlackBackend):
         self.slack_socket_mode.connect()
 
     # -- messages in -------------------------------------------------------------------------------
+    def _sm_generic_event_handler(self, client: BaseSocketModeClient, req: SocketModeRequest) -> None:
+        """Socket Mode: handle the event first and ack it once what it made Debrief record is committed.
+
+        errbot-backend-slackv3 acks before handling, so a crash right after loses the event. Without an ack
+        within 3 s Slack delivers it again (a no-op: the message's key); past our wait we do not ack.
+        """
+        if self._generic_wrapper(req.payload):
+            client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+        else:
+            log.warning(
+                "Slack event %s not recorded in time: not acknowledged, Slack delivers it again",
+                req.envelope_id,
+            )
+
+    def _generic_wrapper(self, event_data: dict[str, Any]) -> bool:
+        """Dispatch one event (Socket Mode or Events API); True once what it made Debrief record is committed.
+
+        The Events API answers 200 when this returns: waiting here puts the answer after the commit.
+        """
+        ack = Acknowledgement()
+        token = _incoming.set(ack)
+        try:
+            super()._generic_wrapper(event_data)
+        finally:
+            _incoming.reset(token)
+            ack.settle()
+        return ack.wait()
+
     def callback_message(self, msg: Message) -> None:
         event = (msg.extras or {}).get("slack_event")
         if isinstance(event, dict):
             msg.extras.update(message_facts(event))
+        ack = _incoming.get()
+        if ack is not None:
+            msg.extras["ack"] = ack
         prefix = str(getattr(self.bot_config, "BOT_PREFIX", "!"))
         if isinstance(msg.body, str) and msg.body.startswith(prefix):
             msg.body = plain_mentions(msg.body)

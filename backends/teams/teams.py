@@ -4,8 +4,10 @@ Inbound: Teams posts activities to `POST /api/messages`. The route lives on Errb
 plugin, which `debrief run` starts on DEBRIEF_HTTP_PORT), so the webhooks and Teams share one port and one server.
 The request thread reads the body, at most DEBRIEF_MAX_BODY_BYTES of it (413 above), checks that it is an activity
 (400), checks the token (401 and nothing recorded when it is wrong) and that the activity's `serviceUrl` is a
-Microsoft Bot Connector host (403 otherwise: replies carry the bot's token), queues the activity and answers 200; the backend's main loop hands queued activities to Errbot one at a time, in arrival order, and
-drains the queue before it stops, so an acknowledged message is never lost.
+Microsoft Bot Connector host (403 otherwise: replies carry the bot's token), and queues the activity. The backend's
+main loop hands queued activities to Errbot one at a time, in arrival order; the request answers 200 only once
+what the activity made Debrief record is committed (`backends/acknowledgement.py`), else 503 and Bot Framework
+delivers it again (its id makes that a no-op). A crash after a 200 loses nothing.
 
 Outbound: replies go to the message's thread (`replyToId`) at its `serviceUrl`, with the bot's client-credentials
 token; long replies go as Adaptive Cards. Without an app id the backend runs unauthenticated, for local testing.
@@ -25,6 +27,7 @@ from errbot.core import ErrBot
 from flask import request
 from microsoft_agents.activity import Activity, Attachment, ChannelAccount, ConversationAccount
 
+from backends.acknowledgement import Acknowledgement
 from backends.redaction import RedactsOutgoing
 from backends.request_body import DROP_WAIT_S, BodyTooLarge, MalformedBody, drop_unread, read_body
 from backends.teams.activities import channel_of, read_message, room_of
@@ -45,6 +48,8 @@ logging.getLogger("microsoft_agents").setLevel(logging.WARNING)
 logging.getLogger("microsoft_agents.activity.activity").setLevel(logging.CRITICAL)
 
 ROUTE = "/api/messages"
+# How long `/api/messages` waits for an activity to be recorded before it answers (Bot Framework waits 15 s).
+ACK_WAIT_S = 10.0
 STORAGE_KEY = "conversations"
 POLL_S = 0.5
 
@@ -62,7 +67,7 @@ class TeamsBackend(RedactsOutgoing, ErrBot):
             tokens = BotTokens(self.teams.token_url, self.teams.app_id, self.teams.app_password)
         self._service_urls = ServiceUrls(self.teams.service_url_hosts)
         self._connector = Connector(tokens, self._service_urls)
-        self._inbox: queue.Queue[Activity] = queue.Queue()
+        self._inbox: queue.Queue[tuple[Activity, Acknowledgement]] = queue.Queue()
         self._stopping = threading.Event()
         self._conversations = Conversations()
 
@@ -135,34 +140,42 @@ class TeamsBackend(RedactsOutgoing, ErrBot):
                 activity.service_url,
             )
             return {"error": "serviceUrl is not a Microsoft Bot Connector host"}, 403
-        self._inbox.put(activity)
+        ack = Acknowledgement()
+        self._inbox.put((activity, ack))
+        if not ack.wait(ACK_WAIT_S):  # Bot Framework delivers again; the activity's id makes that a no-op
+            log.warning(
+                "Teams: activity %s not recorded within %.0f s; answering 503", activity.id, ACK_WAIT_S
+            )
+            return {"error": "not recorded yet; deliver again"}, 503
         return {}, 200
 
     def _handle_next(self, timeout: float) -> None:
         try:
-            activity = self._inbox.get(timeout=timeout) if timeout else self._inbox.get_nowait()
+            activity, ack = self._inbox.get(timeout=timeout) if timeout else self._inbox.get_nowait()
         except queue.Empty:
             return
         try:
-            self._handle(activity)
+            self._handle(activity, ack)
         except Exception:
             log.exception("Teams: failed to handle activity %s", activity.id)
+        finally:
+            ack.settle()
 
-    def _handle(self, activity: Activity) -> None:
+    def _handle(self, activity: Activity, ack: Acknowledgement) -> None:
         if self._conversations.remember(activity):
             self[STORAGE_KEY] = self._conversations.as_data()
         if activity.type == "message" and activity.from_property and activity.conversation:
-            self._on_message(activity)
+            self._on_message(activity, ack)
         elif activity.type == "conversationUpdate" and room_of(activity):
             added = [member.id for member in activity.members_added or []]
             if self.bot_identifier.person in added:
                 self.callback_room_joined(self.query_room(str(room_of(activity))))
 
-    def _on_message(self, activity: Activity) -> None:
+    def _on_message(self, activity: Activity, ack: Acknowledgement) -> None:
         incoming = read_message(activity)
         sender = activity.from_property
         person = TeamsPerson(sender.id, sender.name, sender.aad_object_id)
-        extras: dict[str, Any] = {"source": incoming.source, "teams_activity": activity}
+        extras: dict[str, Any] = {"source": incoming.source, "teams_activity": activity, "ack": ack}
         if incoming.at is not None:
             extras["at"] = incoming.at
         msg = Message(incoming.text, extras=extras)

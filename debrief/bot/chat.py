@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from errbot.backends.base import Message, RoomOccupant
 
@@ -80,6 +80,20 @@ def reaction_source(reacted_to: Mapping[str, Any]) -> str | None:
     """The key of the message a reaction points at, when the backend gives one."""
     source = reacted_to.get("source")
     return source if isinstance(source, str) else None
+
+
+class Acknowledges(Protocol):
+    """What a backend attaches as `msg.extras["ack"]` (backends/acknowledgement.py): a plugin that records the
+    message holds it, and says when that is committed, before the platform is told the message is safe."""
+
+    def hold(self) -> None: ...
+
+    def done(self) -> None: ...
+
+
+def acknowledgement(msg: Message) -> Acknowledges | None:
+    ack = (msg.extras or {}).get("ack")
+    return ack if hasattr(ack, "hold") and hasattr(ack, "done") else None
 
 
 def clock(at: datetime) -> str:

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.capture import RoomMessage
+from agent.capture import RoomMessage, Settled
 from agent.engine import Engine
 from agent.settings import Settings, load_settings
 
@@ -28,9 +28,10 @@ class Runtime:
     )
     users: int = 0
 
-    def capture(self, message: RoomMessage) -> None:
-        """Queue a chat line for its room's open incident; never waits for the database."""
-        self.engine.capture.submit(message)
+    def capture(self, message: RoomMessage, settled: Settled | None = None) -> None:
+        """Queue a chat line for its room's open incident; never waits for the database. `settled` is called
+        once it is committed (or needs no write)."""
+        self.engine.capture.submit(message, settled)
 
     def flush(self) -> None:
         """Wait until every captured message is committed, so reads see what was said."""
