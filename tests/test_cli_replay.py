@@ -60,3 +60,22 @@ def test_bad_transcript_is_one_clear_error(
 def test_health_opens_the_database(runner: CliRunner) -> None:
     result = runner.invoke(main, ["health"])
     assert (result.exit_code, result.stdout) == (0, "ok\n")
+
+
+def test_replay_exits_non_zero_when_it_dropped_a_message(runner: CliRunner, tmp_path: Path) -> None:
+    transcript = {
+        "room": "#inc-drill",
+        "messages": [
+            {"at": "2024-03-01T10:00:00Z", "from": "alice", "text": "!incident start Drill"},
+            {"at": "9999-01-01T00:00:00Z", "from": "bob", "text": "a line from a clock gone wrong"},
+            {"at": "2024-03-01T10:02:00Z", "from": "bob", "text": "a line that is fine"},
+        ],
+    }
+    path = tmp_path / "drill.json"
+    path.write_text(json.dumps(transcript))
+
+    result = runner.invoke(main, ["replay", "--json", str(path)])
+
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["dropped"] == 1
+    assert "debrief: error: 1 messages could not be recorded" in result.stderr
