@@ -70,8 +70,13 @@ class Incident(BaseModel):
     detected_at: datetime | None = None
     mitigated_at: datetime | None = None
     resolved_at: datetime | None = None
+    # The window customers were affected in, when it differs from the incident's own milestones.
+    impact_started_at: datetime | None = None
+    impact_ended_at: datetime | None = None
     # Kept out of the knowledge base and away from the LLM (retrieval mode, template postmortem).
     private: bool = False
+    # Came from `debrief replay`: a drill, never reminded of anything.
+    replayed: bool = False
 
 
 class TimelineEvent(BaseModel):

@@ -44,7 +44,11 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("data"), alias="DEBRIEF_DATA_DIR")
     knowledge_dir: Path = Field(Path("knowledge"), alias="DEBRIEF_KNOWLEDGE_DIR")
     backend: str = Field("Text", alias="DEBRIEF_BACKEND")
+    # How people mention the bot (`@debrief`) where the platform does not say (the console, plain text).
+    bot_name: str = Field("debrief", alias="DEBRIEF_BOT_NAME", pattern=r"^[A-Za-z0-9][\w.-]{0,40}$")
     database_url: str | None = Field(None, alias="DEBRIEF_DATABASE_URL")
+    # Where `debrief replay` keeps what it replays; unset: a fresh temporary dir each time (never the live data).
+    replay_data_dir: Path | None = Field(None, alias="DEBRIEF_REPLAY_DATA_DIR")
     # Seconds a writer waits for SQLite's write lock (another process filing, a backup) before giving up.
     database_lock_timeout_s: float = Field(30.0, alias="DEBRIEF_DB_LOCK_TIMEOUT", gt=0)
 

@@ -228,7 +228,7 @@ def test_changes_to_an_unknown_incident_change_nothing(engine: Engine) -> None:
 
 def can_change(incident: Incident, user: str, admins: list[str]) -> bool:
     lead = Lead(incident.id, incident.commander, incident.started_by)
-    return Roles.of(admins).may(user, Permission.CHANGE_INCIDENT, lead)
+    return Roles.of(admins).may(user, Permission.LEAD_INCIDENT, lead)
 
 
 def test_starter_may_change_status_until_a_commander_is_named(engine: Engine) -> None:
@@ -244,9 +244,9 @@ def test_starter_may_change_status_until_a_commander_is_named(engine: Engine) ->
 def test_require_can_change_status_says_who_may(engine: Engine) -> None:
     incident = engine.incidents.set_commander(_start(engine).id, "carol", "alice", at(1))
     with pytest.raises(NotAllowed, match=r"^only the commander \(carol\) or an admin can change INC-1$"):
-        engine.incidents.set_severity(incident.id, Severity.SEV1, None, "mallory", at(2))
+        engine.incidents.mitigate(incident.id, "mallory", at(2))
     root = Engine(engine.store, Roles.of(["root"]))
-    root.incidents.set_severity(incident.id, Severity.SEV1, None, "root", at(2))
+    root.incidents.mitigate(incident.id, "root", at(2))
 
 
 @pytest.mark.parametrize(

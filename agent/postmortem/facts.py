@@ -8,6 +8,7 @@ first alert or message, mitigated and resolved the status events. Everything a d
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -85,7 +86,7 @@ def gather(
     similar, runbooks = references(knowledge, incident, events)
     return Facts(
         incident=incident,
-        times=times_of(raw, events),
+        times=times_of(raw, events, corrected_milestones(engine, raw.id)),
         key_events=[_key_event(event, scrub) for event in key],
         messages=[event for event in events if not event.key],
         actions=actions,
@@ -97,19 +98,41 @@ def gather(
     )
 
 
-def times_of(incident: Incident, events: list[TimelineEvent]) -> Times:
-    """Started, detected, mitigated and resolved, from the events' own timestamps (time-ordered events)."""
+def times_of(
+    incident: Incident, events: list[TimelineEvent], corrected: frozenset[str] = frozenset()
+) -> Times:
+    """Started, detected, mitigated and resolved, from the events' own timestamps (time-ordered events).
+
+    A milestone someone corrected (`!incident set`, named in `corrected`) is the incident's stored time: people
+    who know better than the timeline have said so.
+    """
     started = min([incident.started_at, *(event.at for event in events[:1])])
     detection = next((event for event in events if event.kind in DETECTION_KINDS), None)
     statuses = [event for event in events if event.kind == EventKind.STATUS]
     mitigated = next((e.at for e in statuses if _is(e, "Mitigated")), None)
     resolved = [e.at for e in statuses if _is(e, "Resolved")]
+    if "detected" in corrected:
+        detection = None
     return Times(
-        started_at=started,
+        started_at=incident.started_at if "started" in corrected else started,
         detected_at=detection.at if detection else incident.detected_at,
-        mitigated_at=mitigated or (resolved[0] if resolved else incident.mitigated_at),
-        resolved_at=resolved[-1] if resolved else incident.resolved_at,
+        mitigated_at=incident.mitigated_at
+        if "mitigated" in corrected
+        else mitigated or (resolved[0] if resolved else incident.mitigated_at),
+        resolved_at=incident.resolved_at
+        if "resolved" in corrected
+        else resolved[-1]
+        if resolved
+        else incident.resolved_at,
         detected_by=detection,
+    )
+
+
+def corrected_milestones(engine: Engine, incident_id: str) -> frozenset[str]:
+    """The milestones someone set by hand (the audit trail's `correct` entries)."""
+    entries = engine.store.audit_trail(incident_id)
+    return frozenset(
+        str(json.loads(entry.detail).get("milestone")) for entry in entries if entry.action == "correct"
     )
 
 

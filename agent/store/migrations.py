@@ -361,6 +361,15 @@ def _v10_private_incidents(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE incidents ADD COLUMN private BOOLEAN NOT NULL DEFAULT FALSE"))
 
 
+def _v11_corrections(conn: Connection) -> None:
+    """Milestone corrections and the review: the customer-impact window, replayed drills, struck events."""
+    timestamp = UTCDateTime().compile(dialect=conn.dialect)
+    for column in ("impact_started_at", "impact_ended_at"):
+        conn.execute(text(f"ALTER TABLE incidents ADD COLUMN {column} {timestamp}"))
+    conn.execute(text("ALTER TABLE incidents ADD COLUMN replayed BOOLEAN NOT NULL DEFAULT FALSE"))
+    conn.execute(text("ALTER TABLE timeline_events ADD COLUMN hidden BOOLEAN NOT NULL DEFAULT FALSE"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "incidents, participants, timeline events, action items, append-only audit log", _v1_core),
     Migration(2, "nudges sent, so a restart never repeats a reminder", _v2_nudges),
@@ -379,6 +388,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         10, "private incidents: kept out of the knowledge base and away from the LLM", _v10_private_incidents
     ),
+    Migration(11, "corrections: customer-impact window, replayed drills, struck events", _v11_corrections),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

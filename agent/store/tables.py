@@ -63,6 +63,9 @@ class IncidentRow(Base):
     mitigated_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
     private: Mapped[bool] = mapped_column(default=False)
+    impact_started_at: Mapped[datetime | None]
+    impact_ended_at: Mapped[datetime | None]
+    replayed: Mapped[bool] = mapped_column(default=False)
 
 
 class ParticipantRow(Base):
@@ -89,6 +92,7 @@ class EventRow(Base):
     kind: Mapped[str] = mapped_column(String(20))
     key: Mapped[bool]
     source: Mapped[str | None] = mapped_column(CleanString(512))
+    hidden: Mapped[bool] = mapped_column(default=False)  # struck from the story; the audit trail keeps it
 
 
 class ActionRow(Base):
