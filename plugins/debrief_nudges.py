@@ -44,7 +44,8 @@ class DebriefNudges(UsesRuntime, BotPlugin):
 
     def activate(self) -> None:
         super().activate()
-        self.start_poller(float(self.config["INTERVAL_SECONDS"]), self.send_nudges)
+        if not getattr(self._bot.bot_config, "DEBRIEF_REPLAY", False):  # a replay's clock is the transcript's
+            self.start_poller(float(self.config["INTERVAL_SECONDS"]), self.send_nudges)
 
     def send_nudges(self) -> None:
         """Post every reminder that is due now to its incident's room."""

@@ -87,8 +87,8 @@ class DebriefPostmortem(UsesRuntime, BotPlugin):
         )
 
     def _target(self, msg: Message, args: str) -> IncidentRef:
-        """`INC-n` when given, else the room's latest incident (postmortems follow resolved incidents)."""
-        return context_of(msg).incident(incident_argument(args, USAGE), latest=True)
+        """`INC-n` when given, else the room's latest incident."""
+        return context_of(msg).incident(incident_argument(args, USAGE))
 
 
 def draft_reply(stored: StoredPostmortem) -> str:

@@ -95,7 +95,7 @@ def test_a_redelivered_message_gets_the_same_reply_and_adds_nothing(chat: Chat) 
 
 
 def test_action_without_an_incident_says_how_to_start_one(chat: Chat) -> None:
-    assert "no open incident in this room" in chat.ask("!action add Fix it")
+    assert "This room has no incident yet" in chat.ask("!action add Fix it")
 
 
 def test_actions_lists_items_in_order(chat: Chat) -> None:
@@ -115,11 +115,11 @@ def test_actions_of_an_incident_with_none(chat: Chat) -> None:
     assert chat.ask("!actions").startswith("INC-1 has no action items yet.")
 
 
-def test_actions_of_a_resolved_incident_by_id(chat: Chat) -> None:
+def test_the_room_keeps_its_resolved_incidents_actions(chat: Chat) -> None:
     start(chat)
     chat.ask("!action add Write the runbook")
     chat.ask("!incident resolve")
-    assert "no open incident" in chat.ask("!actions")
+    assert "A1 Write the runbook" in chat.ask("!actions")
     assert "A1 Write the runbook" in chat.ask("!actions INC-1")
 
 

@@ -30,10 +30,10 @@ class ChatContext:
     at: datetime
     source: str | None
 
-    def incident(self, incident_id: str | None = None, *, latest: bool = False) -> IncidentRef:
+    def incident(self, incident_id: str | None = None) -> IncidentRef:
         """The incident a command means: the one it names (`INC-n`, seen only from its own room or by an admin),
-        else the room's (open, or `latest`)."""
-        return Asked(incident_id, self.room, self.author) if incident_id else InRoom(self.room, latest)
+        else the room's latest."""
+        return Asked(incident_id, self.room, self.author) if incident_id else InRoom(self.room)
 
 
 def context_of(msg: Message) -> ChatContext:
