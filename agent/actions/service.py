@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from agent.actions.gate import check
@@ -24,7 +24,7 @@ from agent.incidents import IncidentRef, add_participants, format_id, load_row
 from agent.models import OPEN_ACTION_STATUSES, ActionItem, ActionKind, ActionStatus, EventKind
 from agent.store import Store, add_audit
 from agent.store.dedupe import insert_ignore_one
-from agent.store.tables import ActionRow, EventRow, IncidentRow, InstallationRow
+from agent.store.tables import ActionRow, EventRow, IncidentRow, InstallationRow, OutboxRow
 from agent.timestamps import event_time
 
 # The partial unique index on (incident, source): items added without a source never collide.
@@ -190,7 +190,7 @@ class ActionService:
                     setattr(row, name, value)
             if not changes:
                 return ActionChange(to_action(row), {}, check(to_action(row), at.date()))
-            row.revision += 1
+            self._raise_revision(session, row)
             session.flush()
             session.refresh(row)  # the title as stored (redacted)
             problems = check(to_action(row), at.date())
@@ -219,7 +219,8 @@ class ActionService:
             row = self._numbered(session, incident, number, for_update=True)
             self._require_open(row, "marked done" if done else "dropped")
             previous = row.status
-            row.status, row.drop_reason, row.revision = status.value, reason, row.revision + 1
+            row.status, row.drop_reason = status.value, reason
+            self._raise_revision(session, row)
             detail = {"action": row.id, "ref": f"A{row.number}", "from": previous, "to": row.status}
             if reason is not None:
                 detail["reason"] = reason
@@ -311,6 +312,19 @@ class ActionService:
         if problems:
             detail["problems"] = problems
         add_audit(session, by, "add_action", public_id, detail)
+
+    @staticmethod
+    def _raise_revision(session: Session, row: ActionRow) -> None:
+        """A change people made: the item's tickets are now behind it, and an earlier update's error is moot
+        (the next run, automatic or not, tries at once)."""
+        row.revision += 1
+        session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.action_id == row.id)
+            .values(last_error=None, next_attempt_at=None)
+            .where(OutboxRow.state == "filed")
+            .execution_options(synchronize_session=False)
+        )
 
     @staticmethod
     def _next_number(session: Session, incident_number: int) -> int:
