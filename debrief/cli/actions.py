@@ -19,7 +19,8 @@ from debrief.cli.app import echo, emit, main, settings_of, user_errors
 
 
 def list_actions(settings: Settings, incident_id: str | None = None) -> dict[str, Any]:
-    """`{"actions": [{"id", "title", "owner", "due", "status", "refs", ...}]}`, one incident's or all."""
+    """`{"actions": [{"id", "number", "ref", "title", "owner", "due", "status", "refs", ...}]}`, one incident's
+    or all; `id` is the database's, `ref` (`INC-3/A2`) names the item as people do."""
     engine = Engine.from_settings(settings)
     try:
         return listing_of(engine, settings, incident_id, by=OPERATOR, announce=_progress).as_json()
@@ -58,7 +59,7 @@ def actions(ctx: click.Context, incident_id: str | None, file_pending: bool, as_
             owner = f" @{item['owner']}" if item["owner"] else ""
             due = f" due {item['due']}" if item["due"] else ""
             refs = f"  {', '.join(item['refs'])}" if item["refs"] else ""
-            echo(f"{item['incident_id']} A{item['id']} [{item['status']}] {item['title']}{owner}{due}{refs}")
+            echo(f"{item['ref']} [{item['status']}] {item['title']}{owner}{due}{refs}")
         if not payload["actions"]:
             echo("no action items")
         if "filing" in payload:
