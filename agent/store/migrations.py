@@ -398,7 +398,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         10, "private incidents: kept out of the knowledge base and away from the LLM", _v10_private_incidents
     ),
-    # 11 is the incident lifecycle's (built beside this one); versions need not be consecutive.
+    # 11 belongs to work built beside this one; versions need not be consecutive, only ascending.
     Migration(
         12,
         "action items numbered per incident, revisions their tickets follow, drop reasons",
