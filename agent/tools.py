@@ -51,6 +51,7 @@ _OPEN = {
     ActionStatus.PENDING: "open",
     ActionStatus.FILED: "open (filed)",
 }
+_CLOSED = {ActionStatus.DONE: "done", ActionStatus.DROPPED: "dropped"}
 
 
 @dataclass
@@ -360,9 +361,9 @@ def _section_block(source: str, title: str, heading: str, text: str) -> Block:
 
 
 def _describe_action(item: ActionItem) -> str:
-    status = "done" if item.status is ActionStatus.DONE else _OPEN[item.status]
+    status = _CLOSED.get(item.status) or _OPEN[item.status]
     owner = f", owner {item.owner}" if item.owner else ""
-    return f"A{item.id} {item.title} ({status}{owner})"
+    return f"{item.ref} {item.title} ({status}{owner})"
 
 
 def _clock(at: datetime) -> str:

@@ -113,7 +113,7 @@ def draft_reply(stored: StoredPostmortem) -> str:
             times,
             f"The full draft is too long for chat: {stored.draft_path}",
         ]
-    revise = [f"A{a.id} {a.title}: {'; '.join(a.problems)}" for a in pm.action_items if a.problems]
+    revise = [f"{a.ref} {a.title}: {'; '.join(a.problems)}" for a in pm.action_items if a.problems]
     if revise:
         parts += ["Action items that need revision (they will not be filed):", *revise]
     if stored.note:

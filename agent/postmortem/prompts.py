@@ -40,7 +40,7 @@ def facts_block(facts: Facts) -> str:
         f"Cause (recorded): {incident.cause or 'not recorded'}",
         f"Participants: {len(incident.participants)}",
     ]
-    lines += [f"Action item A{a.id}: {a.title} (owner {a.owner or 'none'})" for a in facts.actions]
+    lines += [f"Action item {a.ref}: {a.title} (owner {a.owner or 'none'})" for a in facts.actions]
     return "\n".join(lines)
 
 

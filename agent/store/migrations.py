@@ -370,6 +370,25 @@ def _v11_corrections(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE timeline_events ADD COLUMN hidden BOOLEAN NOT NULL DEFAULT FALSE"))
 
 
+def _v12_action_follow_up(conn: Connection) -> None:
+    """Action items numbered per incident (existing ones in the order they were added: A1, A2 ... in each
+    incident), a revision their tickets follow, and why one was dropped; each outbox row remembers the revision
+    its ticket states. Filing keys stay as stored."""
+    meta = MetaData()
+    actions = Table("action_items", meta, Column("incident_number", Integer), Column("number", Integer))
+    conn.execute(text("ALTER TABLE action_items ADD COLUMN number INTEGER NOT NULL DEFAULT 0"))
+    conn.execute(
+        text(
+            "UPDATE action_items SET number = (SELECT count(*) FROM action_items AS earlier "
+            "WHERE earlier.incident_number = action_items.incident_number AND earlier.id <= action_items.id)"
+        )
+    )
+    Index("uq_action_items_number", actions.c.incident_number, actions.c.number, unique=True).create(conn)
+    conn.execute(text("ALTER TABLE action_items ADD COLUMN revision INTEGER NOT NULL DEFAULT 0"))
+    conn.execute(text("ALTER TABLE action_items ADD COLUMN drop_reason TEXT"))
+    conn.execute(text("ALTER TABLE filing_outbox ADD COLUMN synced_revision INTEGER NOT NULL DEFAULT 0"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "incidents, participants, timeline events, action items, append-only audit log", _v1_core),
     Migration(2, "nudges sent, so a restart never repeats a reminder", _v2_nudges),
@@ -389,6 +408,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         10, "private incidents: kept out of the knowledge base and away from the LLM", _v10_private_incidents
     ),
     Migration(11, "corrections: customer-impact window, replayed drills, struck events", _v11_corrections),
+    Migration(
+        12,
+        "action items numbered per incident, revisions their tickets follow, drop reasons",
+        _v12_action_follow_up,
+    ),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -96,7 +96,9 @@ class EventRow(Base):
 
 
 class ActionRow(Base):
-    """`source` is the chat message that added the item: one item per message, however often it arrives."""
+    """`source` is the chat message that added the item: one item per message, however often it arrives.
+
+    `idempotency_key` is written once and never changed: tickets filed with it are found by it."""
 
     __tablename__ = "action_items"
     __table_args__ = (
@@ -108,11 +110,13 @@ class ActionRow(Base):
             sqlite_where=_HAS_SOURCE_SQL,
             postgresql_where=_HAS_SOURCE_SQL,
         ),
+        Index("uq_action_items_number", "incident_number", "number", unique=True),
         {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     incident_number: Mapped[int] = mapped_column(ForeignKey("incidents.number"), index=True)
+    number: Mapped[int]  # A1, A2 ... within the incident
     title: Mapped[str] = mapped_column(RedactedText("action_items.title"))
     owner: Mapped[str | None]
     due: Mapped[date | None] = mapped_column(Date)
@@ -124,6 +128,8 @@ class ActionRow(Base):
     created_by: Mapped[str]
     created_at: Mapped[datetime]
     source: Mapped[str | None] = mapped_column(CleanString(512))
+    revision: Mapped[int] = mapped_column(default=0)  # +1 per change people make; tickets follow it
+    drop_reason: Mapped[str | None] = mapped_column(RedactedText("action_items.drop_reason"))
 
 
 class AuditRow(Base):
@@ -197,6 +203,8 @@ class OutboxRow(Base):
     filed_at: Mapped[datetime | None]
     create_attempted_at: Mapped[datetime | None]
     confirm_until: Mapped[datetime | None]
+    # The item revision the ticket states; behind the item's revision, the ticket awaits an update.
+    synced_revision: Mapped[int] = mapped_column(default=0)
 
 
 class BotStateRow(Base):
