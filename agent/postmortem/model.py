@@ -22,7 +22,7 @@ def event_ref(event_id: int) -> str:
 
 
 class KeyEvent(BaseModel):
-    """One line of the postmortem's timeline."""
+    """One line of the postmortem's timeline: a key event, or a chat line the salience rule chose."""
 
     id: int
     ref: str
@@ -30,6 +30,8 @@ class KeyEvent(BaseModel):
     author: str
     kind: EventKind
     text: str
+    # Why it is there: `key event (note)`, or the salience rule's reasons (`decision: rolling back`).
+    reasons: list[str] = Field(default_factory=list)
 
 
 class Finding(BaseModel):
@@ -115,6 +117,9 @@ class Postmortem(BaseModel):
     time_to_detect_s: int | None = None
     time_to_mitigate_s: int | None = None
     time_to_resolve_s: int | None = None
+    impact_started_at: datetime | None = None  # the measured customer-impact window, when people set it
+    impact_ended_at: datetime | None = None
+    impact_duration_s: int | None = None
     event_count: int = 0
     summary: Finding
     customer_impact: str | None = None
