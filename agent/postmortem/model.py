@@ -35,11 +35,15 @@ class KeyEvent(BaseModel):
 
 
 class Finding(BaseModel):
-    """A narrative claim with its evidence; `verified` is False when it cites nothing we could check."""
+    """A narrative claim with its evidence; `verified` is False when it cites nothing we could check.
+
+    `by` names who wrote it in the review (`!postmortem add|edit`, an imported file); None when Debrief drafted it.
+    """
 
     text: str
     evidence: list[str] = Field(default_factory=list)
     verified: bool = True
+    by: str | None = None
 
 
 class CauseCandidate(BaseModel):
@@ -47,8 +51,9 @@ class CauseCandidate(BaseModel):
 
     cause: str
     evidence: list[str] = Field(default_factory=list)
-    confidence: float = Field(ge=0.0, le=1.0)
+    confidence: float = Field(ge=0.0, le=1.0)  # 1.0 for the cause people wrote in the review
     verified: bool = True
+    by: str | None = None  # who wrote it in the review; None when Debrief drafted it
 
 
 class SuggestedAction(BaseModel):
@@ -85,6 +90,15 @@ class Generation(BaseModel):
     llm_calls: int = 0
     prompt_tokens: int = 0  # estimated as characters / 4
     note: str | None = None  # why the template was used when an LLM was configured
+
+
+class ReviewedSection(BaseModel):
+    """A section people wrote or changed in the review: a new draft keeps it as they left it."""
+
+    section: str  # summary, impact, root-cause, factors, well, poorly, lessons, detection
+    by: str
+    at: datetime
+    revision: int
 
 
 class Narrative(BaseModel):
@@ -130,6 +144,7 @@ class Postmortem(BaseModel):
     went_well: list[Finding] = Field(default_factory=list)
     went_poorly: list[Finding] = Field(default_factory=list)
     detection_gaps: list[Finding] = Field(default_factory=list)
+    lessons: list[Finding] = Field(default_factory=list)  # written in the review
     action_items: list[ReviewedAction] = Field(default_factory=list)
     suggested_actions: list[SuggestedAction] = Field(default_factory=list)
     similar_incidents: list[Reference] = Field(default_factory=list)
@@ -137,3 +152,4 @@ class Postmortem(BaseModel):
     generation: Generation
     status: PostmortemStatus = PostmortemStatus.DRAFT
     reviewers: list[str] = Field(default_factory=list)
+    reviewed: list[ReviewedSection] = Field(default_factory=list)

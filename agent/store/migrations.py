@@ -361,6 +361,26 @@ def _v10_private_incidents(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE incidents ADD COLUMN private BOOLEAN NOT NULL DEFAULT FALSE"))
 
 
+def _v13_postmortem_revisions(conn: Connection) -> None:
+    """Each change to a postmortem's text: one row per section a revision changed (a new draft: one row)."""
+    meta = MetaData()
+    Table("incidents", meta, Column("number", Integer, primary_key=True))
+    Table(
+        "postmortem_revisions",
+        meta,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("incident_number", Integer, ForeignKey("incidents.number"), nullable=False),
+        Column("revision", Integer, nullable=False),
+        Column("at", UTCDateTime, nullable=False),
+        Column("author", String(255), nullable=False),
+        Column("change", String(16), nullable=False),
+        Column("section", String(32)),
+        Column("text", Text),
+        Index("ix_postmortem_revisions_incident", "incident_number", "revision"),
+        sqlite_autoincrement=True,
+    ).create(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "incidents, participants, timeline events, action items, append-only audit log", _v1_core),
     Migration(2, "nudges sent, so a restart never repeats a reminder", _v2_nudges),
@@ -378,6 +398,10 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(9, "installation id for filing keys; outbox records create attempts", _v9_filing_hardening),
     Migration(
         10, "private incidents: kept out of the knowledge base and away from the LLM", _v10_private_incidents
+    ),
+    # 11 and 12 are the incident lifecycle's and the action items' (issue 11), merged from their branches.
+    Migration(
+        13, "postmortem revisions: who changed which section, when, and to what", _v13_postmortem_revisions
     ),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
