@@ -97,7 +97,7 @@ class ReviewEdits:
 
     def import_file(self, ref: IncidentRef, text: str, by: str, source: str = "the file") -> Imported:
         """The review sections a reviewer changed in an exported file, as `by`'s text. A section changed in the
-        file and, since the export, by people in Debrief is a conflict: reported, not imported."""
+        file and, since the export, by someone else in Debrief is a conflict: reported, not imported."""
         exported = exchange.read_export(redact(text), source)
         incident_id = self._engine.incidents.get(ref).id
         if exported.incident_id != incident_id:
@@ -105,7 +105,7 @@ class ReviewEdits:
         plans: list[exchange.ImportPlan] = []
 
         def plan(pm: Postmortem, who: str, session: Session, row: PostmortemRow) -> list[SectionChange]:
-            people = revisions.people_changes_since(session, row.incident_number, exported.revision)
+            people = revisions.people_changes_since(session, row.incident_number, exported.revision, who)
             found = exchange.plan_import(exported, exchange.section_bodies(self._records.render(row)), people)
             plans.append(found)
             return [

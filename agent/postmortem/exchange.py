@@ -109,8 +109,8 @@ def read_export(text: str, source: str) -> ExportedFile:
 
 
 def plan_import(exported: ExportedFile, current: dict[str, str], people: dict[str, Revision]) -> ImportPlan:
-    """Section by section: the file's text where only the file changed it; a conflict where people in Debrief
-    changed it too since the export (`people`), unless both now say the same; `current` is Debrief's now."""
+    """Section by section: the file's text where only the file changed it; a conflict where someone else changed
+    it in Debrief too since the export (`people`), unless both now say the same; `current` is Debrief's now."""
     plan = ImportPlan()
     for section in SECTIONS:
         body = exported.bodies.get(section.name)
@@ -118,10 +118,10 @@ def plan_import(exported: ExportedFile, current: dict[str, str], people: dict[st
             plan.missing.append(section.name)
             continue
         exported_as = exported.fingerprints.get(section.name)
-        if fingerprint(body) == exported_as or fingerprint(body) == fingerprint(
-            current.get(section.name, "")
+        if fingerprint(body) == exported_as or _says(body, section) == _says(
+            current.get(section.name, ""), section
         ):
-            continue  # the reviewer left it as exported, or made it what Debrief already says
+            continue  # the reviewer left it as exported, or made it say what Debrief already says
         change = people.get(section.name)
         if change is not None:
             plan.conflicts.append(Conflict(section, change))
@@ -218,6 +218,11 @@ def _known_refs(pm: Postmortem) -> set[str]:
         cited += [ref for finding in findings for ref in finding.evidence]
     sources = [ref.source for ref in (*pm.similar_incidents, *pm.runbooks)]
     return {event.ref for event in pm.timeline} | set(cited) | set(sources)
+
+
+def _says(body: str, section: Section) -> list[str]:
+    """What a section body says, however it is laid out (bullets, spacing, a citation)."""
+    return [" ".join(split_cite(text, section)[0].split()) for text in items(body, section)]
 
 
 def fingerprint(body: str) -> str:

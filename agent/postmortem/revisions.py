@@ -55,10 +55,13 @@ def history(session: Session, number: int) -> list[Revision]:
     ]
 
 
-def people_changes_since(session: Session, number: int, revision: int) -> dict[str, Revision]:
-    """The latest change people made to each section after `revision` (what an import must not overwrite)."""
+def people_changes_since(
+    session: Session, number: int, revision: int, other_than: str | None = None
+) -> dict[str, Revision]:
+    """The latest change people (other than `other_than`) made to each section after `revision`: what an import
+    must not overwrite."""
     latest: dict[str, Revision] = {}
     for entry in history(session, number):
-        if entry.revision > revision and entry.change in PEOPLE and entry.section:
+        if entry.revision > revision and entry.change in PEOPLE and entry.section and entry.by != other_than:
             latest[entry.section] = entry
     return latest

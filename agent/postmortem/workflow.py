@@ -30,6 +30,7 @@ from agent.postmortem import revisions
 from agent.postmortem.draft import build_postmortem
 from agent.postmortem.editing import Imported, ReviewEdits
 from agent.postmortem.facts import Knowledge
+from agent.postmortem.model import Postmortem
 from agent.postmortem.naming import published_file_name
 from agent.postmortem.records import PostmortemError, Records, StoredPostmortem, write_atomically
 from agent.postmortem.review import carry_review
@@ -186,6 +187,19 @@ class PostmortemWorkflow:
     def show(self, ref: IncidentRef) -> StoredPostmortem:
         with self._engine.store.read() as session:
             return self._records.stored(self._records.row(session, ref))
+
+    def preview(self, ref: IncidentRef) -> Postmortem:
+        """What a new draft would be now: facts fresh from the timeline, the review's text kept. Stores nothing."""
+        incident = self._engine.incidents.get(ref)
+        built = build_postmortem(self._engine, incident.id, self._knowledge(), self._model())
+        with self._engine.store.read() as session:
+            row = session.get(PostmortemRow, load_row(session, incident.id).number)
+            stored = self._records.document(row) if row is not None else None
+        if stored is None or stored.status is PostmortemStatus.PUBLISHED:
+            return carry_review(stored, built)
+        return carry_review(stored, built).model_copy(
+            update={"status": stored.status, "reviewers": stored.reviewers}
+        )
 
     def approve(self, ref: IncidentRef, by: str) -> StoredPostmortem:
         """The commander or an admin approves the current draft of a resolved incident."""
