@@ -117,10 +117,8 @@ def plan_import(exported: ExportedFile, current: dict[str, str], people: dict[st
         if body is None:
             plan.missing.append(section.name)
             continue
-        exported_as = exported.fingerprints.get(section.name)
-        if fingerprint(body) == exported_as or _says(body, section) == _says(
-            current.get(section.name, ""), section
-        ):
+        as_exported = fingerprint(body) == exported.fingerprints.get(section.name)
+        if as_exported or _says(body, section) == _says(current.get(section.name, ""), section):
             continue  # the reviewer left it as exported, or made it say what Debrief already says
         change = people.get(section.name)
         if change is not None:

@@ -22,7 +22,6 @@ TEMPLATE_PLACEHOLDERS = re.compile(
 )
 # What people leave in text they mean to finish later.
 PEOPLE_PLACEHOLDERS = re.compile(r"\b(?:TODO|TBD|FIXME|XXX)\b|\?\?\?|<fill in>|\[fill in\]|lorem ipsum")
-DEFAULT_REQUIRED = ("summary", "impact", "root-cause")
 
 
 def carry_review(previous: Postmortem | None, fresh: Postmortem) -> Postmortem:
