@@ -75,7 +75,7 @@ class Incident(BaseModel):
     detected_at: datetime | None = None
     mitigated_at: datetime | None = None
     resolved_at: datetime | None = None
-    # The window customers were affected in, when it differs from the incident's own milestones.
+    # The measured customer-impact window (`!incident set impact-start|impact-end TIME`), when people set it.
     impact_started_at: datetime | None = None
     impact_ended_at: datetime | None = None
     # Kept out of the knowledge base and away from the LLM (retrieval mode, template postmortem).

@@ -17,6 +17,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from agent.errors import SettingsError
 
 TRACKER_NAMES = ("jira", "github")
+# The postmortem's free-text sections (agent/postmortem/sections.py), as DEBRIEF_REQUIRED_SECTIONS names them.
+POSTMORTEM_SECTIONS = ("summary", "impact", "root-cause", "factors", "well", "poorly", "detection", "lessons")
 
 
 def _split_csv(value: object) -> object:
@@ -97,11 +99,29 @@ class Settings(BaseSettings):
     # Redact e-mail addresses (`[REDACTED:email]`) in everything that leaves the process, the database included.
     # Off by default: incident chat names people and on-call aliases by address, and tickets need them.
     redact_emails: bool = Field(False, alias="DEBRIEF_REDACT_EMAILS")
+    # Postmortem sections that must have text before it is published (`none`: no section is required).
+    required_sections: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["summary", "impact", "root-cause"], alias="DEBRIEF_REQUIRED_SECTIONS"
+    )
 
     @field_validator("trackers", "admins", "teams_openid_metadata_url", mode="before")
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
+
+    @field_validator("required_sections", mode="before")
+    @classmethod
+    def _section_list(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("required_sections")
+    @classmethod
+    def _known_sections(cls, value: list[str]) -> list[str]:
+        names = [name.lower() for name in value if name.lower() != "none"]
+        unknown = [name for name in names if name not in POSTMORTEM_SECTIONS]
+        if unknown:
+            raise ValueError(f"unknown section {unknown[0]!r}; use {', '.join(POSTMORTEM_SECTIONS)} or none")
+        return list(dict.fromkeys(names))
 
     @field_validator("trackers")
     @classmethod

@@ -56,7 +56,7 @@ class DebriefActions(UsesRuntime, BotPlugin):
         ctx = context_of(msg)
         # The message's source makes a redelivery (a Slack retry, a second replay) answer with the same item.
         item = self.engine.actions.add(
-            ctx.incident(latest=True),
+            ctx.incident(),
             parsed.title,
             parsed.owner,
             parsed.due,
@@ -79,7 +79,7 @@ class DebriefActions(UsesRuntime, BotPlugin):
         run = edit_action(
             self.engine,
             self.runtime.settings,
-            ctx.incident(edit.ref.incident_id, latest=True),
+            ctx.incident(edit.ref.incident_id),
             edit.ref.number,
             title=edit.title,
             owner=edit.owner,
@@ -102,7 +102,7 @@ class DebriefActions(UsesRuntime, BotPlugin):
         except ActionParseError as exc:
             raise ChatInputError(f"Not changed: {exc}; use {DONE_USAGE}") from None
         ctx = context_of(msg)
-        target = ctx.incident(ref.incident_id, latest=True)
+        target = ctx.incident(ref.incident_id)
         run = complete_action(
             self.engine,
             self.runtime.settings,
@@ -122,7 +122,7 @@ class DebriefActions(UsesRuntime, BotPlugin):
         except ActionParseError as exc:
             raise ChatInputError(f"Not changed: {exc}; use {DROP_USAGE}") from None
         ctx = context_of(msg)
-        target = ctx.incident(ref.incident_id, latest=True)
+        target = ctx.incident(ref.incident_id)
         run = drop_action(
             self.engine,
             self.runtime.settings,
@@ -143,7 +143,7 @@ class DebriefActions(UsesRuntime, BotPlugin):
         if args.strip() == "--overdue":
             return self._overdue(msg, ctx.author, ctx.room, ctx.at.date())
         named = incident_argument(args, LIST_USAGE)
-        target = ctx.incident(named, latest=True)
+        target = ctx.incident(named)
         listing = list_actions(self.engine, self.runtime.settings, target, announce=announce_to(self, msg))
         if not listing.actions:
             return f"{listing.incident_id} has no action items yet. Add one with {ADD_USAGE}"

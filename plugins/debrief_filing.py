@@ -39,7 +39,7 @@ class DebriefFiling(UsesRuntime, BotPlugin):
         """[INC-n]: file this room's (or that) incident's action items to the trackers (commander or admin), and
         bring the tickets of items changed since up to date. After resolve too."""
         ctx = context_of(msg)
-        target = ctx.incident(incident_argument(args, USAGE), latest=True)
+        target = ctx.incident(incident_argument(args, USAGE))
         run = file_and_sync(self.engine, self.runtime.settings, target, ctx.author, announce_to(self, msg))
         return run.report.summary()
 

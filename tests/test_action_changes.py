@@ -194,7 +194,7 @@ def test_items_are_changed_after_the_incident_is_resolved(engine: Engine, incide
     engine.actions.add(incident.id, CANARY, "bob", DUE, "alice", at(1))
     engine.incidents.resolve(incident.id, "alice", at(30))
 
-    room = InRoom("#inc-checkout", latest=True)
+    room = InRoom("#inc-checkout")
     added = engine.actions.add(room, "Alert when checkout 5xx exceed 1%", "carol", DUE, "dana", at(60))
     engine.actions.edit(room, 1, owner="erin", by="dana", at=at(61))
     engine.actions.done(room, 2, by="carol")

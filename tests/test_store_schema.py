@@ -32,7 +32,7 @@ def test_new_database_gets_every_migration_in_order(db_url: str) -> None:
     assert [tuple(row) for row in rows] == [(m.version, m.description) for m in MIGRATIONS]
     assert store.schema_version == LATEST_VERSION == MIGRATIONS[-1].version
     versions = [m.version for m in MIGRATIONS]
-    assert versions == sorted(set(versions))  # ascending, each once (not necessarily consecutive)
+    assert versions == list(range(1, len(versions) + 1)), "migration numbers are consecutive"
 
 
 def test_migrations_build_exactly_the_schema_the_orm_expects(db_url: str) -> None:

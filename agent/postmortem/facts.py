@@ -2,8 +2,10 @@
 
 Times come from the timeline's own timestamps (the source's time, never the time we processed it): started is the
 incident start (or an earlier event, e.g. an alert that fired before anyone opened the incident), detected the
-first alert or message, mitigated and resolved the status events. Everything a document shows is redacted here;
-`messages` stay raw because most of them are never shown: whoever uses one redacts it first.
+first alert or message, mitigated and resolved the status events; the customer-impact window is what people
+measured and set. The document's timeline is the story (`agent.salience`): key events and the informative chat
+lines. Everything a document shows is redacted here; `messages` stay raw because most of them are never shown:
+whoever uses one redacts it first.
 """
 
 from __future__ import annotations
@@ -21,12 +23,15 @@ from agent.models import ActionItem, EventKind, Incident, SearchHit, TimelineEve
 from agent.postmortem.model import KeyEvent, Reference, event_ref
 from agent.postmortem.naming import is_own_document
 from agent.redact import redact
+from agent.salience import StoryLine, story
 
 log = logging.getLogger(__name__)
 
 DETECTION_KINDS = frozenset({EventKind.ALERT, EventKind.MESSAGE, EventKind.NOTE})
 SIMILAR_INCIDENTS = 3
 RUNBOOKS = 3
+STORY_MESSAGES = 30  # informative chat lines the document's timeline shows at most, besides the key events
+STORY_MESSAGE_CHARS = 300
 
 
 class Knowledge(Protocol):
@@ -44,6 +49,15 @@ class Times:
     mitigated_at: datetime | None
     resolved_at: datetime | None
     detected_by: TimelineEvent | None  # the alert or message that counts as detection
+    impact_started_at: datetime | None = None
+    impact_ended_at: datetime | None = None
+
+    @property
+    def impact_duration_s(self) -> int | None:
+        """Whole seconds of measured customer impact, None unless both ends are set."""
+        if self.impact_started_at is None or self.impact_ended_at is None:
+            return None
+        return max(0, int((self.impact_ended_at - self.impact_started_at).total_seconds()))
 
     def since_start(self, at: datetime | None) -> int | None:
         """Whole seconds from the start to `at` (never negative), None when `at` is unknown."""
@@ -55,6 +69,7 @@ class Facts:
     incident: Incident  # title, impact, cause redacted
     times: Times
     key_events: list[KeyEvent]  # redacted
+    timeline: list[KeyEvent]  # the document's timeline: key events and informative chat lines, redacted
     messages: list[TimelineEvent]  # the non-key events, RAW: redact before use
     actions: list[ActionItem]  # titles redacted
     similar_incidents: list[Reference]
@@ -88,6 +103,7 @@ def gather(
         incident=incident,
         times=times_of(raw, events, corrected_milestones(engine, raw.id)),
         key_events=[_key_event(event, scrub) for event in key],
+        timeline=[_story_line(line, scrub) for line in story(events, messages=STORY_MESSAGES).lines],
         messages=[event for event in events if not event.key],
         actions=actions,
         similar_incidents=similar,
@@ -125,6 +141,8 @@ def times_of(
         if resolved
         else incident.resolved_at,
         detected_by=detection,
+        impact_started_at=incident.impact_started_at,
+        impact_ended_at=incident.impact_ended_at,
     )
 
 
@@ -179,6 +197,17 @@ def _key_event(event: TimelineEvent, scrub: Callable[[str], str]) -> KeyEvent:
         kind=event.kind,
         text=scrub(event.text),
     )
+
+
+def _story_line(line: StoryLine, scrub: Callable[[str], str]) -> KeyEvent:
+    event = _key_event(line.event, scrub)
+    if not line.event.key:  # a chat line: bounded (pasted logs), redacted before it is cut
+        text = " ".join(event.text.split())
+        if len(text) > STORY_MESSAGE_CHARS:
+            text = text[: STORY_MESSAGE_CHARS - 1].rstrip() + "…"
+        event.text = text
+    event.reasons = list(line.reasons)
+    return event
 
 
 def _is(event: TimelineEvent, word: str) -> bool:

@@ -389,6 +389,26 @@ def _v12_action_follow_up(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE filing_outbox ADD COLUMN synced_revision INTEGER NOT NULL DEFAULT 0"))
 
 
+def _v13_postmortem_revisions(conn: Connection) -> None:
+    """Each change to a postmortem's text: one row per section a revision changed (a new draft: one row)."""
+    meta = MetaData()
+    Table("incidents", meta, Column("number", Integer, primary_key=True))
+    Table(
+        "postmortem_revisions",
+        meta,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("incident_number", Integer, ForeignKey("incidents.number"), nullable=False),
+        Column("revision", Integer, nullable=False),
+        Column("at", UTCDateTime, nullable=False),
+        Column("author", String(255), nullable=False),
+        Column("change", String(16), nullable=False),
+        Column("section", String(32)),
+        Column("text", Text),
+        Index("ix_postmortem_revisions_incident", "incident_number", "revision"),
+        sqlite_autoincrement=True,
+    ).create(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "incidents, participants, timeline events, action items, append-only audit log", _v1_core),
     Migration(2, "nudges sent, so a restart never repeats a reminder", _v2_nudges),
@@ -412,6 +432,9 @@ MIGRATIONS: tuple[Migration, ...] = (
         12,
         "action items numbered per incident, revisions their tickets follow, drop reasons",
         _v12_action_follow_up,
+    ),
+    Migration(
+        13, "postmortem revisions: who changed which section, when, and to what", _v13_postmortem_revisions
     ),
 )
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -172,6 +172,28 @@ class PostmortemRow(Base):
     published_path: Mapped[str | None] = mapped_column(Text)
 
 
+class PostmortemRevisionRow(Base):
+    """One section a postmortem revision changed: who, when, how (draft, add, edit, import) and its new text.
+
+    A new draft is one row without a section; `text` is what was added, or the section's new text.
+    """
+
+    __tablename__ = "postmortem_revisions"
+    __table_args__ = (
+        Index("ix_postmortem_revisions_incident", "incident_number", "revision"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    incident_number: Mapped[int] = mapped_column(ForeignKey("incidents.number"))
+    revision: Mapped[int]
+    at: Mapped[datetime]
+    author: Mapped[str]
+    change: Mapped[str] = mapped_column(String(16))
+    section: Mapped[str | None] = mapped_column(String(32))
+    text: Mapped[str | None] = mapped_column(RedactedText("postmortem_revisions.text"))
+
+
 class OutboxRow(Base):
     """One action item's filing to one tracker: pending -> filed (or failed), with a lease for concurrency.
 
