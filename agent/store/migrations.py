@@ -361,6 +361,48 @@ def _v10_private_incidents(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE incidents ADD COLUMN private BOOLEAN NOT NULL DEFAULT FALSE"))
 
 
+def _v11_signals(conn: Connection) -> None:
+    """Incidents with several services (each incident's service so far is its first); alerts, deploys and pages
+    kept whether or not an incident took them (unmatched ones wait to be attached); timeline events that a chat
+    deletion hid or that are context from before their incident."""
+    meta = MetaData()
+    Table("incidents", meta, Column("number", Integer, primary_key=True))
+    Table("timeline_events", meta, Column("id", Integer, primary_key=True))
+    services = Table(
+        "incident_services",
+        meta,
+        Column("incident_number", Integer, ForeignKey("incidents.number"), primary_key=True),
+        Column("name", String(255), primary_key=True),
+    )
+    Table(
+        "signals",
+        meta,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("source", String(512), nullable=False, unique=True),
+        Column("thread", String(512), nullable=False, index=True),
+        Column("received_at", UTCDateTime, nullable=False),
+        Column("at", UTCDateTime, nullable=False),
+        Column("kind", String(20), nullable=False),
+        Column("key", Boolean, nullable=False),
+        Column("author", String(255), nullable=False),
+        Column("text", Text, nullable=False),
+        Column("routing", JSON, nullable=False),
+        Column("incident_number", Integer, ForeignKey("incidents.number"), index=True),
+        Column("event_id", Integer, ForeignKey("timeline_events.id")),
+        Column("attached_by", String(255)),
+        sqlite_autoincrement=True,
+    )
+    meta.create_all(conn, tables=[services, meta.tables["signals"]])
+    conn.execute(
+        text(
+            "INSERT INTO incident_services (incident_number, name) "
+            "SELECT number, service FROM incidents WHERE service IS NOT NULL AND service <> ''"
+        )
+    )
+    for column in ("hidden", "context"):
+        conn.execute(text(f"ALTER TABLE timeline_events ADD COLUMN {column} BOOLEAN NOT NULL DEFAULT FALSE"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "incidents, participants, timeline events, action items, append-only audit log", _v1_core),
     Migration(2, "nudges sent, so a restart never repeats a reminder", _v2_nudges),
@@ -379,6 +421,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         10, "private incidents: kept out of the knowledge base and away from the LLM", _v10_private_incidents
     ),
+    Migration(11, "incident services, signals kept until attached, hidden and context events", _v11_signals),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 
