@@ -99,8 +99,9 @@ def gather(
 
 def times_of(incident: Incident, events: list[TimelineEvent]) -> Times:
     """Started, detected, mitigated and resolved, from the events' own timestamps (time-ordered events)."""
-    started = min([incident.started_at, *(event.at for event in events[:1])])
-    detection = next((event for event in events if event.kind in DETECTION_KINDS), None)
+    own = [event for event in events if not event.context]  # context from long before is neither
+    started = min([incident.started_at, *(event.at for event in own[:1])])
+    detection = next((event for event in own if event.kind in DETECTION_KINDS), None)
     statuses = [event for event in events if event.kind == EventKind.STATUS]
     mitigated = next((e.at for e in statuses if _is(e, "Mitigated")), None)
     resolved = [e.at for e in statuses if _is(e, "Resolved")]
