@@ -116,8 +116,17 @@ def _truncated_signal(sender: str, payload: _Notification, sent: list[Signal], r
         text=f"{count} more {noun} not sent ({group}; Alertmanager's max_alerts)",
         kind=EventKind.ALERT,
         source=f"{sender}:truncated:{digest}",
-        routing=rules.routing(payload.commonLabels, payload.groupLabels),
+        routing=_merged(rules.routing(payload.commonLabels, payload.groupLabels), *(s.routing for s in sent)),
     )
+
+
+def _merged(*routings: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    """The group's own routing labels, then those of the alerts that were sent (where the group went)."""
+    found: list[tuple[str, str]] = []
+    for pair in (pair for routing in routings for pair in routing):
+        if pair not in found:
+            found.append(pair)
+    return tuple(found)
 
 
 def _description(alert: _Alert) -> str:
