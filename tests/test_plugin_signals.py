@@ -7,6 +7,7 @@ webserver, with real senders' payloads (tests/data/signals).
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode
@@ -15,6 +16,7 @@ import requests
 from click.testing import CliRunner
 
 from agent.chat_edits import ChatChange, apply_change
+from backends.chat_changes import dispatch_chat_change
 from debrief.cli import main
 from tests.plugin_fixtures import T0, Chat, chat, debrief_settings
 from tests.test_plugin_webhooks import base_url, key_events, post
@@ -166,3 +168,23 @@ def test_an_edited_chat_line_shows_its_new_text_and_a_deleted_one_leaves_the_tim
     assert '"original": "error rate 21% on checkout-api"' in audit[0][1]
     assert '"text": "probably DNS"' in audit[1][1]
     assert "probably DNS" not in chat.ask("!timeline --all")
+
+
+def test_an_edited_note_command_edits_the_note_and_an_edit_into_a_command_is_not_run(chat: Chat) -> None:
+    chat.ask("!incident start Checkout 5xx --service checkout-api", at=T0)
+    chat.ask("!note rolled back", frm="bob", at=LATER, source="slack:C1:2.1")
+    chat.say("looking at dashboards", frm="bob", at=LATER, extras={"source": "slack:C1:2.2"})
+    assert "looking at dashboards" in chat.ask("!timeline --all")
+
+    bot = chat.testbot.bot
+    dispatch_chat_change(
+        bot, ChatChange("edit", "slack:C1:2.1", "bob", LATER, "!note rolled back the deploy")
+    )
+    dispatch_chat_change(bot, ChatChange("edit", "slack:C1:2.2", "bob", LATER, "!incident resolve"))
+
+    deadline = time.monotonic() + 10
+    while "rolled back the deploy" not in (shown := chat.ask("!timeline --all")):
+        assert time.monotonic() < deadline, shown
+        time.sleep(0.05)
+    assert "looking at dashboards" in shown
+    assert "investigating" in chat.ask("!incident status")  # the edit into a command ran nothing

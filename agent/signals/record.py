@@ -20,6 +20,7 @@ from agent.engine import Engine
 from agent.errors import DebriefError
 from agent.incidents import add_participants, format_id
 from agent.models import EventKind
+from agent.redact import redact
 from agent.signals.routing import Router
 from agent.signals.rules import SignalRules
 from agent.signals.signal import Signal
@@ -142,7 +143,7 @@ def _routing(signal: Signal) -> dict[str, str]:
     """Label -> value, the most trusted value of each label, in routing order (shown with unmatched signals)."""
     found: dict[str, str] = {}
     for label, value in signal.routing:
-        found.setdefault(label, value)
+        found.setdefault(redact(label), redact(value))  # stored text never holds a raw secret
     return found
 
 
