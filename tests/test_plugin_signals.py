@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -145,8 +145,8 @@ def test_debrief_timeline_json_prints_the_events_a_signal_produced(chat: Chat, b
 def test_an_edited_chat_line_shows_its_new_text_and_a_deleted_one_leaves_the_timeline(chat: Chat) -> None:
     chat.ask("!incident start Checkout 5xx --service checkout-api", at=T0)
     chat.say("error rate 21% on checkout-api", frm="bob", at=LATER, extras={"source": "slack:C1:1.1"})
-    chat.say("probably DNS", frm="bob", at=LATER, extras={"source": "slack:C1:1.2"})
-    chat.ask("!note rolled back", frm="bob", at=LATER, source="slack:C1:1.3")
+    chat.say("probably DNS", frm="bob", at=LATER + timedelta(seconds=1), extras={"source": "slack:C1:1.2"})
+    chat.ask("!note rolled back", frm="bob", at=LATER + timedelta(seconds=2), source="slack:C1:1.3")
     assert "probably DNS" in chat.ask("!timeline --all")  # captured (reading commands flush the capture)
     engine = chat.engine()
     try:
