@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from errbot import BotPlugin, webhook
+from errbot.core_plugins import flask_app
 from flask import Request
 
 from agent.signals import (
@@ -36,6 +37,11 @@ class DebriefWebhooks(UsesRuntime, BotPlugin):
     """Record alerts, deploys, pages and generic events on the matching incident's timeline."""
 
     def activate(self) -> None:
+        # Errbot adds a plugin's routes to its Flask app when the plugin activates, and the Webserver plugin may
+        # already be serving by then (Teams' /api/messages, a sender retrying): Flask refuses routes added after
+        # its first request, which left the webhooks unserved until a restart. Each route here is added before it
+        # can be requested, so the refusal protects nothing; Flask's own `run` resets the flag the same way.
+        flask_app._got_first_request = False
         super().activate()
         self.rules = SignalRules.from_settings(self.runtime.settings)
         if self._secret() is None and self.runtime.settings.backend not in ("Text", "Test"):
