@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -24,7 +24,14 @@ from agent.identity import Lead, Permission, Roles, normalise_user
 from agent.models import EventKind, Incident, IncidentStatus, PostmortemStatus, Severity
 from agent.store import Store, add_audit
 from agent.store.dedupe import insert_ignore
-from agent.store.tables import OPEN_STATUSES, EventRow, IncidentRow, ParticipantRow, PostmortemRow
+from agent.store.tables import (
+    OPEN_STATUSES,
+    EventRow,
+    IncidentRow,
+    IncidentServiceRow,
+    ParticipantRow,
+    PostmortemRow,
+)
 from agent.timestamps import event_time
 
 _ID = re.compile(r"^\s*INC-(\d{1,9})\s*$", re.IGNORECASE)
@@ -223,6 +230,22 @@ def _label(column: str) -> str:
     return column.removesuffix("_at")
 
 
+def service_names(names: Iterable[str]) -> list[str]:
+    """Service names as given (`a,b` split), trimmed, without blanks or repeats (case-insensitive)."""
+    found: list[str] = []
+    for name in (part.strip() for text in names for part in text.split(",")):
+        if name and name.lower() not in (f.lower() for f in found):
+            found.append(name)
+    return found
+
+
+def _services_of(session: Session, row: IncidentRow) -> list[str]:
+    query = select(IncidentServiceRow.name).where(IncidentServiceRow.incident_number == row.number)
+    names = sorted(session.scalars(query))
+    first = [row.service] if row.service in names else []
+    return first + [name for name in names if name != row.service]
+
+
 def _not_before_start(row: IncidentRow, at: datetime, what: str) -> None:
     if event_time(at) < row.started_at:
         started = row.started_at.strftime("%Y-%m-%d %H:%M:%S UTC")
@@ -252,8 +275,13 @@ class IncidentService:
         severity: Severity | None = None,
         service: str | None = None,
         detected_at: datetime | None = None,
+        services: Sequence[str] = (),
     ) -> Incident:
-        """Open `INC-<n>` in `room`; `IncidentError` if the room already has an open incident."""
+        """Open `INC-<n>` in `room`; `IncidentError` if the room already has an open incident.
+
+        `service` and `services` name what it is about (the first is its `service`); alerts and deploys for any
+        of them go on its timeline (`agent.signals.routing`)."""
+        names = service_names([service or "", *services])
         room, title, by, at = (
             _required(room, "the room"),
             _required(title, "the incident title"),
@@ -268,15 +296,17 @@ class IncidentService:
                     room=room,
                     status=IncidentStatus.INVESTIGATING.value,
                     severity=Severity(severity).value if severity else None,
-                    service=(service or "").strip() or None,
+                    service=names[0] if names else None,
                     started_by=by,
                     started_at=at,
                     detected_at=event_time(detected_at) if detected_at else at,
                 )
                 session.add(row)
                 session.flush()
+                session.add_all(IncidentServiceRow(incident_number=row.number, name=name) for name in names)
                 sev = f" ({row.severity})" if row.severity else ""
-                self._log(session, row, by, at, "start", f"Incident started{sev}: {title}", {"room": room})
+                detail: dict[str, Any] = {"room": room, **({"services": names} if names else {})}
+                self._log(session, row, by, at, "start", f"Incident started{sev}: {title}", detail)
         except IntegrityError:
             # Another start for the same room won the race between our check and our insert.
             with self._store.read() as session:
@@ -314,14 +344,43 @@ class IncidentService:
         """Open incidents (investigating or mitigated), oldest first."""
         return self._open()
 
-    def for_service(self, service: str | None) -> Incident | None:
-        """Where an alert or deploy goes: the open incident of `service`, else the only open one, or None."""
-        open_incidents = self.list_open()
-        wanted = (service or "").strip().lower()
-        matching = [i for i in open_incidents if wanted and (i.service or "").lower() == wanted]
-        if matching:
-            return matching[-1]
-        return open_incidents[0] if len(open_incidents) == 1 else None
+    def services(self, incident: IncidentRef) -> list[str]:
+        """The incident's services, its first service first."""
+        with self._store.read() as session:
+            row = load_row(session, incident, roles=self.roles)
+            return _services_of(session, row)
+
+    def add_service(self, incident: IncidentRef, name: str, by: str, at: datetime) -> list[str]:
+        """Add a service (anyone who sees the incident may): its alerts and deploys come here from now on."""
+        names = service_names([name])
+        if len(names) != 1:
+            raise IncidentError("name one service, e.g. !incident service add checkout-api")
+        service = names[0]
+        with self._store.write() as session:
+            row = load_row(session, incident, for_update=True, roles=self.roles)
+            known = _services_of(session, row)
+            same = next((s for s in known if s.lower() == service.lower()), None)
+            if same is not None:
+                raise IncidentError(f"{format_id(row.number)} already has the service {same}")
+            session.add(IncidentServiceRow(incident_number=row.number, name=service))
+            row.service = row.service or service
+            self._log(session, row, by, at, "add_service", f"Service added: {service}", {"service": service})
+            return [*known, service]
+
+    def remove_service(self, incident: IncidentRef, name: str, by: str, at: datetime) -> list[str]:
+        """Remove a service named by mistake; its alerts stop coming here."""
+        with self._store.write() as session:
+            row = load_row(session, incident, for_update=True, roles=self.roles)
+            known = _services_of(session, row)
+            found = next((s for s in known if s.lower() == name.strip().lower()), None)
+            if found is None:
+                raise IncidentError(f"{format_id(row.number)} has no service {name.strip()!r}")
+            session.delete(session.get_one(IncidentServiceRow, (row.number, found)))
+            rest = [s for s in known if s != found]
+            if row.service == found:
+                row.service = rest[0] if rest else None
+            self._log(session, row, by, at, "remove_service", f"Service removed: {found}", {"service": found})
+            return rest
 
     def set_severity(
         self, incident: IncidentRef, severity: Severity, reason: str | None, by: str, at: datetime

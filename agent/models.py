@@ -93,6 +93,8 @@ class TimelineEvent(BaseModel):
     kind: EventKind
     key: bool = False
     source: str | None = None
+    # From long before its incident started (an alert firing for days): context, not its start or detection.
+    context: bool = False
 
 
 class ActionItem(BaseModel):

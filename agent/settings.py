@@ -95,6 +95,38 @@ class Settings(BaseSettings):
     # The largest request body the HTTP port reads (Teams' /api/messages), in bytes; larger ones get 413.
     max_body_bytes: int = Field(1_000_000, alias="DEBRIEF_MAX_BODY_BYTES", gt=0)
     webhook_secret: SecretStr | None = Field(None, alias="DEBRIEF_WEBHOOK_SECRET")
+    # Signals (agent/signals): which labels name an alert's service, in order; alert matchers to ignore (a bare name
+    # is an alertname, `label=value` and `label=~regex` match labels); service aliases `name=alias|alias,...`.
+    routing_labels: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: [
+            "service",
+            "app",
+            "app_kubernetes_io_name",
+            "job",
+            "namespace",
+            "deployment",
+        ],
+        alias="DEBRIEF_ROUTING_LABELS",
+    )
+    ignore_alerts: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["Watchdog", "DeadMansSwitch", "InfoInhibitor"], alias="DEBRIEF_IGNORE_ALERTS"
+    )
+    service_aliases: Annotated[dict[str, list[str]], NoDecode] = Field(
+        default_factory=dict, alias="DEBRIEF_SERVICE_ALIASES"
+    )
+    # An alert that started this many minutes before its incident is pre-incident context, not the detection.
+    pre_incident_minutes: float = Field(60.0, alias="DEBRIEF_PRE_INCIDENT_MINUTES", ge=0)
+    # GitHub deployment statuses queued, pending, in_progress, inactive: `event` (an ordinary event) or `drop`.
+    deploy_progress: Literal["event", "drop"] = Field("event", alias="DEBRIEF_DEPLOY_PROGRESS")
+    # PagerDuty webhooks V3: the subscription's signing secret (X-PagerDuty-Signature); triggers of these
+    # priorities start a Debrief incident in this room when no open incident takes them.
+    pagerduty_secret: SecretStr | None = Field(None, alias="DEBRIEF_PAGERDUTY_SECRET")
+    pagerduty_room: str | None = Field(None, alias="DEBRIEF_PAGERDUTY_ROOM")
+    pagerduty_priorities: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, alias="DEBRIEF_PAGERDUTY_PRIORITIES"
+    )
+    # The Teams reaction (like, heart, laugh, surprised, sad, angry) that marks a message as a key event; empty: none.
+    teams_key_reaction: str = Field("heart", alias="DEBRIEF_TEAMS_KEY_REACTION")
     admins: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="DEBRIEF_ADMINS")
     # Redact e-mail addresses (`[REDACTED:email]`) in everything that leaves the process, the database included.
     # Off by default: incident chat names people and on-call aliases by address, and tickets need them.
@@ -104,7 +136,15 @@ class Settings(BaseSettings):
         default_factory=lambda: ["summary", "impact", "root-cause"], alias="DEBRIEF_REQUIRED_SECTIONS"
     )
 
-    @field_validator("trackers", "admins", "teams_openid_metadata_url", mode="before")
+    @field_validator(
+        "trackers",
+        "admins",
+        "teams_openid_metadata_url",
+        "routing_labels",
+        "ignore_alerts",
+        "pagerduty_priorities",
+        mode="before",
+    )
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
@@ -122,6 +162,24 @@ class Settings(BaseSettings):
         if unknown:
             raise ValueError(f"unknown section {unknown[0]!r}; use {', '.join(POSTMORTEM_SECTIONS)} or none")
         return list(dict.fromkeys(names))
+
+
+    @field_validator("service_aliases", mode="before")
+    @classmethod
+    def _aliases(cls, value: object) -> object:
+        """`checkout=checkout-api|acme/checkout,search=search-api` -> {"checkout": ["checkout-api", ...], ...}."""
+        if not isinstance(value, str):
+            return value
+        aliases: dict[str, list[str]] = {}
+        for entry in (part.strip() for part in value.split(",")):
+            if not entry:
+                continue
+            name, sep, rest = entry.partition("=")
+            names = [alias.strip() for alias in rest.split("|") if alias.strip()]
+            if not sep or not name.strip() or not names:
+                raise ValueError(f"entries look like service=alias|alias, got {entry!r}")
+            aliases.setdefault(name.strip(), []).extend(names)
+        return aliases
 
     @field_validator("trackers")
     @classmethod

@@ -78,6 +78,7 @@ def to_event(row: EventRow) -> TimelineEvent:
         kind=EventKind(row.kind),
         key=row.key,
         source=row.source,
+        context=row.context,
     )
 
 
@@ -90,13 +91,22 @@ _COLUMNS = (
     EventRow.kind,
     EventRow.key,
     EventRow.source,
+    EventRow.context,
 )
 
 
 def _event_from_columns(public_id: str, row: Sequence[Any]) -> TimelineEvent:
-    event_id, at, author, text, kind, key, source = row
+    event_id, at, author, text, kind, key, source, context = row
     return TimelineEvent(
-        id=event_id, incident_id=public_id, at=at, author=author, text=text, kind=kind, key=key, source=source
+        id=event_id,
+        incident_id=public_id,
+        at=at,
+        author=author,
+        text=text,
+        kind=kind,
+        key=key,
+        source=source,
+        context=context,
     )
 
 
@@ -158,7 +168,8 @@ class Timeline:
     def events(
         self, incident: IncidentRef, key_only: bool = True, limit: int | None = None
     ) -> list[TimelineEvent]:
-        """Events in time order (struck ones left out); with `limit`, the latest `limit` (still oldest first)."""
+        """Events in time order; with `limit`, the latest `limit` of them (still oldest first). Hidden events (struck,
+        or a deleted chat message) are left out: they stay in the database and the audit trail only."""
         with self._store.read() as session:
             number = load_row(session, incident, roles=self._roles).number
             query = select(*_COLUMNS).where(EventRow.incident_number == number, EventRow.hidden.is_(False))
@@ -216,7 +227,11 @@ class Timeline:
         number = parse_id(incident_id)
         with self._store.read() as session:
             self._require(session, {number})
-            query = select(func.count()).select_from(EventRow).where(EventRow.incident_number == number)
+            query = (
+                select(func.count())
+                .select_from(EventRow)
+                .where(EventRow.incident_number == number, EventRow.hidden.is_(False))
+            )
             return session.execute(query).scalar_one()
 
     def _insert(self, session: Session, events: Sequence[NewEvent]) -> int:

@@ -14,13 +14,13 @@ from typing import NamedTuple
 from errbot import BotPlugin, botcmd
 from errbot.backends.base import Message
 
-from agent.incidents import InRoom, parse_severity
+from agent.incidents import InRoom, parse_severity, service_names
 from agent.models import Incident, Severity
 from debrief.bot.chat import clock, context_of
 from debrief.bot.commands import ChatInputError, replies_errors
 from debrief.bot.runtime import UsesRuntime
 
-START_USAGE = "!incident start TITLE [--sev SEVn] [--service NAME]"
+START_USAGE = "!incident start TITLE [--sev SEVn] [--service NAME[,NAME...]]"
 SET_USAGE = "!incident set started|detected|mitigated|resolved|impact-start|impact-end TIME [reason]"
 
 
@@ -28,6 +28,7 @@ class StartRequest(NamedTuple):
     title: str
     severity: Severity | None
     service: str | None
+    services: tuple[str, ...] = ()  # every service named (`--service a,b`), `service` first
 
 
 class DebriefIncidents(UsesRuntime, BotPlugin):
@@ -36,14 +37,20 @@ class DebriefIncidents(UsesRuntime, BotPlugin):
     @botcmd
     @replies_errors
     def incident_start(self, msg: Message, args: str) -> str:
-        """TITLE [--sev SEVn] [--service NAME]: open this room's incident.
+        """TITLE [--sev SEVn] [--service NAME[,NAME...]]: open this room's incident.
 
         Whoever starts it may change it until `!incident commander @user` names a commander.
         """
         ctx, request = context_of(msg), parse_start(args)
         self.runtime.flush()  # what was said before the start stays off the new incident's timeline
         incident = self.engine.incidents.start(
-            ctx.room, request.title, ctx.author, ctx.at, request.severity, request.service
+            ctx.room,
+            request.title,
+            ctx.author,
+            ctx.at,
+            request.severity,
+            request.service,
+            services=request.services,
         )
         return (
             f"{incident.id} started: {incident.title}{_tags(incident)}. "
@@ -186,7 +193,8 @@ def parse_start(args: str) -> StartRequest:
     if not words:
         raise ChatInputError(f"Give the incident a title: {START_USAGE}")
     severity = parse_severity(options["sev"]) if "sev" in options else None
-    return StartRequest(" ".join(words), severity, options.get("service"))
+    services = tuple(service_names([options.get("service", "")]))
+    return StartRequest(" ".join(words), severity, services[0] if services else None, services)
 
 
 def describe(incident: Incident) -> str:

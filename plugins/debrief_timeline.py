@@ -80,7 +80,7 @@ class DebriefTimeline(UsesRuntime, BotPlugin):
         ctx, ack = context_of(msg), acknowledgement(msg)
         if ack is not None:
             ack.hold()  # the platform hears "got it" once the line is committed
-        message = RoomMessage(ctx.room, ctx.at, ctx.author, msg.body, ctx.source)
+        message = RoomMessage(ctx.room, ctx.at, ctx.name, msg.body, ctx.source)
         self.runtime.capture(message, ack.done if ack is not None else None)
 
     def callback_reaction(self, reaction: Reaction) -> None:
@@ -101,7 +101,7 @@ class DebriefTimeline(UsesRuntime, BotPlugin):
             raise ChatInputError(f"Say what to note: {usage}")
         ctx = context_of(msg)
         event = self.engine.timeline.record(
-            ctx.incident(), ctx.at, ctx.author, text, kind=EventKind.NOTE, key=True, source=ctx.source
+            ctx.incident(), ctx.at, ctx.name, text, kind=EventKind.NOTE, key=True, source=ctx.source
         )
         if event is None:
             return f"That note is already on the {self.engine.incidents.get(ctx.incident()).id} timeline."

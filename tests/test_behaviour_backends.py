@@ -153,7 +153,9 @@ class TeamsBackend:
     def __init__(self, bot: TeamsBot, teams: FakeTeams) -> None:
         self.bot, self.teams = bot, teams
         self.ids = TEAMS_IDS
+        # Commands act as the Teams id (roles); chat lines and notes are recorded under the display name.
         self.names = {user_id: name for name, (user_id, _) in TEAMS_IDS.items()}
+        self.names.update({display: name for name, (_, display) in TEAMS_IDS.items()})
         self.posted = 0
 
     def say(self, who: str, text: str, at: datetime, replies: int) -> list[str]:

@@ -120,10 +120,12 @@ def times_of(
     """Started, detected, mitigated and resolved, from the events' own timestamps (time-ordered events).
 
     A milestone someone corrected (`!incident set`, named in `corrected`) is the incident's stored time: people
-    who know better than the timeline have said so.
+    who know better than the timeline have said so. Alerts that started long before are context, neither start
+    nor detection.
     """
-    started = min([incident.started_at, *(event.at for event in events[:1])])
-    detection = next((event for event in events if event.kind in DETECTION_KINDS), None)
+    own = [event for event in events if not event.context]
+    started = min([incident.started_at, *(event.at for event in own[:1])])
+    detection = next((event for event in own if event.kind in DETECTION_KINDS), None)
     statuses = [event for event in events if event.kind == EventKind.STATUS]
     mitigated = next((e.at for e in statuses if _is(e, "Mitigated")), None)
     resolved = [e.at for e in statuses if _is(e, "Resolved")]

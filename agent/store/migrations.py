@@ -409,6 +409,48 @@ def _v13_postmortem_revisions(conn: Connection) -> None:
     ).create(conn)
 
 
+def _v14_signals(conn: Connection) -> None:
+    """Incidents with several services (each incident's service so far is its first); alerts, deploys and pages
+    kept whether or not an incident took them (unmatched ones wait to be attached); timeline events that are context
+    from before their incident."""
+    meta = MetaData()
+    Table("incidents", meta, Column("number", Integer, primary_key=True))
+    Table("timeline_events", meta, Column("id", Integer, primary_key=True))
+    services = Table(
+        "incident_services",
+        meta,
+        Column("incident_number", Integer, ForeignKey("incidents.number"), primary_key=True),
+        Column("name", String(255), primary_key=True),
+    )
+    Table(
+        "signals",
+        meta,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("source", String(512), nullable=False, unique=True),
+        Column("thread", String(512), nullable=False, index=True),
+        Column("received_at", UTCDateTime, nullable=False),
+        Column("at", UTCDateTime, nullable=False),
+        Column("kind", String(20), nullable=False),
+        Column("key", Boolean, nullable=False),
+        Column("author", String(255), nullable=False),
+        Column("text", Text, nullable=False),
+        Column("routing", JSON, nullable=False),
+        Column("incident_number", Integer, ForeignKey("incidents.number"), index=True),
+        Column("event_id", Integer, ForeignKey("timeline_events.id")),
+        Column("attached_by", String(255)),
+        sqlite_autoincrement=True,
+    )
+    meta.create_all(conn, tables=[services, meta.tables["signals"]])
+    conn.execute(
+        text(
+            "INSERT INTO incident_services (incident_number, name) "
+            "SELECT number, service FROM incidents WHERE service IS NOT NULL AND service <> ''"
+        )
+    )
+    # `hidden` (struck or deleted) came with migration 11.
+    conn.execute(text("ALTER TABLE timeline_events ADD COLUMN context BOOLEAN NOT NULL DEFAULT FALSE"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "incidents, participants, timeline events, action items, append-only audit log", _v1_core),
     Migration(2, "nudges sent, so a restart never repeats a reminder", _v2_nudges),
@@ -436,6 +478,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         13, "postmortem revisions: who changed which section, when, and to what", _v13_postmortem_revisions
     ),
+    Migration(14, "incident services, signals kept until attached, context events", _v14_signals),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -92,7 +92,42 @@ class EventRow(Base):
     kind: Mapped[str] = mapped_column(String(20))
     key: Mapped[bool]
     source: Mapped[str | None] = mapped_column(CleanString(512))
-    hidden: Mapped[bool] = mapped_column(default=False)  # struck from the story; the audit trail keeps it
+    # Out of the timeline everyone reads (struck, or a deleted chat message); kept, the audit trail says why.
+    hidden: Mapped[bool] = mapped_column(default=False)
+    # An alert that started long before its incident: context, never its start or its detection.
+    context: Mapped[bool] = mapped_column(default=False)
+
+
+class IncidentServiceRow(Base):
+    """The services an incident is about: alerts and deploys that name one of them go on its timeline."""
+
+    __tablename__ = "incident_services"
+
+    incident_number: Mapped[int] = mapped_column(ForeignKey("incidents.number"), primary_key=True)
+    name: Mapped[str] = mapped_column(primary_key=True)
+
+
+class SignalRow(Base):
+    """An alert, deploy, page or generic event as received, once per `source`; `incident_number` is where it
+    went (NULL: unmatched, waiting for `!incident signals attach`). `thread` groups a signal with the ones it
+    follows (an alert's firing and resolution, a deployment and its statuses, a PagerDuty incident's events)."""
+
+    __tablename__ = "signals"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(CleanString(512), unique=True)
+    thread: Mapped[str] = mapped_column(CleanString(512), index=True)
+    received_at: Mapped[datetime]
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(20))
+    key: Mapped[bool]
+    author: Mapped[str]
+    text: Mapped[str] = mapped_column(RedactedText("signals.text"))
+    routing: Mapped[dict[str, str]] = mapped_column(JSON)
+    incident_number: Mapped[int | None] = mapped_column(ForeignKey("incidents.number"), index=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("timeline_events.id"))
+    attached_by: Mapped[str | None]
 
 
 class ActionRow(Base):

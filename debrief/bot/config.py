@@ -141,5 +141,6 @@ def _teams_identity(settings: Settings) -> dict[str, object]:
         "openid_metadata_urls": list(settings.teams_openid_metadata_url),
         "service_url_hosts": list(settings.teams_service_url_hosts),
         "max_body_bytes": settings.max_body_bytes,
+        "key_reaction": settings.teams_key_reaction,
     }
     return {key: value for key, value in identity.items() if value}
