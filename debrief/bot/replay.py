@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -61,12 +62,18 @@ class ReplayResult(BaseModel):
 @contextmanager
 def replay_settings(settings: Settings, data_dir: Path | None = None) -> Iterator[Settings]:
     """The settings a replay runs with: its own data dir (`data_dir`, else DEBRIEF_REPLAY_DATA_DIR, else a fresh
-    temporary one, removed afterwards) with SQLite there, never the live database."""
+    temporary one, removed afterwards) with SQLite there, never the live database, and its own copy of the
+    knowledge dir, so its questions find the runbooks and what it publishes stays out of the live knowledge."""
     chosen = data_dir or settings.replay_data_dir
     with contextlib.ExitStack() as stack:
         if chosen is None:
             chosen = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="debrief-replay-")))
-        yield settings.model_copy(update={"data_dir": chosen, "database_url": None})
+        knowledge = chosen / "knowledge"
+        if settings.knowledge_dir.is_dir() and not knowledge.exists():
+            shutil.copytree(settings.knowledge_dir, knowledge, symlinks=True)
+        yield settings.model_copy(
+            update={"data_dir": chosen, "database_url": None, "knowledge_dir": knowledge}
+        )
 
 
 def parse_transcript(transcript: dict[str, object]) -> Transcript:
