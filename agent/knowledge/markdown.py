@@ -10,6 +10,7 @@ from pathlib import PurePath
 import yaml
 from markdown_it import MarkdownIt
 
+_INCIDENT_ID = re.compile(r"INC-\d+")
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 # The line breaks markdown-it counts in `token.map` (it normalises \r\n and \r to \n); str.splitlines()
 # would also split at \f, \v, \u2028 and shift the line numbers.
@@ -105,12 +106,17 @@ def _first_h1(headings: list[_Heading]) -> str | None:
 
 
 def _title(front: dict[str, object], first_h1: str | None, path: PurePath) -> str:
+    """The front matter's title, else the first `# heading`, else the file name; a postmortem's own incident id
+    (`id: INC-127`) leads it, so answers cite and list the incident by the id people know it by."""
     title = front.get("title")
     if isinstance(title, str) and title.strip():
-        return title.strip()
-    if first_h1:
-        return first_h1
-    return path.stem.replace("-", " ").replace("_", " ").strip() or path.name
+        chosen = title.strip()
+    else:
+        chosen = first_h1 or path.stem.replace("-", " ").replace("_", " ").strip() or path.name
+    incident = str(front.get("id", "")).strip().upper()
+    if _INCIDENT_ID.fullmatch(incident) and not re.search(rf"\b{incident}\b", chosen, re.IGNORECASE):
+        return f"{incident}: {chosen}"
+    return chosen
 
 
 def split_long(text: str, limit: int = MAX_CHUNK_CHARS) -> list[str]:
