@@ -43,7 +43,8 @@ def test_an_answer_is_scored_on_what_it_must_and_may_cite() -> None:
 
     scored = score(item, Answer(answer="...", citations=cited, mode="llm"), 1.5)
 
-    assert (scored.missing, scored.recall, scored.precision) == (["INC-7"], 0.5, pytest.approx(2 / 3))
+    assert (scored.missing, scored.recall) == (["INC-7"], 0.5)
+    assert scored.precision == pytest.approx(2 / 3)
     nothing = score(item, Answer(answer="no idea", mode="llm"), 0.1)
     assert (nothing.recall, nothing.precision) == (0.0, 0.0)
 
