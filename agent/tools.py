@@ -22,8 +22,17 @@ from pydantic import BaseModel, Field
 
 from agent.citations import Citation, CitationRegistry
 from agent.errors import DebriefError
-from agent.models import ActionItem, ActionStatus, EventKind, Incident, SearchHit, TimelineEvent
+from agent.models import (
+    OPEN_ACTION_STATUSES,
+    ActionItem,
+    ActionStatus,
+    EventKind,
+    Incident,
+    SearchHit,
+    TimelineEvent,
+)
 from agent.redact import redact
+from agent.repeats import incident_id_in, repeat_warning
 from agent.salience import story as tell
 
 if TYPE_CHECKING:
@@ -47,7 +56,6 @@ _STEPS_HEADING = re.compile(
     r"mitigat|remediat|resolution|resolve|fix|steps|procedure|recover|workaround", re.I
 )
 _ACTIONS_HEADING = re.compile(r"action|follow[- ]?up|remediation items", re.I)
-_INCIDENT_ID = re.compile(r"\bINC-\d+\b", re.IGNORECASE)
 _OPEN = {
     ActionStatus.NEEDS_REVISION: "open",
     ActionStatus.PENDING: "open",
@@ -141,7 +149,9 @@ class Toolbox:
         Returns up to 3 incidents, each tagged like [incident:INC-7], with the matching section and whether
         its action items are open or done. Use it to say what worked before and what is still unfixed.
         """
-        hits = self.deps.knowledge.search(query, kind="incident", limit=top_k)
+        own = self.deps.incident_id
+        hits = self.deps.knowledge.search(query, kind="incident", limit=top_k + 1)
+        hits = [hit for hit in hits if not own or incident_id_in(hit.title, hit.source) != own][:top_k]
         blocks = [self._incident_block(hit) for hit in hits]
         return self._render(blocks, empty="No similar past incident was found.")
 
@@ -214,8 +224,7 @@ class Toolbox:
         return blocks
 
     def _incident_block(self, hit: SearchHit) -> Block:
-        found = _INCIDENT_ID.search(f"{hit.title} {hit.source}")
-        incident_id = found.group(0).upper() if found else None
+        incident_id = incident_id_in(hit.title, hit.source)
         doc = _document(self.deps.knowledge, hit.source)
         text = _clip(_compact(_section_text(doc, hit.heading) or hit.snippet), SECTION_CHARS)
         actions = self._action_items(incident_id, doc)
@@ -227,10 +236,12 @@ class Toolbox:
 
     def _action_items(self, incident_id: str | None, doc: CatalogDocument | None) -> str:
         items = self._engine_actions(incident_id)
-        if items:
+        if items and incident_id:
             shown = [_describe_action(item) for item in items[:MAX_ACTIONS]]
             more = f"; and {len(items) - MAX_ACTIONS} more" if len(items) > MAX_ACTIONS else ""
-            return "Action items: " + "; ".join(shown) + more
+            listed = "Action items: " + "; ".join(shown) + more
+            warning = repeat_warning(incident_id, [i for i in items if i.status in OPEN_ACTION_STATUSES])
+            return f"Repeat risk: {warning}\n{listed}" if warning else listed
         section = next((s for s in (doc.sections if doc else []) if _ACTIONS_HEADING.search(s[1])), None)
         if section is None:
             return ""

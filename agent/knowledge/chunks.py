@@ -12,6 +12,9 @@ KINDS = ("runbook", "incident")
 _INCIDENT_DIRS = {"incidents", "postmortems", "incident", "postmortem"}
 # The document-level vector sees the start of the file; MiniLM reads ~256 word pieces anyway.
 DOC_TEXT_CHARS = 1500
+# A postmortem's lists of other documents (Debrief writes them): indexed, they would make it "similar" to every
+# incident and runbook it names, itself included when it is published and found again.
+_REFERENCE_SECTIONS = {"similar past incidents", "runbooks"}
 
 
 @dataclass(frozen=True)
@@ -49,11 +52,10 @@ def content_hash(text: str, kind: str) -> str:
 
 def build_chunks(text: str, *, doc_id: str, source: str, kind: str) -> list[Chunk]:
     document = parse_document(text, PurePath(source))
-    sections = [
-        (_heading(section.heading_path, document), piece)
-        for section in document.sections
-        for piece in split_long(section.text)
-    ]
+    headed = [(_heading(section.heading_path, document), section.text) for section in document.sections]
+    if kind == "incident":
+        headed = [(heading, text) for heading, text in headed if not _is_reference_list(heading)]
+    sections = [(heading, piece) for heading, text in headed for piece in split_long(text)]
     body_text = (
         "\n\n".join(f"{heading}\n{piece}" if heading else piece for heading, piece in sections)
         or document.title
@@ -75,3 +77,7 @@ def _heading(path: tuple[str, ...], document: Document) -> str:
     if path and path[0] in (document.title, document.h1):
         path = path[1:]
     return " > ".join(path)
+
+
+def _is_reference_list(heading: str) -> bool:
+    return heading.split(" > ", 1)[0].strip().lower() in _REFERENCE_SECTIONS

@@ -21,8 +21,8 @@ from agent.engine import Engine
 from agent.errors import DebriefError
 from agent.models import ActionItem, EventKind, Incident, SearchHit, TimelineEvent
 from agent.postmortem.model import KeyEvent, Reference, event_ref
-from agent.postmortem.naming import is_own_document
 from agent.redact import redact
+from agent.repeats import incident_id_in, repeat_warning, still_open
 from agent.salience import StoryLine, story
 
 log = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ def gather(
     )
     key = [event for event in events if event.key]
     actions = [a.model_copy(update={"title": scrub(a.title)}) for a in engine.actions.list(raw.id)]
-    similar, runbooks = references(knowledge, incident, events)
+    similar, runbooks = references(knowledge, incident, events, engine, scrub)
     return Facts(
         incident=incident,
         times=times_of(raw, events, corrected_milestones(engine, raw.id)),
@@ -157,9 +157,14 @@ def corrected_milestones(engine: Engine, incident_id: str) -> frozenset[str]:
 
 
 def references(
-    knowledge: Knowledge | None, incident: Incident, events: list[TimelineEvent]
+    knowledge: Knowledge | None,
+    incident: Incident,
+    events: list[TimelineEvent],
+    engine: Engine | None = None,
+    scrub: Callable[[str], str] = redact,
 ) -> tuple[list[Reference], list[Reference]]:
-    """Similar past incidents and related runbooks; a runbook named in the timeline is marked as used."""
+    """Similar past incidents (never this one) and related runbooks; a runbook named in the timeline is marked as
+    used, a similar incident of this Debrief with action items still open carries the repeat-incident warning."""
     if knowledge is None:
         return [], []
     query = " ".join(p for p in (incident.title, incident.service, incident.cause, incident.impact) if p)
@@ -172,8 +177,13 @@ def references(
         log.warning("postmortem: knowledge search failed, no related documents listed: %s", exc)
         return [], []
     said = "\n".join(event.text for event in events).lower()
-    similar = [_reference(hit, said) for hit in past if not is_own_document(hit.source, incident.id)]
-    return similar[:SIMILAR_INCIDENTS], [_reference(hit, said) for hit in runbooks]
+    others = [hit for hit in past if incident_id_in(hit.title, hit.source) != incident.id]
+    similar = [_reference(hit, said) for hit in others[:SIMILAR_INCIDENTS]]
+    for reference in similar:
+        past_id = incident_id_in(reference.title, reference.source)
+        if past_id:
+            reference.repeat_warning = repeat_warning(past_id, still_open(engine, past_id), scrub)
+    return similar, [_reference(hit, said) for hit in runbooks]
 
 
 def _reference(hit: SearchHit, said: str) -> Reference:

@@ -81,6 +81,8 @@ class Reference(BaseModel):
     score: float = 0.0
     snippet: str = ""
     mentioned: bool = False  # named in the incident's own timeline, i.e. actually used
+    # A similar past incident of this Debrief with action items still open (`agent.repeats`).
+    repeat_warning: str | None = None
 
 
 class Generation(BaseModel):

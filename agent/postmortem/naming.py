@@ -24,9 +24,3 @@ def published_file_name(incident: Incident) -> str:
     A file name is seen by everyone who lists the folder, indexes it or syncs it: it comes from redacted text.
     """
     return f"{incident.started_at.date().isoformat()}-{incident.id.lower()}-{slug(redact(incident.title))}.md"
-
-
-def is_own_document(source: str, incident_id: str) -> bool:
-    """True for the incident's own published postmortem (so it is not listed as a similar incident)."""
-    name = source.rsplit("/", 1)[-1].lower()
-    return re.match(rf"^\d{{4}}-\d{{2}}-\d{{2}}-{re.escape(incident_id.lower())}-", name) is not None
