@@ -142,6 +142,10 @@ class Assistant:
             f"Catch-up on {incident_id} (from the timeline; {reason}):\n{timeline}", registry, "retrieval"
         )
 
+    def warm_up(self) -> None:
+        """Load what the first answer needs (the embedding model, the search indexes) before anyone asks."""
+        self._knowledge.search("warm up", limit=1)
+
     def close(self) -> None:
         with self._lock:
             saver, self._checkpointer = self._checkpointer, None

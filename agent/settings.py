@@ -131,6 +131,9 @@ class Settings(BaseSettings):
     # Redact e-mail addresses (`[REDACTED:email]`) in everything that leaves the process, the database included.
     # Off by default: incident chat names people and on-call aliases by address, and tickets need them.
     redact_emails: bool = Field(False, alias="DEBRIEF_REDACT_EMAILS")
+    # Load the embedding model and the knowledge index when the bot starts, so the first question is answered as
+    # fast as the tenth; off leaves it to the first question (less memory until someone asks).
+    warm_up: bool = Field(True, alias="DEBRIEF_WARM_UP")
     # Postmortem sections that must have text before it is published (`none`: no section is required).
     required_sections: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["summary", "impact", "root-cause"], alias="DEBRIEF_REQUIRED_SECTIONS"

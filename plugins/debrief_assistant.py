@@ -1,14 +1,17 @@
 """The assistant in chat: `@debrief QUESTION` (anywhere in a message), `!ask QUESTION`, `!incident catchup`.
 
 The backend's receive thread only posts a short acknowledgement and hands the question to a small thread pool,
-so a slow answer (an LLM call, the first load of the embedding model) never blocks other commands. The answer
-goes in the message's thread where the platform has threads. The assistant is created on first use.
+so a slow answer (an LLM call) never blocks other commands. The answer goes in the message's thread where the
+platform has threads. The assistant (the knowledge dir ingested, the embedding model and indexes loaded) is made
+in the background when the bot starts (DEBRIEF_WARM_UP), so the first question is answered as fast as the tenth;
+a question asked meanwhile is acknowledged at once and answered when it is ready.
 """
 
 from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -40,6 +43,8 @@ class DebriefAssistant(UsesRuntime, BotPlugin):
         self._pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="debrief-assistant")
         self._assistant: Assistant | None = None
         self._assistant_lock = threading.Lock()
+        if self.runtime.settings.warm_up and getattr(self._bot.bot_config, "BOT_ASYNC", True):
+            self._pool.submit(self._warm_up)
 
     def deactivate(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
@@ -125,11 +130,25 @@ class DebriefAssistant(UsesRuntime, BotPlugin):
             text = "Sorry, I could not answer that; the error is in the bot's log."
         self.send(reply_target(msg), text, in_reply_to=msg)
 
+    def _warm_up(self) -> None:
+        started = time.monotonic()
+        try:
+            self._get_assistant()
+        except Exception:  # the first question tries again, and says what failed
+            self.log.exception("Loading the assistant failed")
+            return
+        self.log.info("The assistant is ready (%.1f s)", time.monotonic() - started)
+
     def _get_assistant(self) -> Assistant:
-        """Created once, on first use (in a worker: it may ingest the knowledge dir and load models)."""
+        """Created once, at start-up or on first use, in a worker: it ingests the knowledge dir and loads the
+        models, and a question waits for it here."""
         with self._assistant_lock:
             if self._assistant is None:
-                self._assistant = open_assistant(
-                    self.runtime.settings, self.runtime.engine, refresh_knowledge=True
-                )
+                assistant = open_assistant(self.runtime.settings, self.runtime.engine, refresh_knowledge=True)
+                try:
+                    assistant.warm_up()
+                except BaseException:
+                    assistant.close()
+                    raise
+                self._assistant = assistant
             return self._assistant
