@@ -255,7 +255,7 @@ def test_direct_message_is_answered_in_the_one_to_one_chat(bot: TeamsBot, teams:
 
     [reply] = teams.wait_for_replies("d1")
     assert reply.conversation_id == "a:1direct-chat"
-    assert "| person   | `29:alice`" in reply.text
+    assert "\nperson   | 29:alice\n" in reply.text  # Errbot's Markdown table, as aligned columns
 
 
 def test_reminders_are_posted_to_the_channel_without_a_message_to_reply_to(
