@@ -120,7 +120,7 @@ def test_mention_is_answered_in_its_thread(channel: Channel, bot: TeamsBot, team
 
     ack, answer = teams.wait_for_replies(activity_id, count=2, timeout=ANSWER_TIMEOUT_S)
     assert ack.text == ACK
-    assert "[runbook:runbooks/payment-timeouts.md#Mitigation]" in answer.text
+    assert "\n\nPayment provider timeouts: Mitigation\n" in answer.text  # the card's plain-text fallback
     assert "payctl failover" in answer.text
     event = bot.wait_for_event(channel.id, question)  # captured without the <at> markup, at Teams' time
     assert (event.author, event.at) == ("Alice", T0 + timedelta(minutes=3))
