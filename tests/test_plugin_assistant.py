@@ -97,7 +97,7 @@ def test_messages_that_do_not_mention_debrief_get_no_answer(chat: Chat) -> None:
     assert chat.ask("!ask").startswith("Ask a question")
 
 
-def test_answer_from_the_llm_over_http_cites_its_sources(
+def test_answer_from_the_llm_over_http_leads_with_the_likely_cause_and_cites_its_sources(
     chat: Chat, fake_llm: FakeOpenAI
 ) -> None:
     start(chat)
@@ -106,9 +106,14 @@ def test_answer_from_the_llm_over_http_cites_its_sources(
 
     assert chat.next_reply() == ACK
     answer = chat.next_reply(timeout=ANSWER_TIMEOUT)
-    assert answer.startswith("Hypothesis (confidence: medium): follow the runbook steps.")
+    lines = answer.splitlines()
+    assert lines[0].startswith("Likely cause (confidence: medium): the last deploy. [runbook:")
+    assert lines[1].startswith("Next step: follow the runbook steps. [runbook:")
     assert "Sources:" in answer and "runbooks/crashloop.md" in answer
-    assert "Current incident: INC-1" in fake_llm.chat_requests[0]["messages"][1]["content"]
+    system, question = fake_llm.chat_requests[0]["messages"][:2]
+    assert 'First line: "Likely cause (confidence: low|medium|high): ..."' in system["content"]
+    assert 'second line: "Next step: ..."' in system["content"]
+    assert "Current incident: INC-1" in question["content"]
 
 
 def test_other_commands_are_answered_while_the_assistant_waits_for_the_llm(
