@@ -21,8 +21,10 @@ from pydantic import BaseModel, Field
 from agent.citations import Citation, CitationRegistry, strip_sources_tail
 from agent.errors import DebriefError
 from agent.llm import make_chat_model
+from agent.markup import literal
 from agent.prompts import CATCHUP_PROMPT, catchup_message, question_message
 from agent.redact import Redactor
+from agent.retrieval_answer import retrieval_answer
 from agent.settings import Settings
 from agent.tools import Toolbox, ToolDeps, make_tools
 
@@ -36,9 +38,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Mode = Literal["llm", "retrieval"]
-RETRIEVAL_RUNBOOKS = 2
-RETRIEVAL_INCIDENTS = 2
-RETRIEVAL_EVENTS = 5
 CATCHUP_EVENTS = 30  # the story's lines the LLM summarises (`agent.salience`)
 CATCHUP_KEY_EVENTS = 15  # the story's lines shown without an LLM
 RUN_TIMEOUTS = 2  # a whole answer may take this many model timeouts (several model calls per answer)
@@ -137,7 +136,7 @@ class Assistant:
                 reason = _reason(exc)
         else:
             reason = PRIVATE if private else "no LLM is configured"
-        timeline = box.read_timeline(incident_id, limit=CATCHUP_KEY_EVENTS, story=True)
+        timeline = literal(box.read_timeline(incident_id, limit=CATCHUP_KEY_EVENTS, story=True))
         return self._finish(
             f"Catch-up on {incident_id} (from the timeline; {reason}):\n{timeline}", registry, "retrieval"
         )
@@ -177,31 +176,23 @@ class Assistant:
         return final_text(reply)
 
     def _retrieval(self, question: str, incident_id: str | None, reason: str) -> Answer:
-        """The same tools, no model: top runbook steps, similar incidents, this incident's state."""
-        registry = CitationRegistry()
-        box = Toolbox(ToolDeps(self._knowledge, registry, self._engine, incident_id, redact=self._redact))
-        parts = [
-            f"Retrieval-only answer ({reason}): the closest runbook steps, similar past incidents"
-            + (" and this incident so far" if incident_id else "")
-            + ". Check them against what you see.",
-            "Runbook steps:\n" + box.search_runbooks(question, top_k=RETRIEVAL_RUNBOOKS),
-            "Similar past incidents:\n" + box.find_similar_incidents(question, top_k=RETRIEVAL_INCIDENTS),
-        ]
-        if incident_id and self._engine is not None:
-            parts.append(f"{incident_id} so far:\n" + box.read_timeline(incident_id, limit=RETRIEVAL_EVENTS))
-        return self._finish("\n\n".join(parts), registry, "retrieval")
+        """No model: the closest runbook's steps first, the other sources cited, this incident's state."""
+        found = retrieval_answer(question, self._knowledge, self._engine, incident_id, reason)
+        return self._answer(found.text, found.citations, "retrieval")
 
     def _finish(self, text: str, registry: CitationRegistry, mode: Mode) -> Answer:
-        """Invented citations removed, the sources listed at the end, everything redacted."""
-        checked, citations, removed = registry.check(text)
+        """Invented citations removed; in an LLM answer, the model's own list of sources too."""
+        checked, cited, removed = registry.check(text)
         if removed:
             log.info("Removed %d citation(s) no tool returned", len(removed))
         body = (strip_sources_tail(checked) or checked) if mode == "llm" else checked
-        citations = [
-            Citation(source=self._redact(c.source), heading=self._redact(c.heading)) for c in citations
-        ]
+        return self._answer(body, cited, mode)
+
+    def _answer(self, body: str, cited: list[Citation], mode: Mode) -> Answer:
+        """The sources listed at the end (an LLM answer citing none flagged unverified), everything redacted."""
+        citations = [Citation(source=self._redact(c.source), heading=self._redact(c.heading)) for c in cited]
         if citations:
-            body += "\n\nSources:\n" + "\n".join(f"- {line}" for line in _source_lines(citations))
+            body += "\n\nSources:\n" + "\n".join(f"- {literal(line)}" for line in _source_lines(citations))
         elif mode == "llm":
             body += f"\n\n{UNVERIFIED}"
         return Answer(answer=self._redact(body), citations=citations, mode=mode)

@@ -52,7 +52,7 @@ MAX_EVENTS = 50
 MAX_ACTIONS = 5
 STORY_WINDOW = 2000  # the latest chat lines a retelling looks through (key events are all read)
 NOTE_AUTHOR = "debrief"
-_STEPS_HEADING = re.compile(
+STEPS_HEADING = re.compile(
     r"mitigat|remediat|resolution|resolve|fix|steps|procedure|recover|workaround", re.I
 )
 _ACTIONS_HEADING = re.compile(r"action|follow[- ]?up|remediation items", re.I)
@@ -215,18 +215,18 @@ class Toolbox:
 
     # -- pieces --------------------------------------------------------------------------------------
     def _runbook_blocks(self, hit: SearchHit) -> list[Block]:
-        doc = _document(self.deps.knowledge, hit.source)
-        best = _section_text(doc, hit.heading) or hit.snippet
+        doc = find_document(self.deps.knowledge, hit.source)
+        best = section_text(doc, hit.heading) or hit.snippet
         blocks = [_section_block(hit.source, hit.title, hit.heading, best)]
-        steps = next((s for s in (doc.sections if doc else []) if _STEPS_HEADING.search(s[1])), None)
+        steps = next((s for s in (doc.sections if doc else []) if STEPS_HEADING.search(s[1])), None)
         if steps is not None and steps[1] != hit.heading:
             blocks.append(_section_block(hit.source, hit.title, steps[1], steps[2]))
         return blocks
 
     def _incident_block(self, hit: SearchHit) -> Block:
         incident_id = incident_id_in(hit.title, hit.source)
-        doc = _document(self.deps.knowledge, hit.source)
-        text = _clip(_compact(_section_text(doc, hit.heading) or hit.snippet), SECTION_CHARS)
+        doc = find_document(self.deps.knowledge, hit.source)
+        text = _clip(_compact(section_text(doc, hit.heading) or hit.snippet), SECTION_CHARS)
         actions = self._action_items(incident_id, doc)
         citation = Citation(source=incident_id or hit.source, heading=hit.title)
         title = f"{hit.title} - {hit.heading}" if hit.heading else hit.title
@@ -375,11 +375,11 @@ def _contract(function: Callable[..., str]) -> str:
     return " ".join((function.__doc__ or "").split())
 
 
-def _document(knowledge: KnowledgeBase, source: str) -> CatalogDocument | None:
+def find_document(knowledge: KnowledgeBase, source: str) -> CatalogDocument | None:
     return next((doc for doc in knowledge.catalog().documents.values() if doc.source == source), None)
 
 
-def _section_text(doc: CatalogDocument | None, heading: str) -> str:
+def section_text(doc: CatalogDocument | None, heading: str) -> str:
     if doc is None:
         return ""
     return next((text for _, section, text in doc.sections if section == heading), "")

@@ -1,8 +1,8 @@
 """Every message a Debrief backend sends passes the redactor: a secret typed into a command is never echoed back.
 
 One mixin, listed first in each backend Debrief runs (Teams, Slack, the Text console and the test backend behind
-`debrief replay` and the tests), so it wraps the backend's own sending. It redacts a reply as a whole before
-Errbot splits it into parts (a secret can never straddle two parts), anything sent directly, and cards.
+`debrief replay` and the tests), so it wraps the backend's own sending. It redacts a reply as a whole before it
+is rendered and cut into parts (a secret can never straddle two parts), anything sent directly, and cards.
 """
 
 from __future__ import annotations

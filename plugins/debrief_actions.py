@@ -30,6 +30,7 @@ from agent.filing import (
     list_actions,
     overdue_actions,
 )
+from agent.markup import literal
 from agent.models import ActionItem, ActionStatus
 from debrief.bot.chat import context_of
 from debrief.bot.commands import ChatInputError, announce_to, incident_argument, replies_errors
@@ -167,7 +168,7 @@ def describe(listed: ListedAction, *, qualified: bool = False, today: date | Non
     `qualified` names the item `INC-3/A3` (listed outside its room); `today` says how long it is overdue.
     """
     item: ActionItem = listed.item
-    details = [f"owner {item.owner}"] if item.owner else ["no owner"]
+    details = [f"owner {literal(item.owner)}"] if item.owner else ["no owner"]
     if item.due:
         late = (today - item.due).days if today else 0
         details.append(f"due {item.due.isoformat()}" + (f", {_days(late)} overdue" if late > 0 else ""))
@@ -175,9 +176,9 @@ def describe(listed: ListedAction, *, qualified: bool = False, today: date | Non
     refs = f" {', '.join(notes)}" if notes else ""
     status = item.status.value
     if item.status is ActionStatus.DROPPED and item.drop_reason:
-        status += f": {item.drop_reason}"
+        status += f": {literal(item.drop_reason)}"
     name = item.qualified_ref if qualified else item.ref
-    return f"{name} {item.title} ({', '.join(details)}) [{status}]{refs}"
+    return f"{name} {literal(item.title)} ({', '.join(details)}) [{status}]{refs}"
 
 
 def describe_run(run: ChangeRun) -> str:
@@ -210,7 +211,7 @@ def _headline(change: ActionChange) -> str:
     if item.status is ActionStatus.DONE:
         return f"{item.qualified_ref} is done."
     if item.status is ActionStatus.DROPPED:
-        return f"{item.qualified_ref} is dropped: {item.drop_reason}"
+        return f"{item.qualified_ref} is dropped: {literal(item.drop_reason or '')}"
     return f"Edited {item.qualified_ref}: " + ", ".join(
         _changed(name, before, after) for name, (before, after) in change.changes.items()
     )
@@ -218,7 +219,7 @@ def _headline(change: ActionChange) -> str:
 
 def _changed(name: str, before: str | None, after: str | None) -> str:
     if name == "title":
-        return f"text was {before!r}"
+        return f"text was {literal(repr(before))}"
     return f"{name} {before} -> {after}" if before else f"{name} set to {after}"
 
 

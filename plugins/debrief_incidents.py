@@ -15,6 +15,7 @@ from errbot import BotPlugin, botcmd
 from errbot.backends.base import Message
 
 from agent.incidents import InRoom, parse_severity, service_names
+from agent.markup import literal
 from agent.models import Incident, Severity
 from debrief.bot.chat import clock, context_of
 from debrief.bot.commands import ChatInputError, replies_errors
@@ -53,7 +54,7 @@ class DebriefIncidents(UsesRuntime, BotPlugin):
             services=request.services,
         )
         return (
-            f"{incident.id} started: {incident.title}{_tags(incident)}. "
+            f"{incident.id} started: {literal(incident.title)}{_tags(incident)}. "
             f"{ctx.author} runs it until `!incident commander @user` names a commander; "
             "everything said here goes on its timeline."
         )
@@ -97,7 +98,7 @@ class DebriefIncidents(UsesRuntime, BotPlugin):
         text = _required_text(args, "!incident impact TEXT", "the impact")
         ctx = context_of(msg)
         updated = self.engine.incidents.set_impact(ctx.incident(), text, ctx.author, ctx.at)
-        return f"{updated.id} impact: {updated.impact}"
+        return f"{updated.id} impact: {literal(updated.impact or '')}"
 
     @botcmd
     @replies_errors
@@ -106,7 +107,7 @@ class DebriefIncidents(UsesRuntime, BotPlugin):
         text = _required_text(args, "!incident cause TEXT", "the cause")
         ctx = context_of(msg)
         updated = self.engine.incidents.set_cause(ctx.incident(), text, ctx.author, ctx.at)
-        return f"{updated.id} cause: {updated.cause}"
+        return f"{updated.id} cause: {literal(updated.cause or '')}"
 
     @botcmd
     @replies_errors
@@ -200,8 +201,8 @@ def parse_start(args: str) -> StartRequest:
 def describe(incident: Incident) -> str:
     """The status card: what, how bad, who, since when."""
     lines = [
-        f"{incident.id} {incident.title}: {incident.status.value}{_tags(incident)}",
-        f"Commander: {incident.commander or 'not named yet'}",
+        f"{incident.id} {literal(incident.title)}: {incident.status.value}{_tags(incident)}",
+        f"Commander: {literal(incident.commander or 'not named yet')}",
         f"Started: {clock(incident.started_at)}",
     ]
     if incident.detected_at and incident.detected_at != incident.started_at:
@@ -218,9 +219,9 @@ def describe(incident: Incident) -> str:
             lasted = f" ({_between(incident.impact_started_at, incident.impact_ended_at)})"
         lines.append(f"Customer impact: {start} to {end}{lasted}")
     if incident.severity_reason:
-        lines.append(f"Severity reason: {incident.severity_reason}")
-    lines.append(f"Impact: {incident.impact or 'not recorded yet'}")
-    lines.append(f"Cause: {incident.cause or 'not recorded yet'}")
+        lines.append(f"Severity reason: {literal(incident.severity_reason)}")
+    lines.append(f"Impact: {literal(incident.impact or 'not recorded yet')}")
+    lines.append(f"Cause: {literal(incident.cause or 'not recorded yet')}")
     return "\n".join(lines)
 
 
@@ -229,7 +230,7 @@ def summary_line(incident: Incident, now: datetime) -> str:
     who = f"commander {incident.commander}" if incident.commander else "no commander"
     private = ", private" if incident.private else ""
     return (
-        f"{incident.id} {incident.title}{_tags(incident)} {incident.status.value}, {who}, {incident.room}, "
+        f"{incident.id} {literal(incident.title)}{_tags(incident)} {incident.status.value}, {who}, {incident.room}, "
         f"{_age(now - incident.started_at)} ago{private}"
     )
 

@@ -16,6 +16,7 @@ from errbot.backends.base import Message
 
 from agent.knowledge import open_knowledge_or_none
 from agent.llm import make_chat_model
+from agent.markup import literal
 from agent.postmortem import PostmortemWorkflow, StoredPostmortem
 from agent.postmortem.fallback import duration
 from agent.postmortem.sections import BY_NAME, NAMES
@@ -157,8 +158,10 @@ def revised_reply(stored: StoredPostmortem, verb: str, problems: list[str]) -> s
 
 def history_line(entry: Revision) -> str:
     what = "drafted" if entry.change == "draft" else f"{entry.change}: {entry.section}"
-    text = f": {' '.join(entry.text.split())[:120]}" if entry.text and entry.change != "draft" else ""
-    return f"r{entry.revision} {clock(entry.at)} {entry.by} {what}{text}"
+    text = (
+        f": {literal(' '.join(entry.text.split())[:120])}" if entry.text and entry.change != "draft" else ""
+    )
+    return f"r{entry.revision} {clock(entry.at)} {literal(entry.by)} {what}{text}"
 
 
 def draft_reply(stored: StoredPostmortem, problems: Sequence[str] = ()) -> str:
@@ -179,11 +182,11 @@ def draft_reply(stored: StoredPostmortem, problems: Sequence[str] = ()) -> str:
             if seconds is not None
         )
         parts = [
-            f"{head}: {pm.summary.text}",
+            f"{head}: {literal(pm.summary.text)}",
             times,
             f"The full draft is too long for chat: {stored.draft_path}",
         ]
-    revise = [f"{a.ref} {a.title}: {'; '.join(a.problems)}" for a in pm.action_items if a.problems]
+    revise = [f"{a.ref} {literal(a.title)}: {'; '.join(a.problems)}" for a in pm.action_items if a.problems]
     if revise:
         parts += ["Action items that need revision (they will not be filed):", *revise]
     if stored.note:
@@ -203,7 +206,8 @@ def show_reply(stored: StoredPostmortem) -> str:
         return body
     where = stored.published_path or stored.draft_path
     pm = stored.postmortem
-    return f"{pm.incident_id} postmortem ({pm.status.value.replace('_', ' ')}): {pm.summary.text}\nFull text: {where}"
+    status = pm.status.value.replace("_", " ")
+    return f"{pm.incident_id} postmortem ({status}): {literal(pm.summary.text)}\nFull text: {where}"
 
 
 def without_front_matter(markdown: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from errbot import BotPlugin, botcmd
 from errbot.backends.base import Message
 
+from agent.markup import literal
 from agent.signals import SignalRules, UnmatchedSignal, attach_signal, unmatched_signals
 from debrief.bot.chat import clock, context_of
 from debrief.bot.commands import ChatInputError, replies_errors
@@ -97,4 +98,6 @@ def _services_line(incident_id: str, services: list[str]) -> str:
 
 def _signal_line(signal: UnmatchedSignal) -> str:
     labels = ", ".join(f"{k}={v}" for k, v in signal.routing.items()) or "no service named"
-    return f"{signal.id}  {clock(signal.at)}  [{signal.kind.value}]  {signal.text}  ({labels})"
+    return (
+        f"{signal.id}  {clock(signal.at)}  [{signal.kind.value}]  {literal(signal.text)}  ({literal(labels)})"
+    )

@@ -12,6 +12,7 @@ from errbot import BotPlugin, botcmd
 from errbot.backends.base import REACTION_ADDED, Message, Reaction
 
 from agent.capture import RoomMessage
+from agent.markup import literal
 from agent.models import EventKind, TimelineEvent
 from debrief.bot.chat import PIN_REACTIONS, acknowledgement, clock, context_of, reaction_source
 from debrief.bot.commands import ChatInputError, replies_errors
@@ -63,7 +64,7 @@ class DebriefTimeline(UsesRuntime, BotPlugin):
         event = self.engine.timeline.strike(
             ctx.incident(), parse_event_id(event_ref), ctx.author, ctx.at, reason
         )
-        return f"E{event.id} struck from the {event.incident_id} timeline: {reason.strip()}"
+        return f"E{event.id} struck from the {event.incident_id} timeline: {literal(reason.strip())}"
 
     @botcmd
     @replies_errors
@@ -71,7 +72,7 @@ class DebriefTimeline(UsesRuntime, BotPlugin):
         """E12: mark an event key (for the postmortem's timeline), where the platform has no pin reaction."""
         ctx = context_of(msg)
         event = self.engine.timeline.mark_key_by_id(ctx.incident(), parse_event_id(args), ctx.author)
-        return f"E{event.id} is a key event of {event.incident_id}: {event.text}"
+        return f"E{event.id} is a key event of {event.incident_id}: {literal(event.text)}"
 
     def callback_message(self, msg: Message) -> None:
         """Queue a room message (not a command: commands record their own events) for its open incident."""
@@ -124,7 +125,9 @@ def parse_timeline_args(args: str) -> tuple[bool, str | None]:
 def render(heading: str, events: list[TimelineEvent]) -> str:
     if not events:
         return f"{heading}: none yet. Add one with !note TEXT."
-    lines = [f"E{e.id}  {clock(e.at)}  {e.author}  [{e.kind.value}]  {e.text}" for e in events]
+    lines = [
+        f"E{e.id}  {clock(e.at)}  {literal(e.author)}  [{e.kind.value}]  {literal(e.text)}" for e in events
+    ]
     return "\n".join([f"{heading}:", *lines])
 
 

@@ -1,14 +1,16 @@
-"""`debrief ask`'s engine side: one question from the command line, answered with the JSON contract."""
+"""`debrief ask`: one question from the command line, answered with the JSON contract or as plain text."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from agent.engine import Engine
 from agent.incidents import UnknownIncident
 from agent.knowledge import open_knowledge_base
+from debrief.cli import main
 from debrief.cli.assistant import answer as ask
 from tests.assistant_fixtures import KNOWLEDGE, make_settings, start_incident
 from tests.knowledge_fixtures import write_files
@@ -36,3 +38,22 @@ def test_ask_about_an_unknown_incident_is_a_clear_error(tmp_path: Path) -> None:
 
     with pytest.raises(UnknownIncident, match="there is no incident INC-9"):
         ask(settings, "what happened?", incident_id="INC-9")
+
+
+def test_ask_prints_the_answer_as_plain_text(tmp_path: Path) -> None:
+    write_files(tmp_path / "knowledge", KNOWLEDGE)
+    runner = CliRunner(
+        env={
+            "DEBRIEF_DATA_DIR": str(tmp_path / "data"),
+            "DEBRIEF_KNOWLEDGE_DIR": str(tmp_path / "knowledge"),
+            "DEBRIEF_TRACKERS": "none",
+        }
+    )
+
+    result = runner.invoke(main, ["ask", "pods keep restarting after the deploy"])
+
+    assert result.exit_code == 0, result.output
+    assert "\n\nPods crash looping: Mitigation\n1. Roll back the deploy with `kubectl rollout undo`.\n" in (
+        result.stdout
+    )
+    assert "**" not in result.stdout

@@ -25,6 +25,9 @@ __all__ = ["kb"]
 TOOLS = ["search_runbooks", "find_similar_incidents", "read_timeline", "add_timeline_note"]
 QUESTION = "pods keep restarting after the deploy, what do we do?"
 MITIGATION = "[runbook:runbooks/crashloop.md#Mitigation]"
+RETRIEVED_STEPS = (
+    "\n\n**Pods crash looping: Mitigation**\n1. Roll back the deploy"  # a retrieval answer's lead
+)
 SECRETS = {
     "aws": "AKIAIOSFODNN7EXAMPLE",
     "github": "ghp_" + "Zz9Yy8Xx7Ww6Vv5Uu4Tt3Ss2Rr1Qq0Pp9Oo8",
@@ -129,7 +132,7 @@ def test_a_timeout_falls_back_to_retrieval(llm: FakeOpenAI, assistant: Assistant
 
     assert answer.mode == "retrieval"
     assert answer.answer.startswith("Retrieval-only answer (the LLM did not answer in time)")
-    assert MITIGATION in answer.answer
+    assert RETRIEVED_STEPS in answer.answer
 
 
 def test_a_server_error_falls_back_to_retrieval(llm: FakeOpenAI, assistant: Assistant) -> None:
@@ -153,7 +156,7 @@ def test_a_malformed_reply_falls_back_to_retrieval(
     answer = assistant.ask(QUESTION)
 
     assert answer.mode == "retrieval"
-    assert MITIGATION in answer.answer
+    assert RETRIEVED_STEPS in answer.answer
 
 
 def test_prompt_injection_in_a_runbook_cannot_cause_any_write(

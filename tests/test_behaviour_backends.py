@@ -3,8 +3,9 @@
 The scenario runs against Text (Errbot's in-memory test backend, the console's stand-in), Slack (the real bot
 process on SlackV3 against the fake Slack) and Teams (the real bot process on our backend against the fake Bot
 Connector). Each platform names people its own way (Slack `U0ALICE`, Teams `29:alice`); a backend's `names` maps
-those ids back to the people, and the backticks of `code` (which Slack and Teams render) are dropped; nothing else
-is normalised. Times come from the platforms' own timestamps, so every backend must give exactly the same replies.
+those ids back to the people, the backticks of `code` (which Slack and Teams render, and the console shows) are
+dropped, and a Teams message's blank lines read as the line breaks Teams shows; nothing else is normalised. Times
+come from the platforms' own timestamps, so every backend must give exactly the same replies.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from tests.slack_fixtures import SlackBot, add_workspace, slack_bot_process
 from tests.testbot import DebriefTestBot
 
 if TYPE_CHECKING:  # the Teams backend and its fakes may not be in the tree: imported where used
-    from tests.fakes.teams_connector import FakeTeams
+    from tests.fakes.teams_connector import FakeTeams, Sent
     from tests.teams_fixtures import TeamsBot
 
 T0 = datetime(2024, 3, 1, 10, 0, tzinfo=UTC)
@@ -80,7 +81,7 @@ class TextBackend:
 
     def say(self, who: str, text: str, at: datetime, replies: int) -> list[str]:
         self.chat.say(text, frm=who, at=at)
-        return [self.chat.next_reply() for _ in range(replies)]
+        return [without_code_marks(self.chat.next_reply()) for _ in range(replies)]
 
 
 @pytest.fixture(scope="module")
@@ -178,7 +179,7 @@ class TeamsBackend:
         if not replies:
             return []
         sent = self.teams.wait_for_replies(activity_id, count=replies)[:replies]
-        return [without_code_marks(reply.text) for reply in sent]
+        return [without_code_marks(as_teams_shows(reply)) for reply in sent]
 
 
 @pytest.fixture(scope="module")
@@ -209,6 +210,12 @@ def run_scenario(backend: Backend) -> list[str]:
 def without_code_marks(text: str) -> str:
     """What a person reads where the platform renders `code` (Slack, Teams): the text without its backticks."""
     return text.replace("`", "")
+
+
+def as_teams_shows(reply: Sent) -> str:
+    """A Markdown message's lines as Teams shows them: Teams needs a blank line for a line break. A card's text is
+    its plain-text fallback."""
+    return reply.text.replace("\n\n", "\n") if reply.body.get("textFormat") == "markdown" else reply.text
 
 
 def in_names(text: str, names: dict[str, str]) -> str:

@@ -189,7 +189,7 @@ def test_the_console_starts_in_a_room_with_admins_given_without_at_and_answers_t
     assert console.returncode == 0, console.stdout + console.stderr
     shown = re.sub(r"\x1b\[[0-9;]*m", "", console.stdout)  # the console's colours
     assert "You are in the room #testroom" in shown
-    assert "@sre-bot QUESTION asks the assistant" in shown
+    assert "`@sre-bot QUESTION` asks the assistant" in shown
     assert "INC-1 started: Console room drill" in shown
     assert "[#testroom/localuser ➡ #testroom]" in shown  # in the room from the first line on
     assert "Sources:" in shown  # the mention was answered

@@ -219,4 +219,6 @@ def test_help_shows_debriefs_commands_first_and_whole(chat: Chat) -> None:
     shown = chat.ask("!help")
 
     assert shown.index("Incidents") < shown.index("Errbot's own")
-    assert "!incident set started|detected|mitigated|resolved|impact-start|impact-end TIME [reason]" in shown
+    assert (
+        "`!incident set` started|detected|mitigated|resolved|impact-start|impact-end TIME [reason]" in shown
+    )

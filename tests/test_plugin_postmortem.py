@@ -37,8 +37,10 @@ def test_postmortem_acknowledges_then_posts_the_draft_for_review(chat: Chat) -> 
     assert chat.ask("!postmortem", frm="dana") == "Drafting the postmortem of INC-1…"
     draft = chat.next_reply(timeout=30)
 
-    # The Markdown as the chat backend renders it (the test backend draws tables and upper-cases headings).
-    assert draft.startswith("INC-1 postmortem, revision 1 (in review):\nINC-1: ORDERS API TIMEOUTS")
+    # The Markdown as the console shows it (backends/rendering/console.py: headings underlined, tables in columns).
+    assert draft.startswith(
+        "INC-1 postmortem, revision 1 (in review):\nINC-1: Orders API timeouts\n==========================\n"
+    )
     assert "2024-03-01 10:30:00 UTC (+30m 00s)" in draft
     assert "frank [note] pgbouncer pool check 0" in draft
     assert (

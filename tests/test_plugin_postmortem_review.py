@@ -41,11 +41,11 @@ def test_anyone_in_the_room_adds_to_a_section_and_a_new_draft_keeps_it(chat: Cha
     reply = chat.ask("!postmortem add well The rollback took 5 minutes", frm="erin")
 
     assert reply.startswith("INC-1's postmortem: added to what went well (revision 2, by erin).")
-    assert "• The rollback took 5 minutes" in show(chat)
+    assert "- The rollback took 5 minutes" in show(chat)
     chat.ask("!postmortem", frm="dana")
     redrafted = chat.next_reply(timeout=30)
     assert redrafted.startswith("INC-1 postmortem, revision 3 (in review)")
-    assert "• The rollback took 5 minutes" in redrafted
+    assert "- The rollback took 5 minutes" in redrafted
 
 
 def test_edit_replaces_a_section_with_the_reviewers_text(chat: Chat) -> None:
@@ -58,7 +58,7 @@ def test_edit_replaces_a_section_with_the_reviewers_text(chat: Chat) -> None:
     )
     shown = show(chat)
     assert (
-        "• v3.2 doubled the per-pod DB pool\n" in shown
+        "- v3.2 doubled the per-pod DB pool\n" in shown
     )  # the reviewers' conclusion: no confidence, no cite
     assert "Not established yet." not in shown
 
@@ -71,7 +71,7 @@ def test_each_list_item_on_its_own_line_and_history_says_who_changed_what(chat: 
     shown = show(chat)
     history = chat.ask("!postmortem history", frm="dana").splitlines()
 
-    assert "• Canary config pushes\n• Alert on pool saturation" in shown
+    assert "- Canary config pushes\n- Alert on pool saturation" in shown
     assert history[0] == "INC-1 postmortem revisions:"
     assert [re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", "TIME", line) for line in history[1:]] == [
         "r1 TIME dana drafted",

@@ -160,24 +160,27 @@ def test_status_card_has_a_title_facts_and_the_whole_text_as_fallback() -> None:
 
 def test_markdown_headings_lists_and_tables_render_as_blocks() -> None:
     card = text_card(
-        "Postmortem draft for INC-3\n\n## Summary\nCheckout failed.\n- rolled back\n\n| a | b |\n|---|---|"
+        "Postmortem draft for INC-3\n\n## Summary\nCheckout failed.\n- rolled back\n\n"
+        "| a | b |\n|---|---|\n| 1 | `x` |"
     )
 
     assert card is not None
     blocks = card["body"][1:]
-    assert blocks[0] == {
+    assert blocks[0] == {  # after a blank line: space above it
         "type": "TextBlock",
         "text": "Summary",
         "weight": "Bolder",
         "size": "Medium",
         "wrap": True,
+        "spacing": "Medium",
     }
-    assert [block["text"] for block in blocks[1:3]] == ["Checkout failed.", "- rolled back"]
+    assert [block["text"] for block in blocks[1:3]] == ["Checkout failed.", "\u2022\u2002rolled back"]
     assert blocks[3] == {
         "type": "TextBlock",
-        "text": "| a | b |\n|---|---|",
+        "text": "a | b\n--+--\n1 | x",
         "fontType": "Monospace",
         "wrap": True,
+        "spacing": "Medium",
     }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from typing import TYPE_CHECKING
 
 from agent.errors import KnowledgeError
@@ -11,6 +12,12 @@ from agent.settings import Settings
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
     from chromadb.api.models.Collection import Collection
+
+
+# chromadb shares one "system" per store path between the clients of a process, and making or releasing one from
+# two threads at once breaks it ("'RustBindingsAPI' object has no attribute 'bindings'"): the bot opens the store
+# from its warm-up, the assistant and the postmortem threads.
+_OPENING = threading.Lock()
 
 
 def open_client(settings: Settings) -> ClientAPI:
@@ -25,7 +32,8 @@ def open_client(settings: Settings) -> ClientAPI:
             )
         path = settings.data_dir / "chroma"
         path.mkdir(parents=True, exist_ok=True)
-        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+        with _OPENING:
+            return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
     except (OSError, ValueError) as exc:
         where = (
             f"{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else settings.data_dir

@@ -25,7 +25,8 @@ from agent.redact.kinds import (
 )
 from agent.redact.rule import Rule, mentions, token_rule
 
-_NOT_REDACTED = r"(?!\[REDACTED:)"
+# A placeholder is never redacted again, also where a chat reply escapes it for Markdown (`\[REDACTED:token]`).
+_NOT_REDACTED = r"(?!\\?\[REDACTED:)"
 # A bare value ends at whitespace, a quote or `;`; at `&` only before the next `name=` (a query string);
 # at `,` and closing brackets only when text follows them directly (`p@ss)word` stays whole, `(token=abc), x`
 # keeps its `)`).

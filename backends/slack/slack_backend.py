@@ -12,6 +12,8 @@
 - An edited message (`message_changed`) or a deleted one (`message_deleted`) is a chat change for the plugins
   (`backends/chat_changes.py`), never a new message; "Pin to channel" (`pin_added`) is a pin reaction; channel
   joins, leaves, topic changes and other bots' messages are not dispatched at all.
+- Replies are written as Slack mrkdwn by `backends.rendering.slack` (the upstream converter is switched off) and
+  cut into messages only where a cut is safe.
 
 Errbot loads this file as a backend plugin (`slack.plug`) and takes the one `ErrBot` subclass it defines, so the
 upstream module is imported as a module, never its class by name.
@@ -43,6 +45,8 @@ from agent.chat_edits import ChatChange
 from backends.acknowledgement import Acknowledgement
 from backends.chat_changes import dispatch_chat_change
 from backends.redaction import RedactsOutgoing
+from backends.rendering.outgoing import AsWritten, Part, RendersOutgoing
+from backends.rendering.slack import render_slack
 
 log = logging.getLogger(__name__)
 # The acknowledgement of the event being dispatched on this thread, for `callback_message` to attach.
@@ -87,11 +91,15 @@ NOT_SAID = frozenset(
 PIN = "pin"
 
 
-class DebriefSlackBackend(RedactsOutgoing, upstream.SlackBackend):
+class DebriefSlackBackend(RedactsOutgoing, RendersOutgoing, upstream.SlackBackend):
     def __init__(self, config: Any) -> None:
         super().__init__(config)
         api_url = (getattr(config, "BOT_IDENTITY", None) or {}).get("api_url")
         self.api_url = api_url.rstrip("/") + "/" if api_url else None
+        self.md = AsWritten()  # replies arrive as mrkdwn already (`render_reply`)
+
+    def render_reply(self, markdown: str, limit: int) -> list[Part]:
+        return [Part(part) for part in render_slack(markdown, limit)]
 
     # -- clients -----------------------------------------------------------------------------------
     def web_client(self) -> WebClient:

@@ -1,16 +1,23 @@
-"""Adaptive Cards for long replies (status, timeline, postmortem) and for Errbot's `send_card`.
+"""Adaptive Cards for long replies (status, timeline, postmortem, answers) and for Errbot's `send_card`.
 
 A reply of several lines reads better as a card: the first line is its title, runs of `Key: value` lines become a
-fact table, Markdown headings become bold headings, tables stay monospaced. Every card carries the whole text as
-`fallbackText`; a card too big for a Teams message is not made (the caller sends plain text).
+fact table, Markdown headings become bold headings, code blocks Teams' CodeBlock, tables stay monospaced. Every
+card carries the whole reply as plain text in `fallbackText`; a card too big for a Teams message is not made (the
+caller sends text).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from typing import Any
+
+from backends.rendering.blocks import Block, parse, plain
+from backends.rendering.console import plain_text
+from backends.rendering.layout import Layout, columns
+from backends.rendering.teams import card_line
 
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -20,8 +27,24 @@ CARD_MIN_CHARS = 600
 MAX_CARD_BYTES = 24_000  # Teams refuses messages over ~28 KB
 
 FACT = re.compile(r"^([A-Z][\w ()/'-]{0,40}):\s+(\S.*)$")
-HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
 HEADING_SIZES = {1: "Large", 2: "Medium"}
+# Fence languages -> Teams' CodeBlock languages; anything else is shown as plain text.
+CODE_LANGUAGES = {
+    **dict.fromkeys(("bash", "sh", "shell", "console", "zsh"), "Bash"),
+    **dict.fromkeys(("python", "py"), "Python"),
+    **dict.fromkeys(("powershell", "ps1"), "PowerShell"),
+    "json": "JSON",
+    "sql": "SQL",
+    "go": "Go",
+    "xml": "XML",
+}
+
+
+class _CardLayout(Layout):
+    bullet = "•"
+
+
+_CARD_LAYOUT = _CardLayout()
 
 Element = dict[str, Any]
 
@@ -31,12 +54,20 @@ def wants_card(text: str) -> bool:
     return text.count("\n") + 1 >= CARD_MIN_LINES or len(text) >= CARD_MIN_CHARS
 
 
-def text_card(text: str) -> Element | None:
-    """The card for a long reply, or None when it would be too big for one Teams message."""
-    lines = text.strip("\n").splitlines()
-    title, rest = (lines[0], lines[1:]) if len(lines) > 1 else (None, lines)
-    body = ([_title(title)] if title else []) + list(_blocks(rest))
-    return _sized(_card(body, text))
+def text_card(markdown: str) -> Element | None:
+    """The card for a long reply, or None when it would be too big for one Teams message.
+
+    The first line of a reply of several lines is its title; the fallback text is the reply as plain text.
+    """
+    blocks = parse(markdown)
+    body: list[Element] = []
+    if blocks and blocks[0].kind in ("text", "heading") and not blocks[0].depth and not blocks[0].quote:
+        first, *rest = blocks[0].lines
+        if rest or len(blocks) > 1:
+            body.append(_title(plain(first)))
+            blocks[0] = replace(blocks[0], kind="text", lines=tuple(rest))
+    body += _elements(blocks)
+    return _sized(_card(body, plain_text(markdown)))
 
 
 def errbot_card(
@@ -56,7 +87,7 @@ def errbot_card(
         elements.append({"type": "TextBlock", "text": summary, "wrap": True, "isSubtle": True})
     if image:
         elements.append({"type": "Image", "url": image, "size": "Stretch"})
-    elements.extend(_blocks(body.splitlines()))
+    elements.extend(_elements(parse(body)))
     if fields:
         elements.append(_facts(fields))
     fallback = "\n".join(part for part in (title, summary, body, *(f"{k}: {v}" for k, v in fields)) if part)
@@ -66,42 +97,67 @@ def errbot_card(
     return _sized(card)
 
 
-def _blocks(lines: Iterable[str]) -> Iterable[Element]:
-    """Group lines into facts, tables and paragraphs; a blank line starts a new group."""
-    facts: list[tuple[str, str]] = []
-    table: list[str] = []
-    spacing = "Small"
-    for line in lines:
-        fact = FACT.match(line)
-        if fact and not table:
-            facts.append((fact.group(1), fact.group(2)))
+def _elements(blocks: Iterable[Block]) -> list[Element]:
+    """The blocks as card elements: a blank line in the reply is space on the card, a rule a separator, and
+    consecutive `Key: value` lines one FactSet."""
+    elements: list[Element] = []
+    separator = False
+    for block in blocks:
+        if block.kind == "rule":
+            separator = True
             continue
-        if facts:
-            yield _facts(facts)
-            facts = []
-        if line.lstrip().startswith("|"):
-            table.append(line)
-            continue
-        if table:
-            yield _monospace(table)
-            table = []
-        if not line.strip():
-            spacing = "Medium"
-            continue
-        yield _line(line, spacing)
-        spacing = "None"
-    if facts:
-        yield _facts(facts)
-    if table:
-        yield _monospace(table)
+        for index, element in enumerate(_block_elements(block)):
+            if index == 0 and block.gap:
+                element["spacing"] = "Medium"
+            elif index:
+                element["spacing"] = "None"
+            if separator:
+                element["separator"], separator = True, False
+            last = elements[-1] if elements else None
+            if last and last["type"] == element["type"] == "FactSet" and element.get("spacing") != "Medium":
+                last["facts"] += element["facts"]
+            else:
+                elements.append(element)
+    return elements
 
 
-def _line(line: str, spacing: str) -> Element:
-    heading = HEADING.match(line)
-    if heading:
-        size = HEADING_SIZES.get(len(heading.group(1)), "Default")
-        return {"type": "TextBlock", "text": heading.group(2), "weight": "Bolder", "size": size, "wrap": True}
-    return {"type": "TextBlock", "text": line, "wrap": True, "spacing": spacing}
+def _block_elements(block: Block) -> Iterator[Element]:
+    """Each line of text a TextBlock (a TextBlock needs a blank line for a line break) or a fact; headings bold,
+    code a CodeBlock, tables monospace."""
+    if block.kind == "heading":
+        text = " ".join(plain(line) for line in block.lines)
+        size = HEADING_SIZES.get(block.level, "Default")
+        yield {"type": "TextBlock", "text": text, "weight": "Bolder", "size": size, "wrap": True}
+    elif block.kind == "code":
+        yield _code(block.code, block.language)
+    elif block.kind == "table":
+        yield _monospace(columns(block.rows).split("\n"))
+    else:
+        lead, rest = _CARD_LAYOUT.prefixes(block)
+        for index, line in enumerate(block.lines):
+            fact = None if block.depth or block.quote else FACT.match(plain(line))
+            if fact:
+                yield _facts([(fact.group(1), fact.group(2))])
+                continue
+            prefix = (lead if index == 0 else rest).replace(" ", "\u2002")  # a leading space would be trimmed
+            text = prefix + card_line(line, start=not block.marker)
+            yield {
+                "type": "TextBlock",
+                "text": text,
+                "wrap": True,
+                **({"isSubtle": True} if block.quote else {}),
+            }
+
+
+def _code(code: str, language: str) -> Element:
+    """Teams' CodeBlock element; clients without it show the monospace TextBlock."""
+    snippet = code.rstrip("\n")
+    return {
+        "type": "CodeBlock",
+        "codeSnippet": snippet,
+        "language": CODE_LANGUAGES.get(language.lower(), "PlainText"),
+        "fallback": {"type": "TextBlock", "text": snippet, "fontType": "Monospace", "wrap": True},
+    }
 
 
 def _title(text: str) -> Element:

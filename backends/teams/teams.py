@@ -15,7 +15,8 @@ DEBRIEF_TEAMS_KEY_REACTION) marks the message it is on as key, as a pin does on 
 recorded by display name (`extras["author_name"]`); roles and admins still go by the Teams id.
 
 Outbound: replies go to the message's thread (`replyToId`) at its `serviceUrl`, with the bot's client-credentials
-token; long replies go as Adaptive Cards. Without an app id the backend runs unauthenticated, for local testing.
+token; long replies go as Adaptive Cards, others as the Markdown Teams renders (`backends/rendering/teams.py`).
+Without an app id the backend runs unauthenticated, for local testing.
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ from agent.chat_edits import ChatChange
 from backends.acknowledgement import Acknowledgement
 from backends.chat_changes import dispatch_chat_change
 from backends.redaction import RedactsOutgoing
+from backends.rendering.outgoing import Part, RendersOutgoing
+from backends.rendering.teams import render_teams_text
 from backends.request_body import DROP_WAIT_S, BodyTooLarge, MalformedBody, drop_unread, read_body
 from backends.teams.activities import channel_of, message_source, read_message, room_of
 from backends.teams.activity_body import BadActivity, parse_activity
@@ -76,7 +79,7 @@ POLL_S = 0.5
 Response = tuple[dict[str, Any], int]
 
 
-class TeamsBackend(RedactsOutgoing, ErrBot):
+class TeamsBackend(RedactsOutgoing, RendersOutgoing, ErrBot):
     def __init__(self, config: Any) -> None:
         super().__init__(config)
         self.teams = TeamsConfig.from_identity(getattr(config, "BOT_IDENTITY", None) or {})
@@ -253,22 +256,29 @@ class TeamsBackend(RedactsOutgoing, ErrBot):
         self.callback_reaction(reaction)
 
     # -- sending -------------------------------------------------------------------------------------
-    def send_message(self, msg: Message) -> None:
-        super().send_message(msg)
+    def render_reply(self, markdown: str, limit: int) -> list[Part]:
+        """A long reply as one Adaptive Card when it fits one, else Teams Markdown text, cut where it may be."""
+        card = text_card(markdown) if wants_card(markdown) else None
+        if card is not None:
+            return [Part(str(card["fallbackText"]), card)]
+        return [Part(text) for text in render_teams_text(markdown, limit)]
+
+    def send_rendered(self, msg: Message, part: Part) -> None:
+        super().send_rendered(msg, part)  # Errbot's own bookkeeping
         if not msg.body.strip():
             return
-        card = text_card(msg.body) if wants_card(msg.body) else None
-        if card is not None:
+        if part.card is not None:
             try:
-                self._send(msg, _card_activity(card, msg.body))
+                self._send(msg, _card_activity(part.card, msg.body))
                 return
             except ConnectorError as exc:
                 if exc.status not in (400, 413):
                     log.error("Teams: cannot send to %s: %s", msg.to, exc)
                     return
                 log.warning("Teams refused a card (%s); sending it as text", exc)
+        text_format = "plain" if part.card is not None else "markdown"
         try:
-            self._send(msg, Activity(type="message", text=msg.body, text_format="markdown"))
+            self._send(msg, Activity(type="message", text=msg.body, text_format=text_format))
         except ConnectorError as exc:
             log.error("Teams: cannot send to %s: %s", msg.to, exc)
 

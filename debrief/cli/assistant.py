@@ -7,6 +7,7 @@ import click
 from agent.assistant import Answer, open_assistant
 from agent.engine import Engine
 from agent.settings import Settings
+from backends.rendering.console import plain_text
 from debrief.cli.app import echo, emit, main, settings_of, user_errors
 
 
@@ -38,6 +39,6 @@ def ask(ctx: click.Context, question: str, incident_id: str | None, as_json: boo
         reply = answer(settings_of(ctx), question, incident_id)
 
     def human() -> None:
-        echo(reply.answer)
+        echo(plain_text(reply.answer))  # the answer is Markdown, shown as the console shows it
 
     emit(as_json, reply.model_dump(), human)

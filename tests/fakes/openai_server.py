@@ -95,7 +95,10 @@ def auto_agent(body: dict[str, Any]) -> Reply:
         return Reply.tool_call("search_runbooks", query=question)
     tags = _TAG.findall(" ".join(str(m.get("content", "")) for m in tool_results))
     cited = " ".join(dict.fromkeys(tags[:2]))
-    return Reply.text(f"Hypothesis (confidence: medium): follow the runbook steps. {cited}".strip())
+    return Reply.text(  # the shape the answer prompt asks for: the likely cause, then the next step
+        f"Likely cause (confidence: medium): the last deploy. {cited}".strip()
+        + f"\nNext step: follow the runbook steps. {cited}".rstrip()
+    )
 
 
 def hashed_embedding(text: str, dim: int = EMBEDDING_DIM) -> list[float]:

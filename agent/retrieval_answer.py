@@ -1,0 +1,125 @@
+"""The assistant's answer without a model: the best runbook's concrete steps first, then the other sources cited.
+
+A responder mid-incident reads the first screen: it holds the closest runbook section that says what to do (the
+matching section when it has steps or commands, else the runbook's mitigation), its first steps whole with their
+code blocks, and where to read on. Other runbooks and similar past incidents are cited, not excerpted; the
+conversation's incident adds its state and latest events. Every source shown or cited is in the citations.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC
+from typing import TYPE_CHECKING
+
+from agent.citations import Citation
+from agent.errors import DebriefError
+from agent.excerpt import has_steps, lead
+from agent.markup import literal
+from agent.models import SearchHit
+from agent.repeats import incident_id_in, repeat_warning, still_open
+from agent.tools import (
+    STEPS_HEADING,
+    describe_incident,
+    find_document,
+    recent_events,
+    section_text,
+)
+
+if TYPE_CHECKING:
+    from agent.engine import Engine
+    from agent.knowledge import KnowledgeBase
+
+log = logging.getLogger(__name__)
+
+RUNBOOKS = 3
+INCIDENTS = 2
+EVENTS = 5
+LEAD_CHARS = 1200
+LEAD_STEPS = 3
+
+
+@dataclass
+class RetrievalAnswer:
+    """The answer's Markdown and what it relies on, the lead section first."""
+
+    parts: list[str] = field(default_factory=list)
+    citations: list[Citation] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(self.parts)
+
+
+def retrieval_answer(
+    question: str, knowledge: KnowledgeBase, engine: Engine | None, incident_id: str | None, reason: str
+) -> RetrievalAnswer:
+    """Answer `question` from the knowledge base (and the incident), saying why no model answered."""
+    answer = RetrievalAnswer([f"Retrieval-only answer ({reason}): check these steps against what you see."])
+    runbooks = _search(knowledge, question, "runbook", RUNBOOKS)
+    if runbooks:
+        _lead_runbook(answer, knowledge, runbooks[0])
+        answer.citations += [Citation(source=hit.source, heading=hit.heading) for hit in runbooks[1:]]
+    else:
+        answer.parts.append("No runbook matches that.")
+    past = [hit for hit in _search(knowledge, question, "incident", INCIDENTS + 1) if _id(hit) != incident_id]
+    for hit in past[:INCIDENTS]:
+        past_id = _id(hit)
+        answer.citations.append(Citation(source=past_id or hit.source, heading=hit.title))
+        warning = repeat_warning(past_id, still_open(engine, past_id)) if past_id else None
+        if warning:
+            answer.parts.append(f"**Repeat risk:** {literal(warning)}")
+    if incident_id and engine is not None:
+        _incident_so_far(answer, engine, incident_id)
+    return answer
+
+
+def _id(hit: SearchHit) -> str | None:
+    return incident_id_in(hit.title, hit.source)
+
+
+def _lead_runbook(answer: RetrievalAnswer, knowledge: KnowledgeBase, hit: SearchHit) -> None:
+    heading, text = _steps_section(knowledge, hit)
+    excerpt = lead(text, LEAD_CHARS, LEAD_STEPS)
+    title = f"{hit.title}: {heading}" if heading else hit.title
+    answer.parts += [f"**{literal(title)}**\n{excerpt.text}"]
+    if excerpt.left:
+        more = f"{excerpt.left} more step{'s' if excerpt.left > 1 else ''}" if excerpt.steps else "More"
+        answer.parts.append(f"_{more} in the runbook._")
+    answer.citations.append(Citation(source=hit.source, heading=heading))
+
+
+def _steps_section(knowledge: KnowledgeBase, hit: SearchHit) -> tuple[str, str]:
+    """The matching section when it has steps or commands, else the runbook's mitigation (or the like)."""
+    doc = find_document(knowledge, hit.source)
+    matched = section_text(doc, hit.heading)
+    if matched and has_steps(matched):
+        return hit.heading, matched
+    steps = next((s for s in (doc.sections if doc else []) if STEPS_HEADING.search(s[1])), None)
+    if steps is not None:
+        return steps[1], steps[2]
+    return hit.heading, matched or hit.snippet
+
+
+def _incident_so_far(answer: RetrievalAnswer, engine: Engine, incident_id: str) -> None:
+    incident = engine.incidents.get(incident_id)
+    lines = [f"**{incident.id} so far:** {literal(describe_incident(incident))}"]
+    answer.citations.append(Citation(source=incident.id, heading="status"))
+    for event in recent_events(engine, incident.id, EVENTS):
+        text = literal(" ".join(event.text.split()))
+        at = event.at.astimezone(UTC).strftime("%H:%M UTC")
+        lines.append(f"- {at} {literal(event.author)} ({event.kind.value}): {text}")
+        answer.citations.append(Citation(source=incident.id, heading=f"timeline event {event.id}"))
+    answer.parts.append("\n".join(lines))
+
+
+def _search(knowledge: KnowledgeBase, question: str, kind: str, limit: int) -> list[SearchHit]:
+    """A failing search leaves its part of the answer out, never the whole answer."""
+    try:
+        return knowledge.search(question, kind=kind, limit=limit)
+    except DebriefError as exc:
+        log.warning("Retrieval answer: the %s search failed: %s", kind, exc)
+    except Exception:
+        log.warning("Retrieval answer: the %s search failed", kind, exc_info=True)
+    return []

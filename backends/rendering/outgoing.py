@@ -1,0 +1,74 @@
+"""Every Debrief chat backend renders its replies for its platform: one outgoing hook, beside the redactor's.
+
+Plugins reply in CommonMark, the same on every platform. A backend lists `RendersOutgoing` after
+`RedactsOutgoing`, says how its platform writes a reply (`render_reply`) and, where its base class converts a
+body with Python-Markdown, swaps that converter for `AsWritten`; a platform with cards says how a part is sent
+(`send_rendered`). The reply is rendered whole and cut into parts
+only where a cut is safe (`split`), never inside a code block, instead of Errbot's cut every N characters; each
+part is redacted once more, as sent (rendering removes escapes: `ghp\\_...` reads as a token only afterwards).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from errbot.backends.base import Message
+
+from agent.redact import redact
+
+
+@dataclass(frozen=True)
+class Part:
+    """One message of a rendered reply: its text, and for platforms with cards, the card that carries it."""
+
+    text: str
+    card: dict[str, Any] | None = None
+
+
+class RendersOutgoing:
+    """Mix into an `ErrBot` backend after `RedactsOutgoing`: `class B(RedactsOutgoing, RendersOutgoing, Base)`."""
+
+    def render_reply(self, markdown: str, limit: int) -> list[Part]:
+        raise NotImplementedError
+
+    def send_rendered(self, msg: Message, part: Part) -> None:
+        """Send one rendered part (`msg.body` is its text); by default the base backend sends it as it is."""
+        super().send_message(msg)  # type: ignore[misc]
+
+    def split_and_send_message(self, msg: Message) -> None:
+        self.send_message(msg)  # whole: `render_reply` cuts it where a cut is safe
+
+    def send_message(self, msg: Message) -> None:
+        limit = int(getattr(self, "message_size_limit", 0) or 10_000)
+        parts = self.render_reply(msg.body if isinstance(msg.body, str) else str(msg.body), limit)
+        for part in parts:
+            piece = msg if len(parts) == 1 else _copy(msg)
+            piece.body = redact(part.text)
+            self.send_rendered(piece, Part(piece.body, _redacted(part.card)))
+
+
+class AsWritten:
+    """Stands in for the Python-Markdown converter of Errbot's backends (`md`, the console's `md_ansi`): a
+    rendered reply is sent as it is."""
+
+    def convert(self, text: str) -> str:
+        return text
+
+
+def _copy(msg: Message) -> Message:
+    """One part of a long reply, with extras of its own (a backend records each part's id in them)."""
+    extras = {key: value for key, value in (msg.extras or {}).items() if key != "ts"}
+    return Message(
+        msg.body, msg.frm, msg.to, msg.parent, msg.delayed, partial=True, extras=extras, flow=msg.flow
+    )
+
+
+def _redacted(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {key: _redacted(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_redacted(item) for item in value]
+    return value
