@@ -57,6 +57,10 @@ class Settings(BaseSettings):
 
     chroma_host: str | None = Field(None, alias="CHROMA_HOST")
     chroma_port: int = Field(8000, alias="CHROMA_PORT", ge=1, le=65535)
+    # The start of the collection's name (the embedder's name follows): two Debriefs can share one Chroma server.
+    chroma_collection: str = Field(
+        "debrief", alias="DEBRIEF_CHROMA_COLLECTION", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{2,100}$"
+    )
 
     jira_url: str | None = Field(None, alias="JIRA_URL")
     jira_user: str | None = Field(None, alias="JIRA_USER")

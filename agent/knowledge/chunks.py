@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path, PurePath
+from typing import Literal
 
 from agent.knowledge.markdown import Document, parse_document, split_long
 
@@ -12,6 +13,10 @@ KINDS = ("runbook", "incident")
 _INCIDENT_DIRS = {"incidents", "postmortems", "incident", "postmortem"}
 # The document-level vector sees the start of the file; MiniLM reads ~256 word pieces anyway.
 DOC_TEXT_CHARS = 1500
+# How a document-level vector is made: from the start of its text ("text", a model pass of its own) or as the
+# mean of its sections' vectors ("mean", free). BENCHMARKS.md "Embed less" measured both.
+DocVector = Literal["text", "mean"]
+DOC_VECTOR: DocVector = "text"
 
 
 @dataclass(frozen=True)
