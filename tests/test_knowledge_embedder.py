@@ -12,9 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agent.errors import KnowledgeError
-from agent.knowledge.embedder import OnnxEmbedder
+from agent.errors import KnowledgeError, SettingsError
+from agent.knowledge.embedder import OnnxEmbedder, make_embedder
 from agent.knowledge.model_files import SHA256, UPSTREAM, package_dir, sha256_of, verified_files
+from agent.settings import load_settings
 
 REFERENCE = json.loads((Path(__file__).parent / "data" / "minilm_reference.json").read_text(encoding="utf-8"))
 TEXTS = [case["text"] for case in REFERENCE["cases"]]
@@ -23,12 +24,12 @@ EXPECTED = np.array([case["vector"] for case in REFERENCE["cases"]], dtype=np.fl
 
 @pytest.fixture(scope="module")
 def fp32() -> OnnxEmbedder:
-    return OnnxEmbedder("fp32")
+    return OnnxEmbedder("fp32", max_tokens=256)
 
 
 def test_fp32_gives_the_vectors_sentence_transformers_gave(fp32: OnnxEmbedder) -> None:
-    # the reference was computed by sentence-transformers on torch: long text truncated at 256 word pieces,
-    # non-ASCII text, one character and the empty string included
+    # the reference was computed by sentence-transformers on torch, which reads 256 word pieces: long text
+    # truncated, non-ASCII text, one character and the empty string included
     vectors = np.array(fp32.embed_documents(TEXTS))
     assert vectors.shape == (len(TEXTS), 384)
     assert np.abs(vectors - EXPECTED).max() < 1e-4
@@ -42,13 +43,31 @@ def test_a_text_gets_the_same_vector_alone_or_in_a_batch(fp32: OnnxEmbedder) -> 
 
 
 def test_int8_vectors_stay_close_to_the_reference() -> None:
-    vectors = np.array(OnnxEmbedder("int8").embed_documents(TEXTS))
+    vectors = np.array(OnnxEmbedder("int8", max_tokens=256).embed_documents(TEXTS))
     assert (vectors * EXPECTED).sum(axis=1).min() > 0.96
 
 
-def test_each_precision_is_its_own_vector_space() -> None:
+def test_the_default_reads_128_word_pieces_of_a_text() -> None:
+    embedder = OnnxEmbedder("fp32")
+    vectors = np.array(embedder.embed_documents(TEXTS))
+    similarity = (vectors * EXPECTED).sum(axis=1)
+    long = TEXTS.index(max(TEXTS, key=len))
+    assert np.delete(similarity, long).min() > 0.99999  # short texts: the same vectors
+    assert similarity[long] < 0.9999  # the long one is read only up to its 128th word piece
+
+
+def test_each_precision_and_length_is_its_own_vector_space() -> None:
     # int8 vectors are close to fp32 ones, not equal: they never share a collection
-    assert OnnxEmbedder("fp32").name != OnnxEmbedder("int8").name
+    names = {OnnxEmbedder(p, max_tokens=n).name for p in ("fp32", "int8") for n in (128, 256)}
+    assert len(names) == 4
+    assert OnnxEmbedder("fp32", max_tokens=256).name == "minilm-l6-v2"  # the space sentence-transformers made
+
+
+def test_the_precision_is_a_setting() -> None:
+    assert make_embedder(load_settings()).name == "minilm-l6-v2-int8-128"
+    assert make_embedder(load_settings(DEBRIEF_EMBEDDINGS_PRECISION="fp32")).name == "minilm-l6-v2-128"
+    with pytest.raises(SettingsError, match="DEBRIEF_EMBEDDINGS_PRECISION"):
+        load_settings(DEBRIEF_EMBEDDINGS_PRECISION="int4")
 
 
 def test_the_installed_model_files_are_upstreams() -> None:

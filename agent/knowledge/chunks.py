@@ -16,7 +16,7 @@ DOC_TEXT_CHARS = 1500
 # How a document-level vector is made: from the start of its text ("text", a model pass of its own) or as the
 # mean of its sections' vectors ("mean", free). BENCHMARKS.md "Embed less" measured both.
 DocVector = Literal["text", "mean"]
-DOC_VECTOR: DocVector = "text"
+DOC_VECTOR: DocVector = "mean"
 
 
 @dataclass(frozen=True)

@@ -16,18 +16,20 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from agent.errors import KnowledgeError
-from agent.knowledge.onnx_graph import Precision, build_model
+from agent.knowledge.onnx_graph import Precision, write_model
 from agent.settings import Settings
 
 if TYPE_CHECKING:
     import onnxruntime
     from tokenizers import Tokenizer
 
-# sentence-transformers reads at most 256 word pieces of a text with this model (sentence_bert_config.json).
-MAX_TOKENS = 256
+# sentence-transformers reads up to 256 word pieces of a text with this model (sentence_bert_config.json); 128
+# embed twice as fast and measured as well on our queries (BENCHMARKS.md, "Embed less"): long sections are
+# split at 2,000 characters anyway, and a section's first lines say what it is about.
+MAX_TOKENS = 128
 # Texts are sorted by length and embedded in batches of about this many tokens, so padding costs little and
 # the activations of one batch stay small (attention alone is batch x 12 x tokens^2 floats).
-BATCH_TOKENS = 4096
+BATCH_TOKENS = 1024
 MAX_BATCH = 64
 
 
@@ -44,15 +46,16 @@ class Embedder(Protocol):
 class OnnxEmbedder:
     """all-MiniLM-L6-v2 on ONNX Runtime, on the CPU. Loads on first use, then serves the whole process.
 
-    `precision` fp32 gives sentence-transformers' vectors (to 1e-6); int8 quantises the dense layers' weights.
+    `precision` fp32 gives sentence-transformers' vectors (to 1e-4); int8 quantises the dense layers' weights.
     `max_tokens` caps what is read of each text; fewer tokens embed faster but see less of a long section.
     """
 
-    def __init__(self, precision: Precision = "fp32", max_tokens: int = MAX_TOKENS, threads: int = 0) -> None:
+    def __init__(self, precision: Precision = "int8", max_tokens: int = MAX_TOKENS, threads: int = 0) -> None:
         self.precision = precision
         self.max_tokens = max_tokens
         # One vector space per model and precision: int8 vectors are close to fp32 ones, not equal.
-        self.name = "minilm-l6-v2" if precision == "fp32" else f"minilm-l6-v2-{precision}"
+        suffix = "" if precision == "fp32" else f"-{precision}"
+        self.name = f"minilm-l6-v2{suffix}" if max_tokens == 256 else f"minilm-l6-v2{suffix}-{max_tokens}"
         self._threads = threads or min(os.cpu_count() or 1, 4)
         self._lock = threading.Lock()
         self._loaded: tuple[Tokenizer, onnxruntime.InferenceSession] | None = None
@@ -113,12 +116,10 @@ def _load(
     options.enable_cpu_mem_arena = False
     # Idle threads sleep instead of spinning: the bot shares its cores with Chroma and the chat backend.
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    model = build_model(read_safetensors(files.weights), precision)
-    # Loaded from a file, not from bytes: given bytes, onnxruntime keeps a copy (~90 MB) for the session's life.
+    # Loaded from files, not from bytes: given bytes, onnxruntime keeps a copy (~90 MB) for the session's life,
+    # and the weights are streamed to disk, so building the model holds no second copy of them.
     with tempfile.TemporaryDirectory(prefix="debrief-model-") as folder:
-        path = Path(folder) / "all-MiniLM-L6-v2.onnx"
-        path.write_bytes(model.SerializeToString())
-        del model
+        path = write_model(read_safetensors(files.weights), precision, Path(folder))
         try:
             session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own untyped errors
@@ -197,4 +198,4 @@ class OpenAIEmbedder:
 def make_embedder(settings: Settings) -> Embedder:
     if settings.embeddings == "openai":
         return OpenAIEmbedder(settings)
-    return OnnxEmbedder()
+    return OnnxEmbedder(settings.embeddings_precision)
