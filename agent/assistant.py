@@ -39,8 +39,8 @@ Mode = Literal["llm", "retrieval"]
 RETRIEVAL_RUNBOOKS = 2
 RETRIEVAL_INCIDENTS = 2
 RETRIEVAL_EVENTS = 5
-CATCHUP_EVENTS = 30
-CATCHUP_KEY_EVENTS = 15
+CATCHUP_EVENTS = 30  # the story's lines the LLM summarises (`agent.salience`)
+CATCHUP_KEY_EVENTS = 15  # the story's lines shown without an LLM
 RUN_TIMEOUTS = 2  # a whole answer may take this many model timeouts (several model calls per answer)
 REMEMBERED_THREADS = 512
 UNVERIFIED = "No source was cited: treat this as unverified."
@@ -130,14 +130,14 @@ class Assistant:
         private = self._private(incident_id)
         if self._model is not None and not private:
             try:
-                timeline = box.read_timeline(incident_id, limit=CATCHUP_EVENTS)
+                timeline = box.read_timeline(incident_id, limit=CATCHUP_EVENTS, story=True)
                 return self._finish(self._summarize(timeline), registry, "llm")
             except Exception as exc:
                 log.warning("The LLM gave no catch-up, using the timeline: %s", self._redact(repr(exc)))
                 reason = _reason(exc)
         else:
             reason = PRIVATE if private else "no LLM is configured"
-        timeline = box.read_timeline(incident_id, limit=CATCHUP_KEY_EVENTS, key_only=True)
+        timeline = box.read_timeline(incident_id, limit=CATCHUP_KEY_EVENTS, story=True)
         return self._finish(
             f"Catch-up on {incident_id} (from the timeline; {reason}):\n{timeline}", registry, "retrieval"
         )

@@ -37,7 +37,9 @@ class NotVisible(NotAllowed):
 
 
 class Permission(StrEnum):
-    CHANGE_INCIDENT = "change"
+    # Anyone in the incident's room adds notes and action items and sets severity (with a reason), impact,
+    # cause and services: no permission is needed for those. The lead's and the admins' own:
+    LEAD_INCIDENT = "lead"  # mitigated, resolve, hand over, corrections of milestones, private
     FILE_ACTIONS = "file"
     APPROVE_POSTMORTEM = "approve"
     REDRAFT_POSTMORTEM = "redraft"
@@ -48,7 +50,7 @@ class Permission(StrEnum):
 # Who may, besides admins: the incident's lead (its commander; before one is named, whoever started it) or nobody.
 _LEAD_MAY = frozenset(
     {
-        Permission.CHANGE_INCIDENT,
+        Permission.LEAD_INCIDENT,
         Permission.FILE_ACTIONS,
         Permission.APPROVE_POSTMORTEM,
         Permission.REDRAFT_POSTMORTEM,
@@ -56,7 +58,7 @@ _LEAD_MAY = frozenset(
 )
 
 _REFUSALS = {
-    Permission.CHANGE_INCIDENT: "only {who} or an admin can change {incident}",
+    Permission.LEAD_INCIDENT: "only {who} or an admin can change {incident}",
     Permission.FILE_ACTIONS: "Only {who} or an admin can file {incident}'s action items.",
     Permission.APPROVE_POSTMORTEM: "only {who} or an admin can approve {incident}'s postmortem",
     Permission.REDRAFT_POSTMORTEM: "only {who} or an admin can draft {incident}'s approved postmortem again",

@@ -8,13 +8,14 @@ place that decides which incident a room's commands work on.
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,7 +24,14 @@ from agent.identity import Lead, Permission, Roles, normalise_user
 from agent.models import EventKind, Incident, IncidentStatus, PostmortemStatus, Severity
 from agent.store import Store, add_audit
 from agent.store.dedupe import insert_ignore
-from agent.store.tables import OPEN_STATUSES, EventRow, IncidentRow, ParticipantRow, PostmortemRow
+from agent.store.tables import (
+    OPEN_STATUSES,
+    EventRow,
+    IncidentRow,
+    IncidentServiceRow,
+    ParticipantRow,
+    PostmortemRow,
+)
 from agent.timestamps import event_time
 
 _ID = re.compile(r"^\s*INC-(\d{1,9})\s*$", re.IGNORECASE)
@@ -38,17 +46,16 @@ class UnknownIncident(IncidentError):
     """No incident has that id."""
 
 
-class NoOpenIncident(IncidentError):
-    """A room command needs an open incident and the room has none."""
+class NoIncidentInRoom(IncidentError):
+    """A room command needs the room's incident and the room has never had one."""
 
 
 @dataclass(frozen=True)
 class InRoom:
-    """The incident a room's commands work on: its open incident, or with `latest` its newest, open or not
-    (postmortems are written once the incident is over)."""
+    """The incident a room's commands work on: its latest, resolved or not, until a new one starts (the review,
+    the corrections and the action items go on after the resolve)."""
 
     room: str
-    latest: bool = False
 
 
 @dataclass(frozen=True)
@@ -90,7 +97,7 @@ def load_row(
 ) -> IncidentRow:
     """The incident's row, locked for the transaction when `for_update`.
 
-    `UnknownIncident` for an id nobody has; `NoOpenIncident` (saying how to start one) for a room without one;
+    `UnknownIncident` for an id nobody has; `NoIncidentInRoom` (saying how to start one) for a room without one;
     `NotVisible` for an incident named from another room by someone who is no admin (of `roles`).
     """
     if isinstance(incident, Asked):
@@ -98,18 +105,17 @@ def load_row(
         (roles or Roles()).require_view(incident.asker, incident.room, named.room, format_id(named.number))
         return named
     if isinstance(incident, InRoom):
-        query = select(IncidentRow).where(IncidentRow.room == incident.room.strip())
-        if incident.latest:
-            query = query.order_by(IncidentRow.number.desc()).limit(1)
-        else:
-            query = query.where(IncidentRow.status.in_(OPEN_STATUSES))
+        query = (
+            select(IncidentRow)
+            .where(IncidentRow.room == incident.room.strip())
+            .order_by(IncidentRow.number.desc())
+            .limit(1)
+        )
     else:
         query = select(IncidentRow).where(IncidentRow.number == parse_id(incident))
     row = session.scalars(query.with_for_update() if for_update else query).one_or_none()
     if row is None and isinstance(incident, InRoom):
-        if incident.latest:
-            raise NoOpenIncident("This room has no incident yet; start one with !incident start TITLE")
-        raise NoOpenIncident("There is no open incident in this room; start one with !incident start TITLE")
+        raise NoIncidentInRoom("This room has no incident yet; start one with !incident start TITLE")
     if row is None:
         raise UnknownIncident(f"there is no incident {str(incident).strip().upper()}")
     return row
@@ -154,8 +160,90 @@ def to_incident(row: IncidentRow, participants: list[str]) -> Incident:
         detected_at=row.detected_at,
         mitigated_at=row.mitigated_at,
         resolved_at=row.resolved_at,
+        impact_started_at=row.impact_started_at,
+        impact_ended_at=row.impact_ended_at,
         private=row.private,
+        replayed=row.replayed,
     )
+
+
+# Milestone -> (column, whether only the incident's lead and admins may correct it).
+MILESTONES = {
+    "started": ("started_at", True),
+    "detected": ("detected_at", True),
+    "mitigated": ("mitigated_at", True),
+    "resolved": ("resolved_at", True),
+    "impact-start": ("impact_started_at", False),
+    "impact-end": ("impact_ended_at", False),
+}
+_ORDER = ("started_at", "detected_at", "mitigated_at", "resolved_at")
+_CLOCK = re.compile(r"^\s*(\d{1,2}):(\d{2})(?::(\d{2}))?\s*$")
+RECENT_DAYS = 14
+
+
+def clock(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def parse_milestone_time(text: str, started_at: datetime) -> datetime:
+    """`HH:MM[:SS]` on the day the incident started (UTC), or an ISO-8601 time (UTC unless it says otherwise)."""
+    match = _CLOCK.match(text)
+    if match:
+        hours, minutes, seconds = int(match[1]), int(match[2]), int(match[3] or 0)
+        if hours > 23 or minutes > 59 or seconds > 59:
+            raise IncidentError(f"{text.strip()!r} is not a time of day; use HH:MM (UTC)")
+        day = started_at.astimezone(UTC)
+        return event_time(day.replace(hour=hours, minute=minutes, second=seconds, microsecond=0))
+    try:
+        parsed = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise IncidentError(
+            f"{text.strip()!r} is not a time; use HH:MM (UTC, on the incident's day) or 2024-03-01T09:55Z"
+        ) from None
+    return event_time(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC))
+
+
+def _require_reached(row: IncidentRow, milestone: str) -> None:
+    """Only a milestone the incident has reached can be corrected (`!incident resolve` reaches `resolved`)."""
+    status = IncidentStatus(row.status)
+    if milestone == "mitigated" and status is IncidentStatus.INVESTIGATING:
+        raise IncidentError(f"{format_id(row.number)} is not mitigated yet; mark it with !incident mitigated")
+    if milestone == "resolved" and status in (IncidentStatus.INVESTIGATING, IncidentStatus.MITIGATED):
+        raise IncidentError(f"{format_id(row.number)} is not resolved yet; resolve it with !incident resolve")
+
+
+def _check_order(row: IncidentRow) -> None:
+    """Started <= detected <= mitigated <= resolved, and the impact window's start before its end."""
+    reached = [(name, getattr(row, name)) for name in _ORDER if getattr(row, name) is not None]
+    for (earlier, first), (later, second) in itertools.pairwise(reached):
+        if second < first:
+            raise IncidentError(
+                f"{_label(later)} ({clock(second)}) cannot be before {_label(earlier)} ({clock(first)})"
+            )
+    if row.impact_started_at and row.impact_ended_at and row.impact_ended_at < row.impact_started_at:
+        raise IncidentError(
+            f"the impact cannot end ({clock(row.impact_ended_at)}) before it started ({clock(row.impact_started_at)})"
+        )
+
+
+def _label(column: str) -> str:
+    return column.removesuffix("_at")
+
+
+def service_names(names: Iterable[str]) -> list[str]:
+    """Service names as given (`a,b` split), trimmed, without blanks or repeats (case-insensitive)."""
+    found: list[str] = []
+    for name in (part.strip() for text in names for part in text.split(",")):
+        if name and name.lower() not in (f.lower() for f in found):
+            found.append(name)
+    return found
+
+
+def _services_of(session: Session, row: IncidentRow) -> list[str]:
+    query = select(IncidentServiceRow.name).where(IncidentServiceRow.incident_number == row.number)
+    names = sorted(session.scalars(query))
+    first = [row.service] if row.service in names else []
+    return first + [name for name in names if name != row.service]
 
 
 def _not_before_start(row: IncidentRow, at: datetime, what: str) -> None:
@@ -187,8 +275,13 @@ class IncidentService:
         severity: Severity | None = None,
         service: str | None = None,
         detected_at: datetime | None = None,
+        services: Sequence[str] = (),
     ) -> Incident:
-        """Open `INC-<n>` in `room`; `IncidentError` if the room already has an open incident."""
+        """Open `INC-<n>` in `room`; `IncidentError` if the room already has an open incident.
+
+        `service` and `services` name what it is about (the first is its `service`); alerts and deploys for any
+        of them go on its timeline (`agent.signals.routing`)."""
+        names = service_names([service or "", *services])
         room, title, by, at = (
             _required(room, "the room"),
             _required(title, "the incident title"),
@@ -203,15 +296,17 @@ class IncidentService:
                     room=room,
                     status=IncidentStatus.INVESTIGATING.value,
                     severity=Severity(severity).value if severity else None,
-                    service=(service or "").strip() or None,
+                    service=names[0] if names else None,
                     started_by=by,
                     started_at=at,
                     detected_at=event_time(detected_at) if detected_at else at,
                 )
                 session.add(row)
                 session.flush()
+                session.add_all(IncidentServiceRow(incident_number=row.number, name=name) for name in names)
                 sev = f" ({row.severity})" if row.severity else ""
-                self._log(session, row, by, at, "start", f"Incident started{sev}: {title}", {"room": room})
+                detail: dict[str, Any] = {"room": room, **({"services": names} if names else {})}
+                self._log(session, row, by, at, "start", f"Incident started{sev}: {title}", detail)
         except IntegrityError:
             # Another start for the same room won the race between our check and our insert.
             with self._store.read() as session:
@@ -220,10 +315,17 @@ class IncidentService:
         return self.get(format_id(row.number))
 
     def get(self, incident: IncidentRef) -> Incident:
-        """The incident by id, or a room's (`NoOpenIncident` says how to start one)."""
+        """The incident by id, or a room's latest (`NoIncidentInRoom` says how to start one)."""
         with self._store.read() as session:
             row = load_row(session, incident, roles=self.roles)
             return to_incident(row, self._participants(session, [row.number])[row.number])
+
+    def latest_in_room(self, room: str) -> Incident | None:
+        """The room's latest incident, resolved or not, if it ever had one."""
+        try:
+            return self.get(InRoom(room))
+        except NoIncidentInRoom:
+            return None
 
     def open_in_room(self, room: str) -> Incident | None:
         found = self._open(IncidentRow.room == room.strip())
@@ -242,21 +344,55 @@ class IncidentService:
         """Open incidents (investigating or mitigated), oldest first."""
         return self._open()
 
-    def for_service(self, service: str | None) -> Incident | None:
-        """Where an alert or deploy goes: the open incident of `service`, else the only open one, or None."""
-        open_incidents = self.list_open()
-        wanted = (service or "").strip().lower()
-        matching = [i for i in open_incidents if wanted and (i.service or "").lower() == wanted]
-        if matching:
-            return matching[-1]
-        return open_incidents[0] if len(open_incidents) == 1 else None
+    def services(self, incident: IncidentRef) -> list[str]:
+        """The incident's services, its first service first."""
+        with self._store.read() as session:
+            row = load_row(session, incident, roles=self.roles)
+            return _services_of(session, row)
+
+    def add_service(self, incident: IncidentRef, name: str, by: str, at: datetime) -> list[str]:
+        """Add a service (anyone who sees the incident may): its alerts and deploys come here from now on."""
+        names = service_names([name])
+        if len(names) != 1:
+            raise IncidentError("name one service, e.g. !incident service add checkout-api")
+        service = names[0]
+        with self._store.write() as session:
+            row = load_row(session, incident, for_update=True, roles=self.roles)
+            known = _services_of(session, row)
+            same = next((s for s in known if s.lower() == service.lower()), None)
+            if same is not None:
+                raise IncidentError(f"{format_id(row.number)} already has the service {same}")
+            session.add(IncidentServiceRow(incident_number=row.number, name=service))
+            row.service = row.service or service
+            self._log(session, row, by, at, "add_service", f"Service added: {service}", {"service": service})
+            return [*known, service]
+
+    def remove_service(self, incident: IncidentRef, name: str, by: str, at: datetime) -> list[str]:
+        """Remove a service named by mistake; its alerts stop coming here."""
+        with self._store.write() as session:
+            row = load_row(session, incident, for_update=True, roles=self.roles)
+            known = _services_of(session, row)
+            found = next((s for s in known if s.lower() == name.strip().lower()), None)
+            if found is None:
+                raise IncidentError(f"{format_id(row.number)} has no service {name.strip()!r}")
+            session.delete(session.get_one(IncidentServiceRow, (row.number, found)))
+            rest = [s for s in known if s != found]
+            if row.service == found:
+                row.service = rest[0] if rest else None
+            self._log(session, row, by, at, "remove_service", f"Service removed: {found}", {"service": found})
+            return rest
 
     def set_severity(
         self, incident: IncidentRef, severity: Severity, reason: str | None, by: str, at: datetime
     ) -> Incident:
         reason = (reason or "").strip() or None
         with self._store.write() as session:
-            row = self._changeable(session, incident, by)
+            row = self._row(session, incident)
+            if reason is None and not self.roles.may(by, Permission.LEAD_INCIDENT, lead_of(row)):
+                raise IncidentError(
+                    f"say why: !incident sev {severity.value} REASON (only the lead of {format_id(row.number)} "
+                    "and admins may leave the reason out)"
+                )
             previous = row.severity
             row.severity, row.severity_reason = severity.value, reason
             text = (
@@ -281,7 +417,7 @@ class IncidentService:
     def set_impact(self, incident: IncidentRef, text: str, by: str, at: datetime) -> Incident:
         impact = _required(text, "the impact")
         with self._store.write() as session:
-            row = self._changeable(session, incident, by)
+            row = self._row(session, incident)
             row.impact = impact
             self._log(session, row, by, at, "set_impact", f"Impact: {impact}", {"impact": impact})
         return self.get(format_id(row.number))
@@ -289,7 +425,7 @@ class IncidentService:
     def set_cause(self, incident: IncidentRef, text: str, by: str, at: datetime) -> Incident:
         cause = _required(text, "the cause")
         with self._store.write() as session:
-            row = self._changeable(session, incident, by)
+            row = self._row(session, incident)
             row.cause = cause
             self._log(session, row, by, at, "set_cause", f"Cause: {cause}", {"cause": cause})
         return self.get(format_id(row.number))
@@ -313,6 +449,73 @@ class IncidentService:
                 )
                 self._log(session, row, by, at, "set_private", text, {"private": private})
         return self.get(format_id(row.number))
+
+    def correct(
+        self, incident: IncidentRef, milestone: str, time_text: str, by: str, at: datetime, reason: str = ""
+    ) -> Incident:
+        """Set a milestone's time after the fact (`HH:MM` on the incident's day, UTC, or ISO-8601).
+
+        The status milestones (started, detected, mitigated, resolved) are the lead's to correct, the customer-
+        impact window anyone's; they stay in order and in the past, and the timeline and the audit trail say
+        what changed, from what, and why.
+        """
+        if milestone not in MILESTONES:
+            raise IncidentError(f"unknown milestone {milestone!r}; use {', '.join(MILESTONES)}")
+        column, needs_lead = MILESTONES[milestone]
+        with self._store.write() as session:
+            row = self._changeable(session, incident, by) if needs_lead else self._row(session, incident)
+            when = parse_milestone_time(time_text, row.started_at)
+            _require_reached(row, milestone)
+            if when > event_time(at):
+                raise IncidentError(f"{milestone} cannot be in the future ({clock(when)})")
+            previous: datetime | None = getattr(row, column)
+            setattr(row, column, when)
+            _check_order(row)
+            text = f"Corrected {milestone}: " + (f"{clock(previous)} -> " if previous else "") + clock(when)
+            text += f" ({reason.strip()})" if reason.strip() else ""
+            detail = {
+                "milestone": milestone,
+                "from": previous.isoformat() if previous else None,
+                "to": when.isoformat(),
+                "reason": reason.strip(),
+            }
+            self._log(session, row, by, at, "correct", text, detail)
+        return self.get(format_id(row.number))
+
+    def list_recent(
+        self,
+        include_all: bool = False,
+        asked_in: InRoom | None = None,
+        asker: str = "",
+        days: int = RECENT_DAYS,
+        now: datetime | None = None,
+    ) -> list[Incident]:
+        """Open incidents and those that started in the last `days` (or every one), newest first.
+
+        Asked in a chat room, a private incident is listed only in its own room or to an admin.
+        """
+        query = select(IncidentRow).order_by(IncidentRow.number.desc())
+        if not include_all:
+            since = (now or datetime.now(UTC)) - timedelta(days=days)
+            query = query.where(or_(IncidentRow.status.in_(OPEN_STATUSES), IncidentRow.started_at >= since))
+        with self._store.read() as session:
+            rows = list(session.scalars(query))
+            if asked_in is not None and not self.roles.is_admin(asker):
+                rows = [row for row in rows if not row.private or row.room == asked_in.room.strip()]
+            participants = self._participants(session, [row.number for row in rows])
+            return [to_incident(row, participants[row.number]) for row in rows]
+
+    def mark_replayed(self, numbers_after: int) -> list[str]:
+        """Incidents numbered above `numbers_after` came from a replay: drills, never reminded of anything."""
+        with self._store.write() as session:
+            rows = list(session.scalars(select(IncidentRow).where(IncidentRow.number > numbers_after)))
+            for row in rows:
+                row.replayed = True
+            return [format_id(row.number) for row in rows]
+
+    def newest_number(self) -> int:
+        with self._store.read() as session:
+            return int(session.execute(select(func.max(IncidentRow.number))).scalar() or 0)
 
     def mitigate(self, incident: IncidentRef, by: str, at: datetime) -> Incident:
         """investigating -> mitigated: the impact has stopped, the fix may still be pending."""
@@ -346,10 +549,14 @@ class IncidentService:
         self.roles.require(user, permission, Lead(found.id, found.commander, found.started_by))
         return found
 
+    def _row(self, session: Session, incident: IncidentRef) -> IncidentRow:
+        """The incident's row, locked for a change anyone in its room may make."""
+        return load_row(session, incident, for_update=True, roles=self.roles)
+
     def _changeable(self, session: Session, incident: IncidentRef, by: str) -> IncidentRow:
-        """The incident's row, locked, once `by` may change it."""
-        row = load_row(session, incident, for_update=True, roles=self.roles)
-        self.roles.require(by, Permission.CHANGE_INCIDENT, lead_of(row))
+        """The incident's row, locked, once `by` may lead it (the commander, or whoever started it, or an admin)."""
+        row = self._row(session, incident)
+        self.roles.require(by, Permission.LEAD_INCIDENT, lead_of(row))
         return row
 
     def _refuse_second_open(self, session: Session, room: str) -> None:

@@ -44,6 +44,11 @@ class ActionStatus(StrEnum):
     PENDING = "pending"
     FILED = "filed"
     DONE = "done"
+    DROPPED = "dropped"  # closed without doing it (`!action drop A2 REASON`); never filed anew
+
+
+# Statuses of an item still to be done: reminded when overdue, editable.
+OPEN_ACTION_STATUSES = frozenset({ActionStatus.NEEDS_REVISION, ActionStatus.PENDING, ActionStatus.FILED})
 
 
 class PostmortemStatus(StrEnum):
@@ -70,8 +75,13 @@ class Incident(BaseModel):
     detected_at: datetime | None = None
     mitigated_at: datetime | None = None
     resolved_at: datetime | None = None
+    # The measured customer-impact window (`!incident set impact-start|impact-end TIME`), when people set it.
+    impact_started_at: datetime | None = None
+    impact_ended_at: datetime | None = None
     # Kept out of the knowledge base and away from the LLM (retrieval mode, template postmortem).
     private: bool = False
+    # Came from `debrief replay`: a drill, never reminded of anything.
+    replayed: bool = False
 
 
 class TimelineEvent(BaseModel):
@@ -83,11 +93,18 @@ class TimelineEvent(BaseModel):
     kind: EventKind
     key: bool = False
     source: str | None = None
+    # From long before its incident started (an alert firing for days): context, not its start or detection.
+    context: bool = False
 
 
 class ActionItem(BaseModel):
+    """`id` is the database's (unique per installation); people name an item by its `number` in its incident:
+    `A2` in the incident's room, `INC-3/A2` anywhere (`ref`, `qualified_ref`)."""
+
     id: int
     incident_id: str
+    # None only in postmortem documents stored before items were numbered per incident (schema 12).
+    number: int | None = None
     title: str
     owner: str | None = None
     due: date | None = None
@@ -96,6 +113,19 @@ class ActionItem(BaseModel):
     status: ActionStatus = ActionStatus.PENDING
     refs: list[str] = Field(default_factory=list)
     idempotency_key: str
+    drop_reason: str | None = None
+    # How often its title, owner, due date or status were changed by people: its tickets follow it. Internal.
+    revision: int = Field(default=0, exclude=True)
+
+    @property
+    def ref(self) -> str:
+        """`A2`: how the item is named in its incident's room."""
+        return f"A{self.number if self.number is not None else self.id}"
+
+    @property
+    def qualified_ref(self) -> str:
+        """`INC-3/A2`: how the item is named anywhere."""
+        return f"{self.incident_id}/{self.ref}"
 
 
 class RootCause(BaseModel):

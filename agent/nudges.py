@@ -85,7 +85,7 @@ def due_nudges(engine: Engine, now: datetime, thresholds: NudgeThresholds | None
     query = (
         select(IncidentRow, last_key.c.last_at)
         .outerjoin(last_key, last_key.c.incident_number == IncidentRow.number)
-        .where(IncidentRow.status.in_(OPEN_STATUSES))
+        .where(IncidentRow.status.in_(OPEN_STATUSES), IncidentRow.replayed.is_(False))
         .order_by(IncidentRow.number)
     )
     due: list[Nudge] = []

@@ -17,6 +17,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from agent.errors import SettingsError
 
 TRACKER_NAMES = ("jira", "github")
+# The postmortem's free-text sections (agent/postmortem/sections.py), as DEBRIEF_REQUIRED_SECTIONS names them.
+POSTMORTEM_SECTIONS = ("summary", "impact", "root-cause", "factors", "well", "poorly", "detection", "lessons")
 
 
 def _split_csv(value: object) -> object:
@@ -44,7 +46,11 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("data"), alias="DEBRIEF_DATA_DIR")
     knowledge_dir: Path = Field(Path("knowledge"), alias="DEBRIEF_KNOWLEDGE_DIR")
     backend: str = Field("Text", alias="DEBRIEF_BACKEND")
+    # How people mention the bot (`@debrief`) where the platform does not say (the console, plain text).
+    bot_name: str = Field("debrief", alias="DEBRIEF_BOT_NAME", pattern=r"^[A-Za-z0-9][\w.-]{0,40}$")
     database_url: str | None = Field(None, alias="DEBRIEF_DATABASE_URL")
+    # Where `debrief replay` keeps what it replays; unset: a fresh temporary dir each time (never the live data).
+    replay_data_dir: Path | None = Field(None, alias="DEBRIEF_REPLAY_DATA_DIR")
     # Seconds a writer waits for SQLite's write lock (another process filing, a backup) before giving up.
     database_lock_timeout_s: float = Field(30.0, alias="DEBRIEF_DB_LOCK_TIMEOUT", gt=0)
 
@@ -95,15 +101,91 @@ class Settings(BaseSettings):
     # The largest request body the HTTP port reads (Teams' /api/messages), in bytes; larger ones get 413.
     max_body_bytes: int = Field(1_000_000, alias="DEBRIEF_MAX_BODY_BYTES", gt=0)
     webhook_secret: SecretStr | None = Field(None, alias="DEBRIEF_WEBHOOK_SECRET")
+    # Signals (agent/signals): which labels name an alert's service, in order; alert matchers to ignore (a bare name
+    # is an alertname, `label=value` and `label=~regex` match labels); service aliases `name=alias|alias,...`.
+    routing_labels: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: [
+            "service",
+            "app",
+            "app_kubernetes_io_name",
+            "job",
+            "namespace",
+            "deployment",
+        ],
+        alias="DEBRIEF_ROUTING_LABELS",
+    )
+    ignore_alerts: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["Watchdog", "DeadMansSwitch", "InfoInhibitor"], alias="DEBRIEF_IGNORE_ALERTS"
+    )
+    service_aliases: Annotated[dict[str, list[str]], NoDecode] = Field(
+        default_factory=dict, alias="DEBRIEF_SERVICE_ALIASES"
+    )
+    # An alert that started this many minutes before its incident is pre-incident context, not the detection.
+    pre_incident_minutes: float = Field(60.0, alias="DEBRIEF_PRE_INCIDENT_MINUTES", ge=0)
+    # GitHub deployment statuses queued, pending, in_progress, inactive: `event` (an ordinary event) or `drop`.
+    deploy_progress: Literal["event", "drop"] = Field("event", alias="DEBRIEF_DEPLOY_PROGRESS")
+    # PagerDuty webhooks V3: the subscription's signing secret (X-PagerDuty-Signature); triggers of these
+    # priorities start a Debrief incident in this room when no open incident takes them.
+    pagerduty_secret: SecretStr | None = Field(None, alias="DEBRIEF_PAGERDUTY_SECRET")
+    pagerduty_room: str | None = Field(None, alias="DEBRIEF_PAGERDUTY_ROOM")
+    pagerduty_priorities: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, alias="DEBRIEF_PAGERDUTY_PRIORITIES"
+    )
+    # The Teams reaction (like, heart, laugh, surprised, sad, angry) that marks a message as a key event; empty: none.
+    teams_key_reaction: str = Field("heart", alias="DEBRIEF_TEAMS_KEY_REACTION")
     admins: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="DEBRIEF_ADMINS")
     # Redact e-mail addresses (`[REDACTED:email]`) in everything that leaves the process, the database included.
     # Off by default: incident chat names people and on-call aliases by address, and tickets need them.
     redact_emails: bool = Field(False, alias="DEBRIEF_REDACT_EMAILS")
+    # Postmortem sections that must have text before it is published (`none`: no section is required).
+    required_sections: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["summary", "impact", "root-cause"], alias="DEBRIEF_REQUIRED_SECTIONS"
+    )
 
-    @field_validator("trackers", "admins", "teams_openid_metadata_url", mode="before")
+    @field_validator(
+        "trackers",
+        "admins",
+        "teams_openid_metadata_url",
+        "routing_labels",
+        "ignore_alerts",
+        "pagerduty_priorities",
+        mode="before",
+    )
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
+
+    @field_validator("required_sections", mode="before")
+    @classmethod
+    def _section_list(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("required_sections")
+    @classmethod
+    def _known_sections(cls, value: list[str]) -> list[str]:
+        names = [name.lower() for name in value if name.lower() != "none"]
+        unknown = [name for name in names if name not in POSTMORTEM_SECTIONS]
+        if unknown:
+            raise ValueError(f"unknown section {unknown[0]!r}; use {', '.join(POSTMORTEM_SECTIONS)} or none")
+        return list(dict.fromkeys(names))
+
+
+    @field_validator("service_aliases", mode="before")
+    @classmethod
+    def _aliases(cls, value: object) -> object:
+        """`checkout=checkout-api|acme/checkout,search=search-api` -> {"checkout": ["checkout-api", ...], ...}."""
+        if not isinstance(value, str):
+            return value
+        aliases: dict[str, list[str]] = {}
+        for entry in (part.strip() for part in value.split(",")):
+            if not entry:
+                continue
+            name, sep, rest = entry.partition("=")
+            names = [alias.strip() for alias in rest.split("|") if alias.strip()]
+            if not sep or not name.strip() or not names:
+                raise ValueError(f"entries look like service=alias|alias, got {entry!r}")
+            aliases.setdefault(name.strip(), []).extend(names)
+        return aliases
 
     @field_validator("trackers")
     @classmethod

@@ -10,13 +10,19 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from agent.identity import Roles
+from agent.errors import DebriefError
+from agent.identity import Roles, normalise_user
 from agent.incidents import IncidentRef, UnknownIncident, add_participants, format_id, load_row, parse_id
 from agent.models import EventKind, TimelineEvent
-from agent.store import Store
+from agent.store import Store, add_audit
 from agent.store.dedupe import insert_ignore, insert_ignore_one
 from agent.store.tables import EventRow, IncidentRow
 from agent.timestamps import event_time
+
+
+class TimelineError(DebriefError):
+    """A timeline command that cannot be done; the message says why."""
+
 
 # Kinds that are key events whatever the caller says: they are what a postmortem timeline is made of.
 KEY_KINDS = frozenset({EventKind.NOTE, EventKind.ALERT, EventKind.DEPLOY, EventKind.STATUS, EventKind.ACTION})
@@ -72,6 +78,7 @@ def to_event(row: EventRow) -> TimelineEvent:
         kind=EventKind(row.kind),
         key=row.key,
         source=row.source,
+        context=row.context,
     )
 
 
@@ -84,13 +91,22 @@ _COLUMNS = (
     EventRow.kind,
     EventRow.key,
     EventRow.source,
+    EventRow.context,
 )
 
 
 def _event_from_columns(public_id: str, row: Sequence[Any]) -> TimelineEvent:
-    event_id, at, author, text, kind, key, source = row
+    event_id, at, author, text, kind, key, source, context = row
     return TimelineEvent(
-        id=event_id, incident_id=public_id, at=at, author=author, text=text, kind=kind, key=key, source=source
+        id=event_id,
+        incident_id=public_id,
+        at=at,
+        author=author,
+        text=text,
+        kind=kind,
+        key=key,
+        source=source,
+        context=context,
     )
 
 
@@ -152,10 +168,11 @@ class Timeline:
     def events(
         self, incident: IncidentRef, key_only: bool = True, limit: int | None = None
     ) -> list[TimelineEvent]:
-        """Events in time order; with `limit`, the latest `limit` of them (still oldest first)."""
+        """Events in time order; with `limit`, the latest `limit` of them (still oldest first). Hidden events (struck,
+        or a deleted chat message) are left out: they stay in the database and the audit trail only."""
         with self._store.read() as session:
             number = load_row(session, incident, roles=self._roles).number
-            query = select(*_COLUMNS).where(EventRow.incident_number == number)
+            query = select(*_COLUMNS).where(EventRow.incident_number == number, EventRow.hidden.is_(False))
             if key_only:
                 query = query.where(EventRow.key.is_(True))
             query = query.order_by(EventRow.at.desc(), EventRow.id.desc())
@@ -164,6 +181,40 @@ class Timeline:
             rows = session.connection().execute(query).all()
         public_id = format_id(number)
         return [_event_from_columns(public_id, row) for row in reversed(rows)]
+
+    def strike(
+        self, incident: IncidentRef, event_id: int, by: str, at: datetime, reason: str
+    ) -> TimelineEvent:
+        """Hide a wrong event from the timeline and the postmortem; the audit trail keeps it, who and why."""
+        reason = reason.strip()
+        if not reason:
+            raise TimelineError("say why the event is wrong: !timeline strike E12 REASON")
+        with self._store.write() as session:
+            row, event = self._event_of(session, incident, event_id)
+            event.hidden = True
+            detail = {"event": event_id, "text": event.text, "author": event.author, "reason": reason}
+            add_audit(session, normalise_user(by), "strike_event", format_id(row.number), detail)
+            return to_event(event)
+
+    def mark_key_by_id(self, incident: IncidentRef, event_id: int, by: str) -> TimelineEvent:
+        """Make an event key by its id (`!timeline key E12`: platforms without reactions)."""
+        with self._store.write() as session:
+            row, event = self._event_of(session, incident, event_id)
+            if not event.key:
+                event.key = True
+                add_audit(
+                    session, normalise_user(by), "key_event", format_id(row.number), {"event": event_id}
+                )
+            return to_event(event)
+
+    def _event_of(
+        self, session: Session, incident: IncidentRef, event_id: int
+    ) -> tuple[IncidentRow, EventRow]:
+        row = load_row(session, incident, roles=self._roles)
+        event = session.get(EventRow, event_id, with_for_update=True)
+        if event is None or event.incident_number != row.number or event.hidden:
+            raise TimelineError(f"E{event_id} is not on {format_id(row.number)}'s timeline")
+        return row, event
 
     def page(self, incident: IncidentRef, key_only: bool = True, limit: int = 50) -> TimelinePage:
         """The incident's latest `limit` events (key events only unless `key_only` is False)."""
@@ -176,7 +227,11 @@ class Timeline:
         number = parse_id(incident_id)
         with self._store.read() as session:
             self._require(session, {number})
-            query = select(func.count()).select_from(EventRow).where(EventRow.incident_number == number)
+            query = (
+                select(func.count())
+                .select_from(EventRow)
+                .where(EventRow.incident_number == number, EventRow.hidden.is_(False))
+            )
             return session.execute(query).scalar_one()
 
     def _insert(self, session: Session, events: Sequence[NewEvent]) -> int:

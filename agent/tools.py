@@ -24,6 +24,7 @@ from agent.citations import Citation, CitationRegistry
 from agent.errors import DebriefError
 from agent.models import ActionItem, ActionStatus, EventKind, Incident, SearchHit, TimelineEvent
 from agent.redact import redact
+from agent.salience import story as tell
 
 if TYPE_CHECKING:
     from agent.engine import Engine
@@ -40,6 +41,7 @@ NOTE_CHARS = 500
 DEFAULT_EVENTS = 20
 MAX_EVENTS = 50
 MAX_ACTIONS = 5
+STORY_WINDOW = 2000  # the latest chat lines a retelling looks through (key events are all read)
 NOTE_AUTHOR = "debrief"
 _STEPS_HEADING = re.compile(
     r"mitigat|remediat|resolution|resolve|fix|steps|procedure|recover|workaround", re.I
@@ -51,6 +53,7 @@ _OPEN = {
     ActionStatus.PENDING: "open",
     ActionStatus.FILED: "open (filed)",
 }
+_CLOSED = {ActionStatus.DONE: "done", ActionStatus.DROPPED: "dropped"}
 
 
 @dataclass
@@ -144,7 +147,11 @@ class Toolbox:
 
     @_reported
     def read_timeline(
-        self, incident_id: str | None = None, limit: int = DEFAULT_EVENTS, key_only: bool = False
+        self,
+        incident_id: str | None = None,
+        limit: int = DEFAULT_EVENTS,
+        key_only: bool = False,
+        story: bool = False,
     ) -> str:
         """Read this conversation's incident: its status (severity, commander, impact, cause) and latest events.
 
@@ -153,14 +160,20 @@ class Toolbox:
         """
         engine, incident = self._incident(incident_id)
         limit = max(1, min(int(limit), MAX_EVENTS))
-        if key_only:
+        more = ""
+        if story:
+            events, actions_left_out = story_events(engine, incident.id, limit)
+            more = f" ({actions_left_out} earlier action items not shown.)" if actions_left_out else ""
+            shown = f"{len(events)} events that tell the story (key events and informative chat lines)"
+        elif key_only:
             events = engine.timeline.events(incident.id, key_only=True, limit=limit)
+            shown = f"latest {len(events)} key events"
         else:
             events = recent_events(engine, incident.id, limit)
+            shown = f"latest {len(events)} events"
         total = engine.timeline.count(incident.id)
         blocks = [self._status_block(incident), *(self._event_block(event) for event in events)]
-        shown = f"latest {len(events)} key events" if key_only else f"latest {len(events)} events"
-        header = f"{incident.id} timeline: {shown} of {total} in all (* = key event)."
+        header = f"{incident.id} timeline: {shown} of {total} in all (* = key event).{more}"
         return (
             header + "\n" + self._render(blocks, empty="", budget=MAX_TOOL_CHARS - len(header), latest=True)
         )
@@ -323,6 +336,16 @@ def recent_events(engine: Engine, incident_id: str, limit: int) -> list[Timeline
     return ordered[-limit:]
 
 
+def story_events(engine: Engine, incident_id: str, limit: int) -> tuple[list[TimelineEvent], int]:
+    """The events that tell the incident's story (`agent.salience.story`), at most `limit`, and how many action-item
+    creations were left out."""
+    key_events = engine.timeline.events(incident_id, key_only=True)
+    chatter = engine.timeline.events(incident_id, key_only=False, limit=STORY_WINDOW)
+    merged = {event.id: event for event in [*key_events, *chatter]}
+    told = tell(sorted(merged.values(), key=lambda event: (event.at, event.id)), limit=limit)
+    return [line.event for line in told.lines], told.actions_left_out
+
+
 def describe_incident(incident: Incident) -> str:
     """One line with everything known about the incident's state."""
     parts = [f"{incident.id} {incident.title}: {incident.status.value}"]
@@ -360,9 +383,9 @@ def _section_block(source: str, title: str, heading: str, text: str) -> Block:
 
 
 def _describe_action(item: ActionItem) -> str:
-    status = "done" if item.status is ActionStatus.DONE else _OPEN[item.status]
+    status = _CLOSED.get(item.status) or _OPEN[item.status]
     owner = f", owner {item.owner}" if item.owner else ""
-    return f"A{item.id} {item.title} ({status}{owner})"
+    return f"{item.ref} {item.title} ({status}{owner})"
 
 
 def _clock(at: datetime) -> str:

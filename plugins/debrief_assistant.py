@@ -21,7 +21,12 @@ from debrief.bot.chat import context_of
 from debrief.bot.commands import incident_argument, replies_errors, reply_target
 from debrief.bot.runtime import UsesRuntime
 
-MENTION = re.compile(r"(?<![\w@<])@debrief\b[:,]?", re.IGNORECASE)
+
+def mention_of(bot_name: str) -> re.Pattern[str]:
+    """`@debrief` (DEBRIEF_BOT_NAME) anywhere in a message, not inside an address or another name."""
+    return re.compile(rf"(?<![\w@<])@{re.escape(bot_name)}\b[:,]?", re.IGNORECASE)
+
+
 ACK = "Looking into it…"
 WORKERS = 2
 ASK_USAGE = "Ask a question: !ask QUESTION, or mention @debrief in a message."
@@ -63,13 +68,16 @@ class DebriefAssistant(UsesRuntime, BotPlugin):
 
     def callback_message(self, msg: Message) -> None:
         """`@debrief` written anywhere in a message (not a command) is a question for the assistant."""
-        if msg.body.startswith(self._bot.bot_config.BOT_PREFIX) or not MENTION.search(msg.body):
+        mention = mention_of(self.runtime.settings.bot_name)
+        if msg.body.startswith(self._bot.bot_config.BOT_PREFIX) or not mention.search(msg.body):
             return
-        self._answer_later(msg, MENTION.sub(" ", msg.body))
+        self._answer_later(msg, mention.sub(" ", msg.body))
 
     def callback_mention(self, msg: Message, mentioned_people: list[Identifier]) -> None:
         """A mention the backend recognised (Slack's `<@U123>`); literal `@debrief` text is handled above."""
-        if msg.body.startswith(self._bot.bot_config.BOT_PREFIX) or MENTION.search(msg.body):
+        if msg.body.startswith(self._bot.bot_config.BOT_PREFIX) or mention_of(
+            self.runtime.settings.bot_name
+        ).search(msg.body):
             return
         me = self._bot.bot_identifier
         if not any(person == me for person in mentioned_people):
@@ -88,7 +96,7 @@ class DebriefAssistant(UsesRuntime, BotPlugin):
         room = context_of(msg).room
 
         def answer(assistant: Assistant) -> Answer:
-            incident = self.engine.incidents.open_in_room(room)
+            incident = self.engine.incidents.latest_in_room(room)
             incident_id = incident.id if incident else None
             return assistant.ask(question, incident_id=incident_id, thread_id=incident_id or f"room:{room}")
 

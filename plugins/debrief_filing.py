@@ -1,4 +1,5 @@
-"""`!actions file`: file the incident's action items to Jira and GitHub, exactly once, through the outbox.
+"""`!actions file`: file the incident's action items to Jira and GitHub, exactly once, through the outbox, and
+update the tickets of items changed since they were filed.
 
 The commander (before one is named: whoever started the incident) and the admins may file; the engine decides.
 The command acknowledges at once, files in Errbot's command thread pool (never on the receive thread), then
@@ -35,7 +36,8 @@ class DebriefFiling(UsesRuntime, BotPlugin):
     @botcmd
     @replies_errors
     def actions_file(self, msg: Message, args: str) -> str:
-        """[INC-n]: file this room's (or that) incident's action items to the trackers (commander or admin)."""
+        """[INC-n]: file this room's (or that) incident's action items to the trackers (commander or admin), and
+        bring the tickets of items changed since up to date. After resolve too."""
         ctx = context_of(msg)
         target = ctx.incident(incident_argument(args, USAGE))
         run = file_and_sync(self.engine, self.runtime.settings, target, ctx.author, announce_to(self, msg))

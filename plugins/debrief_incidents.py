@@ -1,45 +1,56 @@
 """`!incident ...`: the incident lifecycle, one engine call per command.
 
-Anyone in a room may start its incident; the commander (before one is named: whoever started it) and the admins
-change it. Arguments are checked before anything is written, so bad input changes nothing.
+Anyone in a room may start its incident, and set its severity (with a reason), impact and cause; its lead (the
+commander, before one is named whoever started it) and the admins mark it mitigated or resolved, hand it over and
+correct its milestones. The room's commands keep working on its latest incident after the resolve, until a new
+one starts. Arguments are checked before anything is written, so bad input changes nothing.
 """
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from errbot import BotPlugin, botcmd
 from errbot.backends.base import Message
 
-from agent.incidents import parse_severity
+from agent.incidents import InRoom, parse_severity, service_names
 from agent.models import Incident, Severity
 from debrief.bot.chat import clock, context_of
 from debrief.bot.commands import ChatInputError, replies_errors
 from debrief.bot.runtime import UsesRuntime
 
-START_USAGE = "!incident start TITLE [--sev SEVn] [--service NAME]"
+START_USAGE = "!incident start TITLE [--sev SEVn] [--service NAME[,NAME...]]"
+SET_USAGE = "!incident set started|detected|mitigated|resolved|impact-start|impact-end TIME [reason]"
 
 
 class StartRequest(NamedTuple):
     title: str
     severity: Severity | None
     service: str | None
+    services: tuple[str, ...] = ()  # every service named (`--service a,b`), `service` first
 
 
 class DebriefIncidents(UsesRuntime, BotPlugin):
-    """Run the room's incident: start, status, severity, commander, impact, cause, mitigated, resolve."""
+    """Run the room's incident: start, status, severity, commander, impact, cause, mitigated, resolve, corrections."""
 
     @botcmd
     @replies_errors
     def incident_start(self, msg: Message, args: str) -> str:
-        """TITLE [--sev SEVn] [--service NAME]: open this room's incident.
+        """TITLE [--sev SEVn] [--service NAME[,NAME...]]: open this room's incident.
 
         Whoever starts it may change it until `!incident commander @user` names a commander.
         """
         ctx, request = context_of(msg), parse_start(args)
         self.runtime.flush()  # what was said before the start stays off the new incident's timeline
         incident = self.engine.incidents.start(
-            ctx.room, request.title, ctx.author, ctx.at, request.severity, request.service
+            ctx.room,
+            request.title,
+            ctx.author,
+            ctx.at,
+            request.severity,
+            request.service,
+            services=request.services,
         )
         return (
             f"{incident.id} started: {incident.title}{_tags(incident)}. "
@@ -50,14 +61,14 @@ class DebriefIncidents(UsesRuntime, BotPlugin):
     @botcmd
     @replies_errors
     def incident_status(self, msg: Message, args: str) -> str:
-        """Show this room's open incident: severity, commander, times, impact, cause."""
+        """Show this room's incident (its latest, resolved or not): severity, commander, times, impact, cause."""
         _no_arguments(args, "!incident status")
         return describe(self.engine.incidents.get(context_of(msg).incident()))
 
     @botcmd
     @replies_errors
     def incident_sev(self, msg: Message, args: str) -> str:
-        """SEVn [reason]: set the severity (commander or admin)."""
+        """SEVn REASON: set the severity, saying why (anyone; the lead may leave the reason out)."""
         level, _, reason = args.strip().partition(" ")
         if not level:
             raise ChatInputError(
@@ -71,7 +82,7 @@ class DebriefIncidents(UsesRuntime, BotPlugin):
     @botcmd
     @replies_errors
     def incident_commander(self, msg: Message, args: str) -> str:
-        """@user: name the incident commander (commander or admin)."""
+        """@user: hand the incident over to a new commander (the commander or an admin)."""
         names = args.split()
         if len(names) != 1:
             raise ChatInputError("Name one person: !incident commander @user")
@@ -82,7 +93,7 @@ class DebriefIncidents(UsesRuntime, BotPlugin):
     @botcmd
     @replies_errors
     def incident_impact(self, msg: Message, args: str) -> str:
-        """TEXT: record the customer impact (commander or admin)."""
+        """TEXT: record the customer impact (anyone in the room)."""
         text = _required_text(args, "!incident impact TEXT", "the impact")
         ctx = context_of(msg)
         updated = self.engine.incidents.set_impact(ctx.incident(), text, ctx.author, ctx.at)
@@ -91,11 +102,43 @@ class DebriefIncidents(UsesRuntime, BotPlugin):
     @botcmd
     @replies_errors
     def incident_cause(self, msg: Message, args: str) -> str:
-        """TEXT: record the (suspected) cause (commander or admin)."""
+        """TEXT: record the (suspected) cause (anyone in the room)."""
         text = _required_text(args, "!incident cause TEXT", "the cause")
         ctx = context_of(msg)
         updated = self.engine.incidents.set_cause(ctx.incident(), text, ctx.author, ctx.at)
         return f"{updated.id} cause: {updated.cause}"
+
+    @botcmd
+    @replies_errors
+    def incident_set(self, msg: Message, args: str) -> str:
+        """started|detected|mitigated|resolved|impact-start|impact-end TIME [reason]: correct when it happened.
+
+        TIME is HH:MM (UTC, on the incident's day) or ISO-8601. Milestones stay in order and in the past; the
+        status milestones are the commander's or an admin's to correct, the customer-impact window anyone's.
+        """
+        milestone, _, rest = args.strip().partition(" ")
+        when, _, reason = rest.strip().partition(" ")
+        if not milestone or not when:
+            raise ChatInputError(f"Use {SET_USAGE}")
+        ctx = context_of(msg)
+        updated = self.engine.incidents.correct(
+            ctx.incident(), milestone.lower(), when, ctx.author, ctx.at, reason
+        )
+        return f"{updated.id} {milestone.lower()} corrected.\n{describe(updated)}"
+
+    @botcmd
+    @replies_errors
+    def incidents(self, msg: Message, args: str) -> str:
+        """[--all]: open and recent incidents (id, title, severity, status, commander, room, age)."""
+        if args.strip() not in ("", "--all"):
+            raise ChatInputError("Use !incidents, or !incidents --all")
+        ctx = context_of(msg)
+        listed = self.engine.incidents.list_recent(
+            args.strip() == "--all", InRoom(ctx.room), ctx.author, now=ctx.at
+        )
+        if not listed:
+            return "No incidents yet. Start one with !incident start TITLE"
+        return "\n".join(["Incidents (newest first):", *(summary_line(i, ctx.at) for i in listed)])
 
     @botcmd
     @replies_errors
@@ -150,7 +193,8 @@ def parse_start(args: str) -> StartRequest:
     if not words:
         raise ChatInputError(f"Give the incident a title: {START_USAGE}")
     severity = parse_severity(options["sev"]) if "sev" in options else None
-    return StartRequest(" ".join(words), severity, options.get("service"))
+    services = tuple(service_names([options.get("service", "")]))
+    return StartRequest(" ".join(words), severity, services[0] if services else None, services)
 
 
 def describe(incident: Incident) -> str:
@@ -160,13 +204,42 @@ def describe(incident: Incident) -> str:
         f"Commander: {incident.commander or 'not named yet'}",
         f"Started: {clock(incident.started_at)}",
     ]
+    if incident.detected_at and incident.detected_at != incident.started_at:
+        lines.append(f"Detected: {clock(incident.detected_at)}")
     if incident.mitigated_at:
         lines.append(f"Mitigated: {clock(incident.mitigated_at)}")
+    if incident.resolved_at:
+        lines.append(f"Resolved: {clock(incident.resolved_at)} (after {_duration(incident)})")
+    if incident.impact_started_at or incident.impact_ended_at:
+        start = clock(incident.impact_started_at) if incident.impact_started_at else "?"
+        end = clock(incident.impact_ended_at) if incident.impact_ended_at else "ongoing"
+        lasted = ""
+        if incident.impact_started_at and incident.impact_ended_at:
+            lasted = f" ({_between(incident.impact_started_at, incident.impact_ended_at)})"
+        lines.append(f"Customer impact: {start} to {end}{lasted}")
     if incident.severity_reason:
         lines.append(f"Severity reason: {incident.severity_reason}")
     lines.append(f"Impact: {incident.impact or 'not recorded yet'}")
     lines.append(f"Cause: {incident.cause or 'not recorded yet'}")
     return "\n".join(lines)
+
+
+def summary_line(incident: Incident, now: datetime) -> str:
+    """`INC-3 Checkout 5xx (SEV2) resolved, commander carol, #inc-checkout, 2h ago`."""
+    who = f"commander {incident.commander}" if incident.commander else "no commander"
+    private = ", private" if incident.private else ""
+    return (
+        f"{incident.id} {incident.title}{_tags(incident)} {incident.status.value}, {who}, {incident.room}, "
+        f"{_age(now - incident.started_at)} ago{private}"
+    )
+
+
+def _age(delta: timedelta) -> str:
+    minutes = max(0, int(delta.total_seconds() // 60))
+    if minutes < 60:
+        return f"{minutes}m"
+    hours = minutes // 60
+    return f"{hours}h" if hours < 48 else f"{hours // 24}d"
 
 
 def _tags(incident: Incident) -> str:
@@ -175,8 +248,11 @@ def _tags(incident: Incident) -> str:
 
 
 def _duration(incident: Incident) -> str:
-    end = incident.resolved_at or incident.started_at
-    minutes = max(0, int((end - incident.started_at).total_seconds() // 60))
+    return _between(incident.started_at, incident.resolved_at or incident.started_at)
+
+
+def _between(start: datetime, end: datetime) -> str:
+    minutes = max(0, int((end - start).total_seconds() // 60))
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h {minutes}m" if hours else f"{minutes}m"
 

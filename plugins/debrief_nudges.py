@@ -1,8 +1,11 @@
-"""Reminders for open incidents, posted to their room by an Errbot poller; the engine decides and remembers.
+"""Reminders posted to incident rooms by an Errbot poller; the engine decides and remembers.
 
-`agent.nudges.due_nudges` returns each reminder once (it records what it sent), so neither restarts nor a short
-poll interval can flood a room. Intervals and thresholds are this plugin's Errbot configuration:
-`!plugin config DebriefNudges {"INTERVAL_SECONDS": 60, "QUIET_AFTER_MINUTES": 30}` (keys may be left out).
+Open incidents without a commander, a severity or news (`agent.nudges`), and action items past their due date:
+one reminder to the owner, and one escalation to the commander `OVERDUE_ESCALATE_AFTER_DAYS` after it if the
+item is still open (`agent.followup`). Each is returned once (the engine records what it sent), so neither
+restarts nor a short poll interval can flood a room. Intervals and thresholds are this plugin's Errbot
+configuration: `!plugin config DebriefNudges {"INTERVAL_SECONDS": 60, "OVERDUE_ESCALATE_AFTER_DAYS": 3}` (keys
+may be left out).
 """
 
 from __future__ import annotations
@@ -13,20 +16,23 @@ from typing import Any
 
 from errbot import BotPlugin, ValidationException
 
+from agent.followup import FollowUpPolicy, due_followups
 from agent.nudges import NudgeThresholds, due_nudges
 from debrief.bot.runtime import UsesRuntime
 
 _DEFAULT_THRESHOLDS = NudgeThresholds()
+_DEFAULT_FOLLOW_UP = FollowUpPolicy()
 DEFAULTS: dict[str, float] = {
     "INTERVAL_SECONDS": 60,
     "NO_COMMANDER_AFTER_MINUTES": _DEFAULT_THRESHOLDS.no_commander_after.total_seconds() / 60,
     "NO_SEVERITY_AFTER_MINUTES": _DEFAULT_THRESHOLDS.no_severity_after.total_seconds() / 60,
     "QUIET_AFTER_MINUTES": _DEFAULT_THRESHOLDS.quiet_after.total_seconds() / 60,
+    "OVERDUE_ESCALATE_AFTER_DAYS": _DEFAULT_FOLLOW_UP.escalate_after.total_seconds() / 86400,
 }
 
 
 class DebriefNudges(UsesRuntime, BotPlugin):
-    """Remind an incident room of a missing commander or severity, or of a long silence, once each."""
+    """Remind an incident room of a missing commander or severity, a long silence, or an overdue action item."""
 
     def get_configuration_template(self) -> dict[str, float]:
         return dict(DEFAULTS)
@@ -44,12 +50,19 @@ class DebriefNudges(UsesRuntime, BotPlugin):
 
     def activate(self) -> None:
         super().activate()
-        self.start_poller(float(self.config["INTERVAL_SECONDS"]), self.send_nudges)
+        if not getattr(self._bot.bot_config, "DEBRIEF_REPLAY", False):  # a replay's clock is the transcript's
+            self.start_poller(float(self.config["INTERVAL_SECONDS"]), self.send_nudges)
 
     def send_nudges(self) -> None:
         """Post every reminder that is due now to its incident's room."""
-        for nudge in due_nudges(self.runtime.engine, datetime.now(UTC), self.thresholds()):
+        now, engine = datetime.now(UTC), self.runtime.engine
+        nudges = due_nudges(engine, now, self.thresholds())
+        nudges += due_followups(engine, now, self.follow_up(), self.runtime.settings)
+        for nudge in nudges:
             self.send(self.build_identifier(nudge.room), nudge.text)
+
+    def follow_up(self) -> FollowUpPolicy:
+        return FollowUpPolicy(escalate_after=timedelta(days=self.config["OVERDUE_ESCALATE_AFTER_DAYS"]))
 
     def thresholds(self) -> NudgeThresholds:
         return NudgeThresholds(

@@ -6,6 +6,8 @@ incident and commits, off that thread); reading commands flush first to show eve
 
 from __future__ import annotations
 
+import re
+
 from errbot import BotPlugin, botcmd
 from errbot.backends.base import REACTION_ADDED, Message, Reaction
 
@@ -18,6 +20,7 @@ from debrief.bot.runtime import UsesRuntime
 # `!timeline` shows the latest events only; the full record is in the database and the postmortem.
 SHOWN = 50
 TIMELINE_USAGE = "!timeline [--all] [INC-n]"
+_EVENT_ID = re.compile(r"[Ee]?(\d{1,12})")
 
 
 class DebriefTimeline(UsesRuntime, BotPlugin):
@@ -38,9 +41,10 @@ class DebriefTimeline(UsesRuntime, BotPlugin):
     @botcmd
     @replies_errors
     def timeline(self, msg: Message, args: str) -> str:
-        """[--all] [INC-n]: the key events with their times; --all adds every message.
+        """[--all] [INC-n]: the key events with their ids and times; --all adds every message.
 
-        Without INC-n it shows this room's open incident. Long timelines show their latest 50 events.
+        Without INC-n it shows this room's incident (its latest, resolved or not). Long timelines show their
+        latest 50 events.
         """
         show_all, incident_id = parse_timeline_args(args)
         self.runtime.flush()
@@ -50,6 +54,25 @@ class DebriefTimeline(UsesRuntime, BotPlugin):
             heading += f" (latest {SHOWN})"
         return render(heading, page.events)
 
+    @botcmd
+    @replies_errors
+    def timeline_strike(self, msg: Message, args: str) -> str:
+        """E12 REASON: hide a wrong event from the timeline and the postmortem (the audit trail keeps it)."""
+        event_ref, _, reason = args.strip().partition(" ")
+        ctx = context_of(msg)
+        event = self.engine.timeline.strike(
+            ctx.incident(), parse_event_id(event_ref), ctx.author, ctx.at, reason
+        )
+        return f"E{event.id} struck from the {event.incident_id} timeline: {reason.strip()}"
+
+    @botcmd
+    @replies_errors
+    def timeline_key(self, msg: Message, args: str) -> str:
+        """E12: mark an event key (for the postmortem's timeline), where the platform has no pin reaction."""
+        ctx = context_of(msg)
+        event = self.engine.timeline.mark_key_by_id(ctx.incident(), parse_event_id(args), ctx.author)
+        return f"E{event.id} is a key event of {event.incident_id}: {event.text}"
+
     def callback_message(self, msg: Message) -> None:
         """Queue a room message (not a command: commands record their own events) for its open incident."""
         if msg.body.startswith(self._bot.bot_config.BOT_PREFIX) or not msg.body.strip():
@@ -57,7 +80,7 @@ class DebriefTimeline(UsesRuntime, BotPlugin):
         ctx, ack = context_of(msg), acknowledgement(msg)
         if ack is not None:
             ack.hold()  # the platform hears "got it" once the line is committed
-        message = RoomMessage(ctx.room, ctx.at, ctx.author, msg.body, ctx.source)
+        message = RoomMessage(ctx.room, ctx.at, ctx.name, msg.body, ctx.source)
         self.runtime.capture(message, ack.done if ack is not None else None)
 
     def callback_reaction(self, reaction: Reaction) -> None:
@@ -78,7 +101,7 @@ class DebriefTimeline(UsesRuntime, BotPlugin):
             raise ChatInputError(f"Say what to note: {usage}")
         ctx = context_of(msg)
         event = self.engine.timeline.record(
-            ctx.incident(), ctx.at, ctx.author, text, kind=EventKind.NOTE, key=True, source=ctx.source
+            ctx.incident(), ctx.at, ctx.name, text, kind=EventKind.NOTE, key=True, source=ctx.source
         )
         if event is None:
             return f"That note is already on the {self.engine.incidents.get(ctx.incident()).id} timeline."
@@ -101,5 +124,13 @@ def parse_timeline_args(args: str) -> tuple[bool, str | None]:
 def render(heading: str, events: list[TimelineEvent]) -> str:
     if not events:
         return f"{heading}: none yet. Add one with !note TEXT."
-    lines = [f"{clock(event.at)}  {event.author}  [{event.kind.value}]  {event.text}" for event in events]
+    lines = [f"E{e.id}  {clock(e.at)}  {e.author}  [{e.kind.value}]  {e.text}" for e in events]
     return "\n".join([f"{heading}:", *lines])
+
+
+def parse_event_id(text: str) -> int:
+    """`E12` (or `12`), as `!timeline` shows events."""
+    match = _EVENT_ID.fullmatch(text.strip())
+    if not match:
+        raise ChatInputError(f"{text.strip()!r} is not an event id; `!timeline --all` shows them as E12")
+    return int(match[1])

@@ -90,7 +90,8 @@ def test_added_action_is_stored_with_owner_due_and_a_stable_idempotency_key(
     )
     assert (item.kind, item.status, item.refs) == (ActionKind.DETECT, ActionStatus.PENDING, [])
     assert item.success_criteria == "pages before users notice"
-    assert re.fullmatch(r"debrief-[0-9a-f]{12}-INC-1-A1", item.idempotency_key)
+    assert item.number == 1 and (item.ref, item.qualified_ref) == ("A1", "INC-1/A1")
+    assert re.fullmatch(r"debrief-[0-9a-f]{12}-INC-1\.A1", item.idempotency_key)
     assert engine.actions.get(item.id) == item
 
 
@@ -119,7 +120,8 @@ def test_actions_are_listed_per_incident_in_the_order_added(engine: Engine, inci
     engine.actions.add(incident.id, "Second", "carol", None, "alice", at(3))
     assert [a.title for a in engine.actions.list(incident.id)] == ["First", "Second"]
     keys = [a.idempotency_key.split("-", 2) for a in engine.actions.list()]
-    assert [key[2] for key in keys] == ["INC-1-A1", "INC-2-A2", "INC-1-A3"]
+    assert [key[2] for key in keys] == ["INC-1.A1", "INC-2.A1", "INC-1.A2"]
+    assert [a.qualified_ref for a in engine.actions.list()] == ["INC-1/A1", "INC-2/A1", "INC-1/A2"]
     assert {key[1] for key in keys} == {keys[0][1]}  # one installation
     with pytest.raises(UnknownIncident):
         engine.actions.list("INC-9")
@@ -137,7 +139,9 @@ def test_tracker_refs_are_kept_once_each_and_mark_the_item_filed(engine: Engine,
 
 
 def test_status_changes_are_stored_and_audited(engine: Engine, incident: Incident) -> None:
-    item = engine.actions.add(incident.id, "Alert on pool saturation", None, None, "alice", at(1))
+    item = engine.actions.add(
+        incident.id, "Alert on pool saturation", "bob", date(2024, 4, 1), "alice", at(1)
+    )
     assert engine.actions.set_status(item.id, ActionStatus.DONE, "bob").status == ActionStatus.DONE
     assert (
         engine.store.audit_trail(incident.id)[-1].detail == '{"action": 1, "from": "pending", "to": "done"}'
@@ -145,9 +149,9 @@ def test_status_changes_are_stored_and_audited(engine: Engine, incident: Inciden
 
 
 def test_unknown_action_ids_are_refused(engine: Engine) -> None:
-    with pytest.raises(UnknownAction, match="there is no action item A5"):
+    with pytest.raises(UnknownAction, match="there is no action item with database id 5"):
         engine.actions.get(5)
-    with pytest.raises(UnknownAction, match="there is no action item A5"):
+    with pytest.raises(UnknownAction, match="there is no action item with database id 5"):
         engine.actions.add_ref(5, "jira:OPS-1", "debrief")
 
 
@@ -159,6 +163,7 @@ def test_the_database_refuses_a_second_item_with_the_same_idempotency_key(
         session.add(
             ActionRow(
                 incident_number=1,
+                number=2,
                 title="copy",
                 kind="prevent",
                 status="pending",
@@ -187,8 +192,8 @@ def test_the_same_source_message_adds_one_item_however_often_it_arrives(
     assert engine.actions.list(incident.id) == [first]
     assert engine.timeline.events(incident.id, key_only=False) == events_before
     assert engine.store.audit_trail(incident.id) == audit_before
-    # A redelivery burns no id: the next item is A2, not A3.
-    assert engine.actions.add(incident.id, "Next", None, None, "alice", at(6), source="C1:1.6").id == 2
+    # A redelivery takes no number: the next item is A2, not A3.
+    assert engine.actions.add(incident.id, "Next", None, None, "alice", at(6), source="C1:1.6").ref == "A2"
 
 
 def test_different_source_messages_add_different_items(engine: Engine, incident: Incident) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
@@ -10,7 +12,7 @@ from agent.engine import Engine
 from agent.incidents import UnknownIncident
 from agent.knowledge import KnowledgeBase
 from agent.settings import Settings
-from tests.assistant_fixtures import engine, kb, knowledge_dir, settings, start_incident
+from tests.assistant_fixtures import T0, engine, kb, knowledge_dir, settings, start_incident
 from tests.fakes.chat_model import scripted, tool_call
 
 __all__ = ["engine", "kb", "knowledge_dir", "settings"]
@@ -164,18 +166,45 @@ def test_questions_reach_the_model_redacted(settings: Settings, kb: KnowledgeBas
     assert "[REDACTED:aws-access-key]" in seen
 
 
-def test_catchup_without_an_llm_lists_status_and_key_events_with_sources(
+def test_catchup_without_an_llm_tells_the_story_with_sources(
     settings: Settings, kb: KnowledgeBase, engine: Engine
 ) -> None:
     incident_id = start_incident(engine)
+    engine.timeline.record(incident_id, T0 + timedelta(minutes=3), "dave", "thanks, on it")
 
     answer = Assistant(settings, kb, engine).catchup(incident_id)
 
     assert answer.mode == "retrieval"
     assert answer.answer.startswith(f"Catch-up on {incident_id} (from the timeline; no LLM is configured)")
     assert "carol (note): rolling back now" in answer.answer
-    assert "bob (message)" not in answer.answer  # key events only
+    assert "bob (message): checkout pods restarting since the 09:55 deploy" in answer.answer  # an error seen
+    assert "thanks, on it" not in answer.answer  # small talk
     assert {c.source for c in answer.citations} == {incident_id}
+
+
+def test_catchup_is_not_crowded_out_by_action_items(
+    settings: Settings, kb: KnowledgeBase, engine: Engine
+) -> None:
+    incident_id = start_incident(engine)
+    for n in range(20):
+        engine.actions.add(
+            incident_id,
+            f"Add check {n} to the deploy pipeline",
+            "bob",
+            None,
+            "carol",
+            T0 + timedelta(minutes=5 + n),
+        )
+    model = scripted(AIMessage("Rolling back [event:3]."))
+
+    retrieval = Assistant(settings, kb, engine).catchup(incident_id)
+    Assistant(settings, kb, engine, model=model).catchup(incident_id)
+
+    prompt = str(model.prompts[0][-1].content)
+    for text in (retrieval.answer, prompt):
+        assert "checkout pods restarting since the 09:55 deploy" in text and "rolling back now" in text
+        assert "Add check 19" in text and "Add check 0 " not in text
+        assert "(18 earlier action items not shown.)" in text
 
 
 def test_catchup_with_an_llm_summarises_and_keeps_only_real_event_citations(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -42,9 +43,9 @@ def test_errbot_runs_offline_from_the_data_dir(tmp_path: Path) -> None:
 
 def test_text_console_has_a_default_admin_and_configured_admins_win(tmp_path: Path) -> None:
     assert errbot_config(settings_for(tmp_path))["BOT_ADMINS"] == ("@localuser",)
-    configured = errbot_config(settings_for(tmp_path, DEBRIEF_ADMINS="alice,bob"))
-    assert configured["BOT_ADMINS"] == ("alice", "bob")
-    assert configured["ACCESS_CONTROLS"]["Plugins:*"] == {"allowusers": ("alice", "bob")}  # type: ignore[index]
+    configured = errbot_config(settings_for(tmp_path, DEBRIEF_ADMINS="alice,@bob"))
+    assert configured["BOT_ADMINS"] == ("@alice", "@bob")  # the console's people are @names, however given
+    assert configured["ACCESS_CONTROLS"]["Plugins:*"] == {"allowusers": ("@alice", "@bob")}  # type: ignore[index]
 
 
 def test_chat_backend_without_admins_fails_with_one_clear_line(tmp_path: Path) -> None:
@@ -137,7 +138,7 @@ def test_run_bot_serves_the_console_and_the_webhooks_until_end_of_input(tmp_path
             settings = load_settings(DEBRIEF_DATA_DIR=tmp_path / "data", DEBRIEF_TRACKERS="none")
             engine = Engine.from_settings(settings)
             try:
-                wait_for(lambda: engine.incidents.open_in_room("@localuser") is not None)
+                wait_for(lambda: engine.incidents.open_in_room("#testroom") is not None)
             finally:
                 engine.close()
             alert = {
@@ -166,3 +167,35 @@ def test_run_bot_serves_the_console_and_the_webhooks_until_end_of_input(tmp_path
     logs = "".join(path.read_text() for path in (tmp_path / "data").rglob("*.log"))
     assert logs, "the bot wrote no log file"
     assert SECRET not in console + logs
+
+
+def test_the_console_starts_in_a_room_with_admins_given_without_at_and_answers_to_its_name(
+    tmp_path: Path,
+) -> None:
+    """`DEBRIEF_ADMINS=localuser` once crashed start-up; a mention uses `DEBRIEF_BOT_NAME`."""
+    port = free_port()
+    env = {**debrief_env(tmp_path, port), "DEBRIEF_ADMINS": "localuser", "DEBRIEF_BOT_NAME": "sre-bot"}
+    script = "from agent.settings import load_settings; from debrief.bot.runner import run_bot; run_bot(load_settings())"
+    console = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        env=env,
+        input="!incident start Console room drill\n@sre-bot is there a runbook for payment timeouts?\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert console.returncode == 0, console.stdout + console.stderr
+    shown = re.sub(r"\x1b\[[0-9;]*m", "", console.stdout)  # the console's colours
+    assert "You are in the room #testroom" in shown
+    assert "@sre-bot QUESTION asks the assistant" in shown
+    assert "INC-1 started: Console room drill" in shown
+    assert "[#testroom/localuser ➡ #testroom]" in shown  # in the room from the first line on
+    assert "Sources:" in shown  # the mention was answered
+    engine = Engine.from_settings(load_settings(DEBRIEF_DATA_DIR=tmp_path / "data", DEBRIEF_TRACKERS="none"))
+    try:
+        incident = engine.incidents.latest_in_room("#testroom")
+    finally:
+        engine.close()
+    assert incident is not None and incident.title == "Console room drill"

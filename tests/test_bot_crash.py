@@ -27,7 +27,7 @@ __all__ = ["backend"]
 REPO = Path(__file__).resolve().parent.parent
 DEBRIEF_RUN = [sys.executable, "-m", "debrief", "run"]
 ON_ERRBOTS_SHELF = [sys.executable, str(REPO / "tests" / "shelf_bot_child.py")]
-FIRST_ANSWER = "There is no open incident in this room"  # to `!incident status` on a fresh bot
+FIRST_ANSWER = "This room has no incident yet"  # to `!incident status` on a fresh bot
 AFTER_RESTART = "INC-1 started: Drill after the crash"
 START_TIMEOUT_S = 60.0
 

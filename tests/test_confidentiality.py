@@ -123,6 +123,8 @@ def test_a_private_incidents_postmortem_is_drafted_without_the_llm_and_kept_out_
 ) -> None:
     start(chat)
     chat.ask("!incident private")
+    chat.ask("!incident impact 5% of checkouts failed")  # publishing needs the impact and a cause
+    chat.ask("!incident cause the 09:55 deploy")
     chat.ask("!incident resolve rolled back", at=T0 + timedelta(minutes=30))
     chat.ask("!postmortem")
     draft = chat.next_reply(timeout=ANSWER_TIMEOUT)

@@ -1,16 +1,20 @@
-"""`debrief actions [--file]` payloads over the configured database and trackers (fakes at the wire)."""
+"""`debrief actions [--file | --overdue]` payloads over the configured database and trackers (fakes at the wire)."""
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from agent.engine import Engine
-from agent.filing import FilingError
+from agent.filing import FilingError, drop_action, edit_action
+from agent.identity import OPERATOR
 from agent.incidents import UnknownIncident
 from agent.settings import Settings, load_settings
+from debrief.cli import main
 from debrief.cli.actions import file_actions, list_actions
 from tests.fakes.github_server import GitHubServer
 from tests.fakes.jira_server import JiraServer
@@ -32,7 +36,8 @@ def test_listing_gives_the_contract_fields_before_anything_is_filed(settings: Se
     listed = list_actions(settings, "INC-1")
 
     first = listed["actions"][0]
-    assert {"id", "title", "owner", "due", "status", "refs"} <= first.keys()
+    assert {"id", "number", "ref", "title", "owner", "due", "status", "drop_reason", "refs"} <= first.keys()
+    assert (first["number"], first["ref"], first["drop_reason"]) == (1, "INC-1/A1", None)
     assert (first["id"], first["owner"], first["due"], first["status"], first["refs"]) == (
         1,
         "bob",
@@ -81,3 +86,48 @@ def test_filing_an_unknown_incident_or_without_trackers_is_a_clear_error(
     with pytest.raises(FilingError, match="DEBRIEF_TRACKERS"):
         file_actions(bare, "INC-1")
     assert len(list_actions(bare)["actions"]) == 4
+
+
+def test_edits_after_filing_update_the_tickets_and_the_listing_says_when_one_is_behind(
+    settings: Settings, jira: JiraServer, github: GitHubServer
+) -> None:
+    file_actions(settings, "INC-1")
+    engine = Engine.from_settings(settings)
+    try:
+        edit_action(engine, settings, "INC-1", 1, owner="carol", by=OPERATOR, at=datetime.now(UTC))
+        jira.fail_next(1, status=503)
+        drop_action(engine, settings, "INC-1", 2, "superseded", by=OPERATOR)
+    finally:
+        engine.close()
+
+    listed = list_actions(settings, "INC-1")
+
+    second = listed["actions"][1]
+    assert (second["status"], second["drop_reason"]) == ("dropped", "superseded")
+    assert [(t["ref"], t["update_pending"]) for t in second["tickets"]] == [
+        ("jira:OPS-2", True),
+        ("github:acme/ops#2", False),
+    ]
+    refiled = file_actions(settings, "INC-1")
+    assert refiled["filing"]["counts"] == {"already_filed": 4, "needs_revision": 2, "updated": 1}
+    assert [r["action_ref"] for r in refiled["filing"]["results"] if r["outcome"] == "updated"] == [
+        "INC-1/A2"
+    ]
+    assert jira.status_of("OPS-2") == "Won't Do"
+    assert len(jira.issues) == len(github.issues) == 2
+
+
+def test_overdue_from_the_shell_lists_every_incidents_late_items(settings: Settings, tmp_path: Path) -> None:
+    runner = CliRunner(env={"DEBRIEF_DATA_DIR": str(settings.data_dir), "DEBRIEF_TRACKERS": "none"})
+
+    result = runner.invoke(main, ["actions", "--overdue", "--json"])
+
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert [a["ref"] for a in payload["actions"]] == ["INC-1/A1", "INC-1/A2", "INC-1/A3", "INC-1/A4"]
+    human = runner.invoke(main, ["actions", "--overdue"])
+    assert human.stdout.splitlines()[0].startswith(
+        "INC-1/A1 [pending] Add a canary stage to checkout deploys @bob"
+    )
+    refused = runner.invoke(main, ["actions", "--overdue", "--incident", "INC-1"])
+    assert refused.exit_code == 2 and "--overdue lists every incident's overdue items" in refused.output

@@ -34,7 +34,7 @@ from tests.store_fixtures import backend, db_url, engine
 
 __all__ = ["backend", "db_url", "engine", "github", "jira"]
 
-NEW_KEY = re.compile(r"debrief-(?P<installation>[0-9a-f]{12})-INC-(?P<incident>\d+)-A(?P<action>\d+)")
+NEW_KEY = re.compile(r"debrief-(?P<installation>[0-9a-f]{12})-INC-(?P<incident>\d+)\.A(?P<action>\d+)")
 OLD_KEY = "debrief-INC-1-A1"  # what every installation gave INC-1's first item before keys carried one
 
 

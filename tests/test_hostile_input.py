@@ -16,7 +16,7 @@ import pytest
 from agent.engine import Engine
 from agent.incidents import IncidentError
 from agent.models import EventKind
-from agent.signals import receive_alertmanager
+from agent.signals import SignalRules, receive_alertmanager
 from agent.timestamps import TimestampError
 from debrief.bot.replay import replay
 from tests.plugin_fixtures import debrief_settings
@@ -44,7 +44,7 @@ def test_a_nul_in_an_alert_is_dropped_and_the_batch_recorded(engine: Engine) -> 
     incident_id = started(engine)
     body = alerts({"annotations": {"summary": "5xx\u0000 above 5%"}}, {})
 
-    reply = receive_alertmanager(engine, None, "", body)
+    reply = receive_alertmanager(engine, SignalRules(), None, "", body)
 
     assert (reply.status, reply.body["recorded"]) == (200, 2)
     texts = [e.text for e in engine.timeline.events(incident_id) if e.kind is EventKind.ALERT]
@@ -67,7 +67,7 @@ def test_deeply_nested_json_is_a_clear_400(engine: Engine) -> None:
     started(engine)
     body = b'{"alerts": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
 
-    reply = receive_alertmanager(engine, None, "", body)
+    reply = receive_alertmanager(engine, SignalRules(), None, "", body)
 
     assert reply.status == 400
     assert reply.body["error"] == "the request body is nested too deeply to be a webhook payload"
@@ -82,7 +82,7 @@ def test_impossible_alert_times_are_refused_one_by_one_and_the_rest_recorded(eng
         {},
     )
 
-    reply = receive_alertmanager(engine, None, "", body)
+    reply = receive_alertmanager(engine, SignalRules(), None, "", body)
 
     assert (reply.status, reply.body["recorded"]) == (200, 1)
     assert [r["index"] for r in reply.body["rejected"]] == [0, 1, 2]
@@ -93,7 +93,9 @@ def test_impossible_alert_times_are_refused_one_by_one_and_the_rest_recorded(eng
 def test_a_batch_of_nothing_but_impossible_times_is_a_400(engine: Engine) -> None:
     started(engine)
 
-    reply = receive_alertmanager(engine, None, "", alerts({"startsAt": "0001-01-01T00:00:00Z"}))
+    reply = receive_alertmanager(
+        engine, SignalRules(), None, "", alerts({"startsAt": "0001-01-01T00:00:00Z"})
+    )
 
     assert reply.status == 400
     assert "out of range" in reply.body["error"]

@@ -109,15 +109,29 @@ def test_list_open_leaves_out_resolved_incidents(engine: Engine) -> None:
     assert engine.incidents.open_in_room("#inc-2") is None
 
 
-def test_for_service_prefers_the_matching_incident_else_the_only_open_one(engine: Engine) -> None:
-    assert engine.incidents.for_service("checkout") is None
-    checkout = _start(engine)
-    assert engine.incidents.for_service("payments") == checkout  # the only open incident
-    assert engine.incidents.for_service(None) == checkout
-    other = engine.incidents.start("#inc-db", "DB slow", "bob", at(1), service="orders-db")
-    assert engine.incidents.for_service("ORDERS-DB") == other
-    assert engine.incidents.for_service("payments") is None  # two open, neither matches
-    assert engine.incidents.for_service(None) is None
+def test_an_incident_has_its_services_first_one_first(engine: Engine) -> None:
+    incident = engine.incidents.start(
+        "#inc-db", "DB slow", "bob", at(1), service="orders-db", services=("orders-api, orders-db", " ")
+    )
+    assert (incident.service, engine.incidents.services(incident.id)) == (
+        "orders-db",
+        ["orders-db", "orders-api"],
+    )
+
+    assert engine.incidents.add_service(incident.id, "payments", "carol", at(2)) == [
+        "orders-db",
+        "orders-api",
+        "payments",
+    ]
+    with pytest.raises(IncidentError, match="already has the service payments"):
+        engine.incidents.add_service(incident.id, "PAYMENTS", "carol", at(3))
+    assert engine.incidents.remove_service(incident.id, "orders-db", "carol", at(4)) == [
+        "orders-api",
+        "payments",
+    ]
+    assert engine.incidents.get(incident.id).service == "orders-api"
+    texts = [e.text for e in engine.timeline.events(incident.id)]
+    assert texts[-2:] == ["Service added: payments", "Service removed: orders-db"]
 
 
 def test_severity_change_keeps_its_reason_and_names_the_old_level(engine: Engine) -> None:
@@ -228,7 +242,7 @@ def test_changes_to_an_unknown_incident_change_nothing(engine: Engine) -> None:
 
 def can_change(incident: Incident, user: str, admins: list[str]) -> bool:
     lead = Lead(incident.id, incident.commander, incident.started_by)
-    return Roles.of(admins).may(user, Permission.CHANGE_INCIDENT, lead)
+    return Roles.of(admins).may(user, Permission.LEAD_INCIDENT, lead)
 
 
 def test_starter_may_change_status_until_a_commander_is_named(engine: Engine) -> None:
@@ -244,9 +258,9 @@ def test_starter_may_change_status_until_a_commander_is_named(engine: Engine) ->
 def test_require_can_change_status_says_who_may(engine: Engine) -> None:
     incident = engine.incidents.set_commander(_start(engine).id, "carol", "alice", at(1))
     with pytest.raises(NotAllowed, match=r"^only the commander \(carol\) or an admin can change INC-1$"):
-        engine.incidents.set_severity(incident.id, Severity.SEV1, None, "mallory", at(2))
+        engine.incidents.mitigate(incident.id, "mallory", at(2))
     root = Engine(engine.store, Roles.of(["root"]))
-    root.incidents.set_severity(incident.id, Severity.SEV1, None, "root", at(2))
+    root.incidents.mitigate(incident.id, "root", at(2))
 
 
 @pytest.mark.parametrize(

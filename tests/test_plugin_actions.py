@@ -1,4 +1,5 @@
-"""`!action add` and `!actions` through the real bot."""
+"""`!action add` and `!actions` through the real bot (edits, done, drop and overdue items:
+tests/test_plugin_action_changes.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import pytest
 
 from agent.models import ActionItem, EventKind
 from tests.plugin_fixtures import T0, Chat, chat, debrief_settings
+
+LATER = T0 + timedelta(minutes=30)  # commands are typed during the incident: due dates in March are ahead
 
 __all__ = ["chat", "debrief_settings"]
 
@@ -27,7 +30,9 @@ def stored_actions(chat: Chat) -> list[ActionItem]:
 
 def test_anyone_adds_an_action_with_owner_and_due_date(chat: Chat) -> None:
     start(chat)
-    reply = chat.ask("!action add Add a canary stage to checkout deploys @bob due:2024-03-15", frm="dave")
+    reply = chat.ask(
+        "!action add Add a canary stage to checkout deploys @bob due:2024-03-15", frm="dave", at=LATER
+    )
 
     assert (
         reply
@@ -39,7 +44,7 @@ def test_anyone_adds_an_action_with_owner_and_due_date(chat: Chat) -> None:
         "bob",
         date(2024, 3, 15),
     )
-    assert re.fullmatch(r"debrief-[0-9a-f]{12}-INC-1-A1", item.idempotency_key)
+    assert re.fullmatch(r"debrief-[0-9a-f]{12}-INC-1\.A1", item.idempotency_key)
 
 
 def test_action_is_a_key_timeline_event_at_the_message_time(chat: Chat) -> None:
@@ -49,12 +54,23 @@ def test_action_is_a_key_timeline_event_at_the_message_time(chat: Chat) -> None:
     assert "2024-03-01 10:20:00 UTC  alice  [action]  Action A1: Alert on pool saturation" in shown
 
 
-def test_action_without_owner_or_due_date(chat: Chat) -> None:
+def test_the_gate_says_at_once_what_an_added_item_lacks_and_keeps_it(chat: Chat) -> None:
     start(chat)
-    assert (
-        chat.ask("!action add Write the runbook")
-        == "Added to INC-1: A1 Write the runbook (no owner) [pending]"
+
+    assert chat.ask("!action add Write the runbook", at=LATER).splitlines() == [
+        "Added to INC-1: A1 Write the runbook (no owner) [needs_revision]",
+        "Needs revision before it can be filed: no owner: add @owner; no due date: add due:YYYY-MM-DD. "
+        "Fix it with !action edit A1 ...",
+    ]
+    vague = chat.ask("!action add Improve monitoring @bob due:2024-03-15", at=LATER).splitlines()
+    assert vague[1].startswith(
+        "Needs revision before it can be filed: the title is vague ('Improve monitoring')"
     )
+    late = chat.ask("!action add Add a canary stage to checkout deploys @bob due:2024-02-29", at=LATER)
+    assert late.splitlines()[1].startswith(
+        "Needs revision before it can be filed: due date 2024-02-29 is in the past"
+    )
+    assert [item.status.value for item in stored_actions(chat)] == ["needs_revision"] * 3
 
 
 @pytest.mark.parametrize(
@@ -86,28 +102,36 @@ def test_a_redelivered_message_gets_the_same_reply_and_adds_nothing(chat: Chat) 
     start(chat)
     source = "slack:C1:1709287500.000100"  # the message's key, as the Slack backend gives it
     command = "!action add Add a canary stage @bob due:2024-03-15"
-    first = chat.ask(command, source=source)
-    again = chat.ask(command, source=source)  # Slack retries an event it thinks was not received
+    first = chat.ask(command, source=source, at=LATER)
+    again = chat.ask(command, source=source, at=LATER)  # Slack retries an event it thinks was not received
 
     assert again == first == "Added to INC-1: A1 Add a canary stage (owner bob, due 2024-03-15) [pending]"
     assert [item.id for item in stored_actions(chat)] == [1]
-    assert chat.ask(command, source="slack:C1:1709287501.000100").startswith("Added to INC-1: A2 ")
+    assert chat.ask(command, source="slack:C1:1709287501.000100", at=LATER).startswith("Added to INC-1: A2 ")
 
 
 def test_action_without_an_incident_says_how_to_start_one(chat: Chat) -> None:
-    assert "no open incident in this room" in chat.ask("!action add Fix it")
+    reply = chat.ask("!action add Fix it")
+    assert "This room has no incident yet" in reply
+    assert "!incident start TITLE" in reply
 
 
 def test_actions_lists_items_in_order(chat: Chat) -> None:
     start(chat)
-    chat.ask("!action add Add a canary stage @bob due:2024-03-15")
-    chat.ask("!action add Write the runbook")
+    chat.ask("!action add Add a canary stage @bob due:2024-03-15", at=LATER)
+    chat.ask("!action add Write the runbook", at=LATER)
 
     assert chat.ask("!actions").splitlines() == [
         "INC-1 action items:",
         "A1 Add a canary stage (owner bob, due 2024-03-15) [pending]",
-        "A2 Write the runbook (no owner) [pending]",
+        "A2 Write the runbook (no owner) [needs_revision]",
     ]
+    # Named from the room or elsewhere, an incident's items carry its id, as commands take them there.
+    assert (
+        chat.ask("!actions INC-1", frm="root", room="#ops")
+        .splitlines()[1]
+        .startswith("INC-1/A1 Add a canary")
+    )
 
 
 def test_actions_of_an_incident_with_none(chat: Chat) -> None:
@@ -115,18 +139,18 @@ def test_actions_of_an_incident_with_none(chat: Chat) -> None:
     assert chat.ask("!actions").startswith("INC-1 has no action items yet.")
 
 
-def test_actions_of_a_resolved_incident_by_id(chat: Chat) -> None:
+def test_actions_of_a_resolved_incident_in_its_room_and_by_id(chat: Chat) -> None:
     start(chat)
     chat.ask("!action add Write the runbook")
     chat.ask("!incident resolve")
-    assert "no open incident" in chat.ask("!actions")
-    assert "A1 Write the runbook" in chat.ask("!actions INC-1")
+    assert "A1 Write the runbook" in chat.ask("!actions")
+    assert "INC-1/A1 Write the runbook" in chat.ask("!actions INC-1")
 
 
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        ("everything", "Use !actions, or !actions INC-n"),
+        ("everything", "Use !actions, !actions INC-n for another incident, or !actions --overdue"),
         ("INC-1 INC-2", "Use !actions"),
         ("INC-42", "no incident INC-42"),
     ],
@@ -138,5 +162,6 @@ def test_actions_with_bad_arguments_explains(chat: Chat, args: str, expected: st
 
 def test_every_action_command_has_help(chat: Chat) -> None:
     help_text = chat.ask("!help DebriefActions")
-    assert "!action add" in help_text
-    assert "!actions" in help_text
+    for command in ("!action add", "!action edit", "!action done", "!action drop", "!actions"):
+        assert command in help_text
+    assert "--overdue" in help_text

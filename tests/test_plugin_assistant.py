@@ -135,7 +135,7 @@ def test_catchup_summarises_the_incident_in_a_thread(chat: Chat, sent: list[Mess
 
 
 def test_catchup_without_an_incident_says_how_to_start_one(chat: Chat) -> None:
-    assert chat.ask("!incident catchup").startswith("There is no open incident in this room")
+    assert chat.ask("!incident catchup").startswith("This room has no incident yet")
     assert chat.ask("!incident catchup now please") == "Use !incident catchup [INC-n]"
 
 

@@ -50,12 +50,35 @@ def test_thresholds_come_from_the_plugin_config(chat: Chat) -> None:
     assert any(reply.startswith("INC-1: nothing key recorded for") for reply in replies)
 
 
+def test_an_overdue_action_item_is_reminded_then_escalated_once_each(chat: Chat) -> None:
+    long_ago = datetime(2024, 3, 1, 10, 0, tzinfo=UTC)
+    chat.ask("!incident start Checkout 5xx spike --sev SEV2", at=long_ago)
+    chat.ask("!incident commander @carol", at=long_ago)
+    chat.ask("!action add Add a canary stage to checkout deploys @bob due:2024-03-15", at=long_ago)
+    chat.ask("!incident resolve", frm="carol", at=long_ago + timedelta(minutes=30))
+
+    # Escalate a second after the reminder (the default is two days).
+    replies = [configure(chat, "{'INTERVAL_SECONDS': 0.1, 'OVERDUE_ESCALATE_AFTER_DAYS': 0.00001}")]
+    replies += [chat.next_reply(timeout=10) for _ in range(2)]
+
+    assert "Plugin configuration done." in replies
+    [reminder] = [reply for reply in replies if reply.startswith("Action items past their due date")]
+    [escalation] = [reply for reply in replies if reply.startswith("@carol: as commander")]
+    assert "INC-1/A1 Add a canary stage to checkout deploys (due 2024-03-15; @bob)" in reminder
+    assert "INC-1/A1 Add a canary stage to checkout deploys (owner bob, due 2024-03-15, " in escalation
+    chat.assert_silent(timeout=1.0)  # ten more polls, no repeats
+
+
 @pytest.mark.parametrize(
     ("config", "expected"),
     [
         ("{'INTERVAL_SECONDS': 0}", "INTERVAL_SECONDS must be a positive number, got 0"),
         ("{'INTERVAL_SECONDS': 'often'}", "INTERVAL_SECONDS must be a positive number, got 'often'"),
         ("{'EVERY': 5}", "unknown key EVERY"),
+        (
+            "{'OVERDUE_ESCALATE_AFTER_DAYS': -1}",
+            "OVERDUE_ESCALATE_AFTER_DAYS must be a positive number, got -1",
+        ),
     ],
 )
 def test_bad_nudge_config_is_refused(chat: Chat, config: str, expected: str) -> None:

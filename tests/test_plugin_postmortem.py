@@ -25,6 +25,8 @@ def run_incident(chat: Chat, notes: int = 1) -> None:
             frm="frank",
             at=T0 + timedelta(minutes=3, seconds=n),
         )
+    chat.ask("!incident impact 30% of orders failed", frm="frank", at=T0 + timedelta(minutes=7))
+    chat.ask("!incident cause the pool size doubled in v3.2", frm="frank", at=T0 + timedelta(minutes=7))
     chat.ask("!action add Improve monitoring", frm="frank", at=T0 + timedelta(minutes=8))
     chat.ask("!incident resolve pool reverted", frm="frank", at=T0 + timedelta(minutes=30))
 
@@ -104,13 +106,14 @@ def test_admin_publishes_an_approved_postmortem_into_the_knowledge_dir(chat: Cha
     assert reply.startswith(f"INC-1's postmortem is published: {path}.")
     assert "status: published" in path.read_text(encoding="utf-8")
     assert chat.ask("!postmortem publish", frm=ADMIN) == (
-        "INC-1's postmortem is published; it can be published only after !postmortem approve"
+        f"INC-1's postmortem is already published: {path}. An admin reopens it with !postmortem reopen to "
+        "change it."
     )
 
 
 def test_bad_arguments_get_the_usage(chat: Chat) -> None:
     run_incident(chat)
     assert chat.ask("!postmortem approve now please", frm="frank") == (
-        "Use !postmortem [INC-n], !postmortem show|approve|publish|reopen [INC-n]"
+        "Use !postmortem [INC-n], !postmortem show|approve|publish|reopen|history [INC-n]"
     )
     assert chat.ask("!postmortem show INC-9") == "there is no incident INC-9"

@@ -111,8 +111,24 @@ def test_firing_alert_becomes_a_key_event_at_its_start_time(chat: Chat, base_url
     response = post(f"{base_url}/debrief/alertmanager", ALERT)
 
     assert response.status_code == 200
-    assert response.json() == {"recorded": 1, "duplicates": 0, "unmatched": 0, "incidents": ["INC-1"]}
     [event] = key_events(chat)
+    assert response.json() == {
+        "recorded": 1,
+        "duplicates": 0,
+        "unmatched": 0,
+        "ignored": 0,
+        "incidents": ["INC-1"],
+        "signals": [
+            {
+                "index": 0,
+                "source": "alertmanager:c0ffee:2024-03-01T09:58:00+00:00:firing",
+                "status": "recorded",
+                "incident": "INC-1",
+                "event": f"E{event.id}",
+                "signal": "S1",
+            }
+        ],
+    }
     assert (event.kind, event.author, event.key) == (EventKind.ALERT, "alertmanager", True)
     assert event.text == "Alert firing: HighErrorRate: 5xx above 5% for 5m"
     assert event.at.isoformat() == "2024-03-01T09:58:00+00:00"
@@ -131,7 +147,10 @@ def test_repeated_alert_notification_is_recorded_once_and_resolution_is_new(
     assert post(f"{base_url}/debrief/alertmanager", resolved).json()["recorded"] == 1
 
     events = key_events(chat)
-    assert [e.text.split(":")[0] for e in events] == ["Alert firing", "Alert resolved"]
+    assert [e.text for e in events] == [
+        "Alert firing: HighErrorRate: 5xx above 5% for 5m",
+        f"Alert resolved after 33m 0s: HighErrorRate: 5xx above 5% for 5m (follows E{events[0].id})",
+    ]
     assert events[1].at.isoformat() == "2024-03-01T10:31:00+00:00"
 
 
@@ -146,9 +165,16 @@ def test_alert_goes_to_the_incident_of_its_service(chat: Chat, base_url: str) ->
     assert len(key_events(chat, "INC-2")) == 1
 
 
-def test_alert_for_an_unknown_service_goes_to_the_only_open_incident(chat: Chat, base_url: str) -> None:
+def test_alert_for_another_service_leaves_the_only_open_incident_untouched(chat: Chat, base_url: str) -> None:
     start(chat, service="payments")
-    assert post(f"{base_url}/debrief/alertmanager", ALERT).json()["incidents"] == ["INC-1"]
+
+    response = post(f"{base_url}/debrief/alertmanager", ALERT)
+
+    assert response.json()["incidents"] == []
+    [signal] = response.json()["signals"]
+    assert (signal["status"], signal["signal"]) == ("unmatched", "S1")
+    assert signal["reason"] == "no open incident has the service service=checkout-api"
+    assert key_events(chat) == []
 
 
 def test_alert_with_no_matching_incident_is_accepted_but_unmatched(chat: Chat, base_url: str) -> None:
@@ -158,7 +184,13 @@ def test_alert_with_no_matching_incident_is_accepted_but_unmatched(chat: Chat, b
     response = post(f"{base_url}/debrief/alertmanager", ALERT)
 
     assert response.status_code == 200
-    assert response.json() == {"recorded": 0, "duplicates": 0, "unmatched": 1, "incidents": []}
+    assert {k: v for k, v in response.json().items() if k != "signals"} == {
+        "recorded": 0,
+        "duplicates": 0,
+        "unmatched": 1,
+        "ignored": 0,
+        "incidents": [],
+    }
 
 
 def broken(path: str, value: Any) -> dict[str, Any]:
@@ -220,7 +252,7 @@ def test_deployment_and_its_status_become_deploy_events(chat: Chat, base_url: st
             EventKind.DEPLOY,
             "deploy-bot",
             "2024-03-01T09:57:30+00:00",
-            "Deploy of acme/checkout main (9f2c1e7) to production: success",
+            f"Deploy of acme/checkout main (9f2c1e7) to production: success (follows E{events[0].id})",
         ),
     ]
 

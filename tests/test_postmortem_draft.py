@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,6 +13,9 @@ import pytest
 from agent.engine import Engine
 from agent.models import EventKind, IncidentStatus, PostmortemStatus
 from agent.postmortem import Postmortem, build_postmortem, render_json, render_markdown
+from agent.postmortem.draft import assemble
+from agent.postmortem.facts import gather, times_of
+from agent.postmortem.fallback import template_narrative
 from agent.postmortem.render import TemplateProblem
 from agent.settings import Settings
 from debrief.bot.replay import replay
@@ -62,9 +66,16 @@ def test_facts_from_the_commands(draft: Postmortem) -> None:
     assert draft.status is PostmortemStatus.DRAFT
 
 
-def test_timeline_holds_key_events_only(draft: Postmortem) -> None:
-    kinds = [event.kind for event in draft.timeline]
-    assert EventKind.MESSAGE not in kinds
+def test_timeline_holds_the_key_events_and_the_chat_lines_that_tell_the_story(draft: Postmortem) -> None:
+    chat = [(event.author, event.reasons) for event in draft.timeline if event.kind is EventKind.MESSAGE]
+    assert chat == [
+        ("erin", ["measurement: p99", "error: too many"]),
+        ("erin", ["measurement: doubled"]),
+        ("frank", ["decision: rolling back"]),
+        ("erin", ["decision: rotating", "recovery: back to normal"]),
+    ]  # not the config dump: it says none of those things
+    key = [event for event in draft.timeline if event.kind is not EventKind.MESSAGE]
+    assert all(event.reasons == [f"key event ({event.kind.value})"] for event in key)
     assert [e.text for e in draft.timeline if e.kind is EventKind.NOTE] == [
         "pgbouncer pool at 100% since the 09:50 deploy of orders-api v3.2"
     ]
@@ -167,3 +178,30 @@ def test_a_broken_template_is_one_clear_error(tmp_path: Path, draft: Postmortem)
         TemplateProblem, match=r"postmortem\.md\.j2, line 2 cannot be rendered: .*no_such_field"
     ):
         render_markdown(draft, tmp_path)
+
+
+def test_the_measured_customer_impact_window_and_its_duration_are_facts() -> None:
+    engine = Engine.open("sqlite://")
+    try:
+        incident = engine.incidents.start("#inc", "Checkout 5xx", "alice", T0)
+        engine.incidents.resolve(incident.id, "alice", T0 + timedelta(hours=1))
+        unmeasured = gather(engine, incident.id)
+        events = engine.timeline.events(incident.id, key_only=False)
+    finally:
+        engine.close()
+    # `!incident set impact-start|impact-end TIME` sets these on the incident.
+    window = {"impact_started_at": T0 + timedelta(minutes=5), "impact_ended_at": T0 + timedelta(minutes=42)}
+    measured = unmeasured.incident.model_copy(update=window)
+    facts = replace(unmeasured, incident=measured, times=times_of(measured, events))
+
+    postmortem = assemble(facts, template_narrative(facts))
+
+    assert (postmortem.impact_started_at, postmortem.impact_ended_at) == tuple(window.values())
+    assert postmortem.impact_duration_s == 37 * 60
+    assert json.loads(render_json(postmortem))["impact_duration_s"] == 2220
+    assert (
+        "| Customer impact | 2024-03-05 10:05:00 UTC to 2024-03-05 10:42:00 UTC (37m 00s) |"
+        in render_markdown(postmortem)
+    )
+    plain = assemble(unmeasured, template_narrative(unmeasured))
+    assert "| Customer impact | not measured |" in render_markdown(plain)

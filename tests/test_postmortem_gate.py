@@ -11,7 +11,6 @@ import pytest
 from agent.actions import apply_gate, check
 from agent.engine import Engine
 from agent.models import ActionItem, ActionStatus
-from agent.store.tables import ActionRow
 
 T0 = datetime(2024, 3, 5, 10, 0, tzinfo=UTC)
 
@@ -106,7 +105,8 @@ def test_failing_items_are_kept_but_marked_needs_revision_with_reasons(engine: E
     assert [(r.item.id, r.passed) for r in results] == [(good.id, True), (vague.id, False)]
     stored = {a.id: a.status for a in engine.actions.list(incident.id)}
     assert stored == {good.id: ActionStatus.PENDING, vague.id: ActionStatus.NEEDS_REVISION}
-    [audit] = [e for e in engine.store.audit_trail(incident.id) if e.action == "gate_action"]
+    # The gate ran when the item was added: its verdict is in that audit entry.
+    [audit] = [e for e in engine.store.audit_trail(incident.id) if e.action == "add_action"][1:]
     assert json.loads(audit.detail)["problems"] == results[1].problems
 
 
@@ -127,12 +127,10 @@ def test_a_corrected_item_goes_back_to_pending(engine: Engine) -> None:
     added = engine.actions.add(incident.id, "Add a canary stage to checkout deploys", None, None, "dana", T0)
     apply_gate(engine.actions, engine.store, incident.id, "dana")
     assert engine.actions.get(added.id).status is ActionStatus.NEEDS_REVISION
-    with engine.store.write() as session:  # corrected in the database (there is no edit command yet)
-        row = session.get(ActionRow, added.id)
-        assert row is not None
-        row.owner, row.due = "erin", date(2024, 3, 20)
 
+    edit = engine.actions.edit(incident.id, 1, owner="erin", due=date(2024, 3, 20), by="dana", at=T0)
+
+    assert edit.problems == [] and edit.item.status is ActionStatus.PENDING
     [result] = apply_gate(engine.actions, engine.store, incident.id, "dana")
-
     assert result.passed
     assert engine.actions.get(added.id).status is ActionStatus.PENDING

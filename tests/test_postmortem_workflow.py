@@ -52,6 +52,7 @@ def incident(engine: Engine, room: str = "#inc-orders", resolve: bool = True) ->
         "erin",
         "pgbouncer says too many clients; token ghp_abcdefghijklmnopqrstuvwxyz0123456789",
     )
+    engine.incidents.set_impact(started.id, "30% of order submissions failed", "frank", at(8))
     engine.incidents.set_cause(started.id, "orders-api v3.2 doubled the per-pod DB pool", "frank", at(9))
     engine.incidents.mitigate(started.id, "frank", at(10))
     engine.actions.add(

@@ -41,7 +41,7 @@ def test_replay_answers_every_command_in_order(debrief_settings: Settings) -> No
     ]
     texts = [reply.text for reply in result.replies]
     assert texts[0].startswith("INC-1 started: Checkout 5xx spike (SEV2, service checkout-api).")
-    assert texts[1] == "only whoever started it or an admin can change INC-1"  # bob is neither
+    assert texts[1] == "INC-1 is now SEV1 (payments failing)."  # anyone in the room, with a reason
     assert (
         texts[4]
         == "INC-1 mitigated at 2024-03-01 10:12:00 UTC. Resolve it with !incident resolve once the fix is in."

@@ -7,8 +7,12 @@ One bot process serves the whole module; each test works in its own channel.
 
 from __future__ import annotations
 
+import copy
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,7 +40,10 @@ CHANNELS = {
     "C0SCOPE": "inc-scope",
     "G0SCOPE": "inc-scope-private",
     "G0PRIVATE": "inc-private",
+    "C0EDIT": "inc-edit",
+    "C0PINNED": "inc-pinned",
 }
+SAMPLES = Path(__file__).parent / "data" / "signals" / "slack"
 RUNBOOK = (
     "# Payment provider timeouts\n\n## Symptoms\n\nCheckout requests to the PSP time out after 10 seconds.\n\n"
     "## Mitigation\n\nFail over to the secondary PSP with `psp-switch --to secondary`.\n"
@@ -178,6 +185,7 @@ def test_the_app_manifest_grants_exactly_the_scopes_the_bot_needs(bot: SlackBot)
     eventually(lambda: timeline_event(bot, "dashboards are red", key_only=False), what="the message")
     bot.slack.push(reaction_event("C0SCOPE", ADMIN, "pushpin", said, item_user=BOB))
     eventually(lambda: timeline_event(bot, "dashboards are red", key_only=True), what="the pin")
+    bot.slack.push(pin_added("C0SCOPE", said, BOB))
 
     assert "missing_scope" not in bot.output() and "started" in reply["text"]
     assert bot.slack.used_scopes == bot.slack.scopes
@@ -221,3 +229,75 @@ def test_a_chat_line_is_acknowledged_only_once_it_is_committed(bot: SlackBot) ->
         bot.slack.wait_until(acknowledged, what="the acknowledgement")
 
         assert timeline_event(bot, text, key_only=False) is not None  # committed before Slack heard "got it"
+
+
+def sample(name: str) -> dict[str, Any]:
+    """The `event` of one of Slack's published samples (tests/data/signals/slack, PROVENANCE.md)."""
+    event: dict[str, Any] = copy.deepcopy(json.loads((SAMPLES / name).read_text())["event"])
+    return event
+
+
+def pin_added(channel: str, ts: str, author: str) -> dict[str, Any]:
+    """java-slack-sdk's PinAddedPayload sample, its blank ids filled in for this channel and message."""
+    event = sample("java-slack-sdk-PinAddedPayload.json")
+    event.update(user=ADMIN, channel_id=channel, item_user=author, event_ts=ts)
+    event["item"].update(channel=channel, created_by=ADMIN)
+    event["item"]["message"].update(ts=ts, user=author, text="", bot_id=None)
+    return event
+
+
+def test_an_edit_replaces_the_text_and_a_deletion_removes_the_line_originals_kept(bot: SlackBot) -> None:
+    bot.say("C0EDIT", ADMIN, "!incident start Edits drill", T0)
+    bot.slack.wait_for_post(lambda post: post["channel"] == "C0EDIT")
+    edited = bot.say("C0EDIT", BOB, "original message", T0 + timedelta(minutes=1))
+    deleted = bot.say("C0EDIT", BOB, "Delete this message", T0 + timedelta(minutes=2))
+    eventually(lambda: timeline_event(bot, "Delete this message", key_only=False), what="the messages")
+
+    change = sample("bolt-python-message-changed.json")  # bolt-python's message_changed, on our message
+    change.update(channel="C0EDIT")
+    change["previous_message"]["ts"] = edited
+    bot.slack.push(change)
+    deletion = sample("bolt-python-message-deleted.json")
+    deletion.update(channel="C0EDIT", deleted_ts=deleted)
+    deletion["previous_message"]["ts"] = deleted
+    bot.slack.push(deletion)
+    join = sample("java-slack-sdk-MessageChannelJoinPayload.json")
+    join.update(
+        channel="C0EDIT", user=BOB, ts=slack_ts_after(deleted), text=f"<@{BOB}> has joined the channel"
+    )
+    bot.slack.push(join)
+
+    event = eventually(lambda: timeline_event(bot, "updated message", key_only=False), what="the edit")
+    eventually(
+        lambda: True if timeline_event(bot, "Delete this message", key_only=False) is None else None,
+        what="the deletion",
+    )
+    assert (event.source, event.at) == (f"slack:C0EDIT:{edited}", slack_time(edited))
+    assert timeline_event(bot, "original message", key_only=False) is None
+    assert timeline_event(bot, "has joined the channel", key_only=False) is None
+    engine = Engine.from_settings(bot.settings)
+    try:
+        incident = open_incident(bot, "C0EDIT")
+        details = [e.detail for e in engine.store.audit_trail(incident.id) if e.action.endswith("_message")]
+    finally:
+        engine.close()
+    assert any('"original": "original message"' in d for d in details)
+    assert any('"text": "Delete this message"' in d for d in details)
+    assert bot.slack.pushed[-1] in bot.slack.acks
+
+
+def slack_ts_after(ts: str) -> str:
+    seconds, _, micros = ts.partition(".")
+    return f"{seconds}.{int(micros) + 1:06d}"
+
+
+def test_pin_to_channel_marks_the_message_key(bot: SlackBot) -> None:
+    bot.say("C0PINNED", ADMIN, "!incident start Pinned drill", T0)
+    bot.slack.wait_for_post(lambda post: post["channel"] == "C0PINNED")
+    said = bot.say("C0PINNED", BOB, "replica lag is 40s on orders-db", T0 + timedelta(minutes=1))
+    eventually(lambda: timeline_event(bot, "replica lag", key_only=False), what="the message")
+
+    bot.slack.push(pin_added("C0PINNED", said, BOB))
+
+    event = eventually(lambda: timeline_event(bot, "replica lag", key_only=True), what="the pin")
+    assert event.source == f"slack:C0PINNED:{said}"

@@ -30,7 +30,9 @@ def test_new_database_gets_every_migration_in_order(db_url: str) -> None:
         rows = conn.execute(text("SELECT version, description FROM schema_version ORDER BY version")).all()
     store.close()
     assert [tuple(row) for row in rows] == [(m.version, m.description) for m in MIGRATIONS]
-    assert store.schema_version == LATEST_VERSION == len(MIGRATIONS)
+    assert store.schema_version == LATEST_VERSION == MIGRATIONS[-1].version
+    versions = [m.version for m in MIGRATIONS]
+    assert versions == list(range(1, len(versions) + 1)), "migration numbers are consecutive"
 
 
 def test_migrations_build_exactly_the_schema_the_orm_expects(db_url: str) -> None:
@@ -51,7 +53,7 @@ def test_reopening_a_current_database_changes_nothing(db_url: str) -> None:
     second = Engine.open(db_url)
     assert second.incidents.get(incident.id) == incident
     with second.store.engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM schema_version")).scalar() == LATEST_VERSION
+        assert conn.execute(text("SELECT count(*) FROM schema_version")).scalar() == len(MIGRATIONS)
     second.close()
 
 
@@ -98,7 +100,7 @@ def test_a_version_1_database_is_upgraded_without_losing_data(db_url: str) -> No
         ("alice", EventKind.NOTE, None),
     ]
     [action] = engine.actions.list("INC-1")
-    assert (action.refs, action.idempotency_key) == (["jira:OPS-12"], "debrief-INC-1-A1")
+    assert (action.refs, action.idempotency_key, action.ref) == (["jira:OPS-12"], "debrief-INC-1-A1", "A1")
     # The new code works on the upgraded data: the old room binding holds, new ids continue.
     with pytest.raises(IncidentError, match="already has open incident INC-1"):
         engine.incidents.start("#inc-checkout", "again", "bob", at(5))
@@ -149,6 +151,59 @@ def test_a_version_5_database_keeps_its_action_items_and_dedupes_new_ones(db_url
     engine.close()
 
 
+def test_a_version_10_database_numbers_its_action_items_per_incident_and_keeps_their_keys(
+    db_url: str,
+) -> None:
+    """Before migration 12 items had one id across incidents; each incident's are numbered A1, A2 ... in the
+    order they were added, new ones continue each incident's numbers, and stored filing keys stay."""
+    old = create_engine(normalize_url(db_url))
+    assert migrate(old, target=10) == 10
+    with old.begin() as conn:
+        for room in ("#inc-checkout", "#inc-db"):
+            conn.execute(
+                text(
+                    "INSERT INTO incidents (title, room, status, started_by, started_at) "
+                    f"VALUES ('Outage', '{room}', 'resolved', 'alice', :at)"
+                ).bindparams(_at(datetime(2024, 3, 1, 10, 2, tzinfo=UTC))),
+            )
+        for action_id, incident in ((1, 1), (2, 2), (3, 1), (4, 2), (5, 2)):
+            conn.execute(
+                text(
+                    "INSERT INTO action_items (incident_number, title, kind, status, refs, idempotency_key, "
+                    f"created_by, created_at) VALUES ({incident}, 'Item {action_id}', 'prevent', 'filed', "
+                    f"'[]', 'debrief-0123456789ab-INC-{incident}-A{action_id}', 'alice', :at)"
+                ).bindparams(_at(datetime(2024, 3, 1, 11, 0, tzinfo=UTC))),
+            )
+        conn.execute(
+            text(
+                "INSERT INTO filing_outbox (action_id, tracker, state, attempts, ref, created_at, updated_at) "
+                "VALUES (5, 'jira', 'filed', 1, 'jira:OPS-5', :at, :at)"
+            ).bindparams(_at(datetime(2024, 3, 1, 11, 0, tzinfo=UTC))),
+        )
+    old.dispose()
+
+    engine = Engine.open(db_url)
+    try:
+        numbered = [(a.id, a.qualified_ref, a.idempotency_key) for a in engine.actions.list()]
+        assert numbered == [
+            (1, "INC-1/A1", "debrief-0123456789ab-INC-1-A1"),
+            (2, "INC-2/A1", "debrief-0123456789ab-INC-2-A2"),
+            (3, "INC-1/A2", "debrief-0123456789ab-INC-1-A3"),
+            (4, "INC-2/A2", "debrief-0123456789ab-INC-2-A4"),
+            (5, "INC-2/A3", "debrief-0123456789ab-INC-2-A5"),
+        ]
+        assert engine.actions.find("INC-2", 3).id == 5
+        # INC-2's next items are A4 and A5; the new key form cannot take the old "INC-2-A5" for its own.
+        added = [engine.actions.add("INC-2", f"New {n}", None, None, "bob", at(90)) for n in (4, 5)]
+        assert [(a.ref, a.revision) for a in added] == [("A4", 0), ("A5", 0)]
+        assert added[1].idempotency_key.endswith("-INC-2.A5")
+        with engine.store.engine.connect() as conn:
+            synced = conn.execute(text("SELECT synced_revision FROM filing_outbox")).scalars().all()
+        assert synced == [0]  # the ticket states the item as it is
+    finally:
+        engine.close()
+
+
 def test_a_database_from_a_newer_debrief_is_refused(db_url: str) -> None:
     Store(db_url).close()
     raw = create_engine(normalize_url(db_url))
@@ -184,4 +239,4 @@ def test_processes_opening_a_new_database_at_once_migrate_it_once(db_url: str) -
         versions = conn.execute(text("SELECT version FROM schema_version ORDER BY version")).scalars().all()
     for store in stores:
         store.close()
-    assert versions == list(range(1, LATEST_VERSION + 1))
+    assert versions == [m.version for m in MIGRATIONS]

@@ -6,10 +6,13 @@ One bot serves the whole module; each test uses its own channel, so the tests do
 
 from __future__ import annotations
 
+import copy
+import json
 import re
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -120,7 +123,7 @@ def test_mention_is_answered_in_its_thread(channel: Channel, bot: TeamsBot, team
     assert "[runbook:runbooks/payment-timeouts.md#Mitigation]" in answer.text
     assert "payctl failover" in answer.text
     event = bot.wait_for_event(channel.id, question)  # captured without the <at> markup, at Teams' time
-    assert (event.author, event.at) == ("29:alice", T0 + timedelta(minutes=3))
+    assert (event.author, event.at) == ("Alice", T0 + timedelta(minutes=3))
     assert event.source == f"teams:{channel.id}:{activity_id}"
 
 
@@ -162,7 +165,7 @@ def test_message_with_a_valid_token_is_recorded_at_its_own_time(channel: Channel
     event = bot.wait_for_event(channel.id, "error rate 12% on checkout-api since the 09:55 deploy")
     assert (event.at, event.author, event.source) == (
         said_at,
-        "29:alice",
+        "Alice",  # the display name the activity carries; roles and admins still go by the Teams id
         f"teams:{channel.id}:{activity_id}",
     )
 
@@ -278,3 +281,69 @@ def test_reminders_are_posted_to_the_channel_without_a_message_to_reply_to(
         time.sleep(0.1)
     assert nudges[0].reply_to_id is None
     assert "no commander" in nudges[0].text
+
+
+REACTION_SAMPLE = (
+    Path(__file__).parent / "data" / "signals" / "teams" / "msteams-docs-messageReaction-added.json"
+)
+
+
+def from_sample(channel: Channel, activity_id: str, at: datetime, **fields: Any) -> dict[str, Any]:
+    """Microsoft's published messageReaction activity (PROVENANCE.md), addressed to this bot and channel."""
+    activity: dict[str, Any] = copy.deepcopy(json.loads(REACTION_SAMPLE.read_text()))
+    activity.update(
+        id=activity_id,
+        timestamp=at.isoformat().replace("+00:00", "Z"),
+        serviceUrl=channel.teams.service_url,
+        recipient={"id": BOT_ID, "name": "Debrief"},
+        **fields,
+    )
+    activity["conversation"]["id"] = f"{channel.id};messageid={activity_id}"
+    activity["from"]["name"] = "Alice"
+    return activity
+
+
+def test_an_edited_teams_message_replaces_its_text_and_a_deleted_one_leaves_the_timeline(
+    channel: Channel, bot: TeamsBot, teams: FakeTeams
+) -> None:
+    channel.start_incident()
+    edited = channel.post("error rate 21%", at=T0 + timedelta(minutes=1))
+    deleted = channel.post("probably DNS", at=T0 + timedelta(minutes=2))
+    bot.wait_for_event(channel.id, "probably DNS")
+
+    later = T0 + timedelta(minutes=3)
+    update = from_sample(channel, edited, later, type="messageUpdate", text="error rate 12%")
+    update.pop("reactionsAdded")
+    update["channelData"]["eventType"] = "editMessage"
+    delete = from_sample(channel, deleted, later, type="messageDelete")
+    delete.pop("reactionsAdded")
+    delete["channelData"]["eventType"] = "softDeleteMessage"
+    for activity in (update, delete):
+        assert bot.post(activity, token=teams.token()).status_code == 200
+
+    event = bot.wait_for_event(channel.id, "error rate 12%")
+    assert event.source == f"teams:{channel.id}:{edited}"
+    texts = [e.text for e in bot.timeline(channel.id)]
+    assert "probably DNS" not in texts and "error rate 21%" not in texts
+
+
+def test_the_configured_reaction_marks_a_teams_message_key_and_others_do_not(
+    channel: Channel, bot: TeamsBot, teams: FakeTeams
+) -> None:
+    channel.start_incident()
+    said = channel.post("replica lag 40s on orders-db", at=T0 + timedelta(minutes=1))
+    bot.wait_for_event(channel.id, "replica lag 40s on orders-db")
+
+    like = from_sample(
+        channel, "f:9f78d1f3", T0 + timedelta(minutes=2), replyToId=said
+    )  # Microsoft's sample: like
+    heart = from_sample(channel, "f:9f78d1f4", T0 + timedelta(minutes=3), replyToId=said)
+    heart["reactionsAdded"] = [{"type": "heart"}]
+    assert bot.post(like, token=teams.token()).status_code == 200
+    assert not bot.wait_for_event(channel.id, "replica lag 40s on orders-db").key
+    assert bot.post(heart, token=teams.token()).status_code == 200
+
+    deadline = time.monotonic() + 20
+    while not bot.wait_for_event(channel.id, "replica lag 40s on orders-db").key:
+        assert time.monotonic() < deadline, "the heart reaction never marked the message key"
+        time.sleep(0.1)

@@ -242,6 +242,7 @@ def test_teams_settings_become_the_backends_identity_and_backend_dir(tmp_path: P
         "openid_metadata_urls": ["http://127.0.0.1:1/a", "http://127.0.0.1:1/b"],
         "service_url_hosts": ["smba.trafficmanager.net", "*.botframework.com"],
         "max_body_bytes": 2_000_000,
+        "key_reaction": "heart",
     }
     assert [Path(path).name for path in config["BOT_EXTRA_BACKEND_DIR"]] == ["teams"]  # type: ignore[attr-defined]
     assert (Path(config["BOT_EXTRA_BACKEND_DIR"][0]) / "teams.plug").is_file()  # type: ignore[index]

@@ -230,7 +230,10 @@ def test_ten_concurrent_50_mb_requests_do_not_grow_the_bots_memory(
             headers["Content-Length"] = str(BODY_MB * MB)
         body = [b"{" + b" " * (MB - 1)] + [b" " * MB] * (BODY_MB - 1)
         # Warm the code path up, once the route is served (the webhooks' come with their plugin, after Teams').
-        wait_for(lambda: raw_post(bot.port, headers, body[:2], chunked=True, path=path).status != 404)
+        wait_for(
+            lambda: raw_post(bot.port, headers, body[:2], chunked=True, path=path).status != 404,
+            timeout=120,
+        )
         time.sleep(1)
         before = peak = rss_mb(pid)
         answers: list[RawAnswer] = []

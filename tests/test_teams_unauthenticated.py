@@ -36,7 +36,7 @@ def test_without_an_app_id_replies_still_go_only_to_the_allowed_connector_hosts(
 
         assert bot.post(teams.activity("!incident status", conversation=ROOM, activity_id="2", at=T0)).ok
         [reply] = teams.wait_for_replies("2")
-        assert "no open incident" in reply.text.lower()
+        assert "no incident yet" in reply.text.lower()
         assert teams.sent == [reply]
 
 

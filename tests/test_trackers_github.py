@@ -10,7 +10,7 @@ from contextlib import closing
 import pytest
 
 from agent.settings import load_settings
-from agent.trackers import GitHubTracker, JiraTracker, TrackerError, make_trackers
+from agent.trackers import Closing, GitHubTracker, JiraTracker, TrackerError, make_trackers
 from tests.fakes.github_server import MAX_LABEL, GitHubServer
 from tests.fakes.jira_server import JiraServer
 from tests.filing_fixtures import github
@@ -33,6 +33,27 @@ def test_rate_limit_is_retryable(github: GitHubServer, tracker: GitHubTracker) -
 
     assert limited.value.retryable
     assert "rate limit" in str(limited.value)
+
+
+def test_a_done_item_closes_its_issue_as_completed_in_one_patch(
+    github: GitHubServer, tracker: GitHubTracker
+) -> None:
+    ref = tracker.create(action(), INCIDENT)
+
+    assert tracker.close_ticket(ref, Closing.DONE) == "closed"
+
+    [patch] = [r for r in github.requests if r.method == "PATCH"]
+    assert patch.body == {"state": "closed", "state_reason": "completed"}
+    assert github.issues[1]["state_reason"] == "completed"
+
+
+def test_an_issue_closed_in_github_is_left_as_it_is(github: GitHubServer, tracker: GitHubTracker) -> None:
+    ref = tracker.create(action(), INCIDENT)
+    github.set_state(1, "closed")
+
+    assert tracker.close_ticket(ref, Closing.DROPPED) == "closed"
+
+    assert [r for r in github.requests if r.method == "PATCH"] == []
 
 
 def test_unknown_repository_is_a_permanent_error(github: GitHubServer) -> None:

@@ -1,14 +1,15 @@
-"""The Jira adapter's own behaviour (issue types, create screens, label rules, Cloud), with the real `jira`
-client against a local fake Jira. What every tracker does is in tests/test_tracker_contract.py."""
+"""The Jira adapter's own behaviour (issue types, create and edit screens, label rules, workflows, Cloud), with
+the real `jira` client against a local fake Jira. What every tracker does is in tests/test_tracker_contract.py."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import closing
+from datetime import date
 
 import pytest
 
-from agent.trackers import JiraTracker, TrackerError
+from agent.trackers import Closing, JiraTracker, TrackerError
 from agent.trackers.tracker import key_label
 from tests.fakes.jira_server import JiraServer
 from tests.filing_fixtures import jira
@@ -56,6 +57,46 @@ def test_due_date_off_the_create_screen_is_kept_in_the_description(
     fields = jira.fields("OPS-1")
     assert fields["duedate"] is None
     assert "*Due:* 2024-03-15" in fields["description"]
+
+
+def test_fields_off_the_edit_screen_are_left_out_of_an_update(jira: JiraServer, tracker: JiraTracker) -> None:
+    ref = tracker.create(action(), INCIDENT)
+    jira.off_screen.add("duedate")
+
+    tracker.update(ref, action(title="Alert when gateway p99 exceeds 2s", due=date(2024, 4, 1)), INCIDENT)
+
+    fields = jira.fields("OPS-1")
+    assert fields["summary"] == "Alert when gateway p99 exceeds 2s"
+    assert fields["duedate"] == "2024-03-15" and "*Due:* 2024-04-01" in fields["description"]
+    assert [call for call in jira.calls() if call.startswith("PUT")] == ["PUT /rest/api/2/issue/10001"] * 2
+
+
+def test_a_ticket_in_progress_is_closed_by_the_transition_to_done(
+    jira: JiraServer, tracker: JiraTracker
+) -> None:
+    ref = tracker.create(action(), INCIDENT)
+    jira.set_status("OPS-1", "In Progress")
+
+    assert tracker.close_ticket(ref, Closing.DONE) == "Done"
+
+    [posted] = [r for r in jira.requests if r.method == "POST" and r.path.endswith("/transitions")]
+    assert posted.body == {"transition": {"id": 31}, "fields": {}}
+
+
+def test_a_workflow_without_a_way_to_done_is_a_permanent_error_naming_what_it_offers(
+    jira: JiraServer, tracker: JiraTracker
+) -> None:
+    ref = tracker.create(action(), INCIDENT)
+    jira.workflow["To Do"] = [("11", "Start Progress", "In Progress")]
+
+    with pytest.raises(TrackerError) as stuck:
+        tracker.close_ticket(ref, Closing.DROPPED)
+
+    assert not stuck.value.retryable and stuck.value.changed_nothing
+    assert "from To Do its workflow offers no transition to a done status (offered: Start Progress)" in str(
+        stuck.value
+    )
+    assert jira.status_of("OPS-1") == "To Do"
 
 
 def test_key_that_is_not_a_valid_label_is_carried_as_a_stable_hash(

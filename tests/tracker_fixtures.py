@@ -60,6 +60,7 @@ class TrackerVendor(ABC, Generic[S]):
     token_setting: ClassVar[str]  # the setting a refused-credentials error tells the operator to check
     wrong_token: ClassVar[str]  # a refused token shaped like a real one
     statuses: ClassVar[tuple[str, str]]  # the tracker's status of a new ticket, then of a closed one
+    dropped: ClassVar[tuple[str, str]]  # a ticket closed because its item was dropped: status, `closed_as`
     slow: ClassVar[tuple[float, float]]  # a client timeout, and a server delay that exceeds it
     empty_title_refusal: ClassVar[tuple[str, ...]]  # what refusing an empty title says
     has_due_date: ClassVar[bool]  # a due-date field (else the due date is only in the body)
@@ -96,6 +97,14 @@ class TrackerVendor(ABC, Generic[S]):
 
     @abstractmethod
     def close_ticket(self, number: int) -> None: ...
+
+    @abstractmethod
+    def closed_as(self, number: int) -> str:
+        """How the tracker says a ticket ended: Jira's status, GitHub's `closed (state_reason)`."""
+
+    @abstractmethod
+    def transitions(self) -> list[str]:
+        """The requests ("METHOD /path") so far that opened or closed a ticket."""
 
     @abstractmethod
     def ticket_key(self, number: int) -> str: ...
@@ -143,6 +152,7 @@ class JiraVendor(TrackerVendor[JiraServer]):
     token_setting = "JIRA_API_TOKEN"
     wrong_token = "wrong-token-ATATT3xFfGF0"
     statuses = ("To Do", "Done")
+    dropped = ("Won't Do", "Won't Do")
     slow = (0.3, 1.0)
     empty_title_refusal = ("HTTP 400", "You must specify a summary of the issue.")
     has_due_date = True
@@ -165,6 +175,14 @@ class JiraVendor(TrackerVendor[JiraServer]):
 
     def close_ticket(self, number: int) -> None:
         self.server.set_status(self.ticket_key(number), "Done")
+
+    def closed_as(self, number: int) -> str:
+        return self.server.status_of(self.ticket_key(number))
+
+    def transitions(self) -> list[str]:
+        return [
+            call for call in self.server.calls() if call.startswith("POST") and call.endswith("/transitions")
+        ]
 
     def ticket_key(self, number: int) -> str:
         return f"{self.server.project}-{number}"
@@ -212,6 +230,7 @@ class GitHubVendor(TrackerVendor[GitHubServer]):
     token_setting = "GITHUB_TOKEN"
     wrong_token = "ghp_wrongTokenAbC123xyz"
     statuses = ("open", "closed")
+    dropped = ("closed", "closed (not_planned)")
     slow = (1, 1.5)  # PyGithub takes whole seconds
     empty_title_refusal = ("HTTP 422", "title missing_field")
     has_due_date = False
@@ -236,6 +255,16 @@ class GitHubVendor(TrackerVendor[GitHubServer]):
 
     def close_ticket(self, number: int) -> None:
         self.server.set_state(number, "closed")
+
+    def closed_as(self, number: int) -> str:
+        with self.server.lock:
+            issue = self.server.issues[number]
+            return f"{issue['state']} ({issue['state_reason']})" if issue["state_reason"] else issue["state"]
+
+    def transitions(self) -> list[str]:
+        """GitHub opens and closes with the same PATCH that edits: every PATCH that carried a state."""
+        with self.server.lock:
+            return [str(r) for r in self.server.requests if r.method == "PATCH" and "state" in (r.body or {})]
 
     def ticket_key(self, number: int) -> str:
         return f"{self.server.repository}#{number}"

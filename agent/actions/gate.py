@@ -1,7 +1,9 @@
 """The action-item quality gate: only specific, owned, dated items are filed to a tracker.
 
 An item that fails is kept (people fix it) but marked `needs_revision` with the exact reasons, and the filer skips
-it: the filer files only `pending` items for which `check(item)` returns no problems.
+it: the filer files only `pending` items for which `check(item)` returns no problems. The gate runs when an item
+is added or edited (`ActionService`, which also refuses a due date already past when it is typed) and again when
+a postmortem is drafted or items are filed (`apply_gate`).
 """
 
 from __future__ import annotations
@@ -9,8 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from typing import Protocol
 
-from agent.actions.service import ActionService
 from agent.models import ActionItem, ActionStatus
 from agent.store import Store
 
@@ -64,6 +66,14 @@ CONCRETE_OPENER_WORDS = 7  # "Investigate ..." with this many words or a number 
 _CONCRETE = re.compile(r"\d|[<>=%]|`|\w[_./]\w")  # numbers, thresholds, code, file names
 
 
+class Items(Protocol):
+    """What the gate needs of `agent.actions.ActionService` (which itself uses `check`)."""
+
+    def list(self, incident: str) -> list[ActionItem]: ...
+
+    def set_status(self, action_id: int, status: ActionStatus, by: str) -> ActionItem: ...
+
+
 @dataclass(frozen=True)
 class GateResult:
     item: ActionItem
@@ -113,11 +123,11 @@ def title_problems(text: str, subject: str = "the title") -> list[str]:
 
 
 def apply_gate(
-    actions: ActionService, store: Store, incident_id: str, by: str, today: date | None = None
+    actions: Items, store: Store, incident_id: str, by: str, today: date | None = None
 ) -> list[GateResult]:
     """Check every item of the incident; mark failing pending items needs_revision (and fixed ones pending).
 
-    Items already filed or done are reported but never changed. Each change is audited with its reasons.
+    Items already filed, done or dropped are reported but never changed. Each change is audited with its reasons.
     """
     results: list[GateResult] = []
     for item in actions.list(incident_id):

@@ -34,6 +34,10 @@ few times in the run; after that the row stays pending with `next_attempt_at` an
 A non-retryable one (credentials, missing project) marks the row failed with the reason: automatic runs
 leave it alone, and the next manual run (`!actions file`, `debrief actions --file`) tries again, which is
 how it recovers once the configuration is fixed.
+
+After filing, tickets follow their items (agent/filing/updates.py): every run also updates the tickets whose
+items people changed since, and closes those of items done or dropped. An item done or dropped before anyone
+asked to file it is never filed.
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ from agent.engine import Engine
 from agent.errors import DebriefError
 from agent.filing.outbox import Claim, Outbox, OutboxEntry, OutboxState
 from agent.filing.report import FilingOutcome, FilingReport, FilingResult, StatusResult
+from agent.filing.updates import TicketUpdates
 from agent.models import ActionItem, ActionStatus
 from agent.redact import redact
 from agent.settings import Settings
@@ -69,6 +74,8 @@ LEASE = timedelta(minutes=2)  # longer than one tracker call (renewed before eac
 RECONCILE_WINDOW = timedelta(minutes=5)  # after a create whose outcome is unknown: look only, this long
 WAITING = "an earlier create's answer was lost and its ticket is not found yet"
 DONE_STATUSES = frozenset({"done", "closed", "resolved", "complete", "completed", "fixed"})
+CLOSED = frozenset({ActionStatus.DONE, ActionStatus.DROPPED})
+UNKNOWN_REVISION = -1  # a ticket whose content we cannot vouch for: it is updated after it is recorded
 
 
 class FilingError(DebriefError):
@@ -106,6 +113,15 @@ class Filer:
         self._incident_titles: dict[str, str] = {}
         # Names this run in the lease column; unique even for two Filers in one process.
         self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid4().hex[:8]}"
+        self._updates = TicketUpdates(
+            engine,
+            self._trackers,
+            self._outbox,
+            clock=clock,
+            worker=self.worker,
+            lease=lease,
+            incident_title=self._incident_title,
+        )
 
     @classmethod
     def from_settings(
@@ -129,12 +145,20 @@ class Filer:
         A manual run: it also retries failed rows and rows whose next attempt time has not come yet.
         """
         self._require_trackers()
-        items = self._engine.actions.list(incident_id)
+        started = self._outbox.by_action(incident_id)
+        # Done or dropped before anyone asked to file it: nothing to track (a started filing is finished,
+        # and its ticket then closed, so no ticket is left open behind a closed item).
+        items = [
+            item
+            for item in self._engine.actions.list(incident_id)
+            if item.status not in CLOSED or item.id in started
+        ]
         fileable, results = self._apply_gate(items, by)
         self._outbox.ensure([item.id for item in fileable], self.tracker_names, self._clock())
         for item in fileable:
             for tracker in self._trackers:
                 results.append(self._file_one(item, tracker, by, due_only=False))
+        results += self._updates.run(incident_id, by=by)
         return self._report(results, incident_id, by)
 
     def retry_due(self, *, by: str = "debrief") -> FilingReport:
@@ -151,7 +175,12 @@ class Filer:
             if tracker is not None:
                 item = self._engine.actions.get(entry.action_id)
                 results.append(self._file_one(item, tracker, by, due_only=True))
+        results += self._updates.run(due_only=True, by=by)
         return self._report(results, None, by)
+
+    def update_tickets(self, action_id: int, *, by: str = "debrief") -> list[FilingResult]:
+        """Bring the item's filed tickets up to it now (after an edit, done or drop): one attempt each."""
+        return self._updates.run(action_id=action_id, by=by)
 
     def _require_trackers(self) -> None:
         if not self._trackers:
@@ -179,7 +208,7 @@ class Filer:
             for checked in apply_gate(self._engine.actions, self._engine.store, incident_id, by):
                 if checked.item.id not in wanted:
                     continue
-                if checked.passed or checked.item.status is ActionStatus.DONE:
+                if checked.passed or checked.item.status in CLOSED:
                     fileable.append(checked.item)
                 else:
                     reason = "; ".join(checked.problems)
@@ -241,7 +270,13 @@ class Filer:
                 log.exception("filing A%s to %s failed unexpectedly", item.id, tracker.name)
                 continue
             self._outbox.record_filed(
-                entry.id, str(ref), found=found, attempts=attempt + 1, now=self._clock(), by=by
+                entry.id,
+                str(ref),
+                found=found,
+                attempts=attempt + 1,
+                now=self._clock(),
+                by=by,
+                synced_revision=_stated_revision(item, found=found),
             )
             outcome = FilingOutcome.FOUND if found else FilingOutcome.FILED
             return _result(item, outcome, tracker.name, ref=str(ref))
@@ -333,11 +368,16 @@ class Filer:
         return results
 
     def _roll_up_done(self, incident_id: str | None, by: str) -> None:
-        """An item is done when it is filed on every tracker and every ticket is done; reopened, filed again."""
+        """An item is done when it is filed on every tracker and every ticket is done; reopened, filed again.
+
+        Items people changed whose tickets are not updated yet wait (a `done` is not undone by a ticket not
+        closed yet), and a dropped item stays dropped whatever its tickets say.
+        """
         tickets = self._outbox.by_action(incident_id)
+        behind = {entry.action_id for entry in self._outbox.stale(incident_id)}
         for item in self._engine.actions.list(incident_id):
             entries = tickets.get(item.id, [])
-            if not entries:
+            if not entries or item.id in behind or item.status is ActionStatus.DROPPED:
                 continue
             done = all(
                 entry.state is OutboxState.FILED
@@ -348,6 +388,15 @@ class Filer:
                 self._engine.actions.set_status(item.id, ActionStatus.DONE, by)
             elif not done and item.status is ActionStatus.DONE:
                 self._engine.actions.set_status(item.id, ActionStatus.FILED, by)
+
+
+def _stated_revision(item: ActionItem, *, found: bool) -> int:
+    """The item revision a just-recorded ticket states. Created now from `item`: its revision, unless the
+    item is closed (a new ticket is open: it must be closed). Found (an earlier run created it from some
+    revision): only an item never changed can vouch for it."""
+    if item.status in CLOSED or (found and item.revision > 0):
+        return UNKNOWN_REVISION
+    return item.revision
 
 
 def _retry_delay(total_attempts: int, per_run: int) -> timedelta:
@@ -374,4 +423,5 @@ def _result(
         ref=ref,
         reason=reason,
         next_attempt_at=next_attempt_at,
+        number=item.number,
     )

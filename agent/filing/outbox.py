@@ -9,6 +9,11 @@ commits), so two runs never work on one row at the same time. A crashed run's le
 Before each create call the lease holder commits a write-ahead record (`create_attempted_at`, `confirm_until`);
 it is cleared once the create's outcome is known, so a run that finds it set knows that a ticket may exist
 which the tracker's lookup does not show yet (agent/filing/filer.py says what runs do about it).
+
+A filed row also remembers the item revision its ticket states (`synced_revision`). When people change the
+item its revision rises, the row is *stale*, and a run takes the same lease to update the ticket, then records
+the revision it sent (agent/filing/updates.py). An update only sets what the ticket says, so one that is
+repeated after a crash or a lost answer is harmless.
 """
 
 from __future__ import annotations
@@ -60,6 +65,7 @@ class OutboxEntry:
     claimed_until: datetime | None
     create_attempted_at: datetime | None = None  # a create whose outcome is not known yet began then
     confirm_until: datetime | None = None  # ...and no run creates again before this time
+    synced_revision: int = 0  # the item revision the ticket states (-1: unknown, update it)
 
     def confirming(self, now: datetime) -> bool:
         """An earlier create may have made a ticket the lookup does not show yet: look, do not create."""
@@ -82,6 +88,7 @@ def _entry(row: OutboxRow) -> OutboxEntry:
         claimed_until=row.claimed_until,
         create_attempted_at=row.create_attempted_at,
         confirm_until=row.confirm_until,
+        synced_revision=row.synced_revision,
     )
 
 
@@ -209,9 +216,18 @@ class Outbox:
             )
 
     def record_filed(
-        self, entry_id: int, ref: str, *, found: bool, attempts: int, now: datetime, by: str
+        self,
+        entry_id: int,
+        ref: str,
+        *,
+        found: bool,
+        attempts: int,
+        now: datetime,
+        by: str,
+        synced_revision: int = 0,
     ) -> None:
-        """Put the ref on the item and mark the row filed, in one transaction, audited.
+        """Put the ref on the item and mark the row filed, in one transaction, audited; `synced_revision` is
+        the item revision the ticket states (-1 when that is not known: the ticket is then updated).
 
         Unconditional (no lease check): the ticket exists, and any other run would find this same ticket.
         """
@@ -228,6 +244,7 @@ class Outbox:
             row.attempts += attempts
             row.last_error = row.next_attempt_at = row.claimed_by = row.claimed_until = None
             row.create_attempted_at = row.confirm_until = None
+            row.synced_revision = synced_revision
             detail = {"action": item.id, "tracker": row.tracker, "ref": ref, "found_existing": found}
             add_audit(session, by, "file_action", format_id(item.incident_number), detail)
 
@@ -285,6 +302,98 @@ class Outbox:
             detail = {"action": item.id, "ref": row.ref, "from": previous, "to": status}
             add_audit(session, by, "ticket_status", format_id(item.incident_number), detail)
             return True
+
+    # -- updates of filed tickets -----------------------------------------------------------------
+    def stale(
+        self,
+        incident_id: str | None = None,
+        *,
+        action_id: int | None = None,
+        due_at: datetime | None = None,
+    ) -> list[OutboxEntry]:
+        """Filed rows whose ticket is behind its item's revision, in item order; one incident's or one item's
+        when given. With `due_at` (automatic runs), only rows never tried since the change or whose next
+        attempt time has come: a row that failed for good waits for a person."""
+        query = (
+            select(OutboxRow)
+            .join(ActionRow, ActionRow.id == OutboxRow.action_id)
+            .where(OutboxRow.state == OutboxState.FILED.value, OutboxRow.synced_revision < ActionRow.revision)
+            .order_by(OutboxRow.action_id, OutboxRow.id)
+        )
+        if action_id is not None:
+            query = query.where(OutboxRow.action_id == action_id)
+        if due_at is not None:
+            never_tried = and_(OutboxRow.next_attempt_at.is_(None), OutboxRow.last_error.is_(None))
+            query = query.where(or_(never_tried, OutboxRow.next_attempt_at <= due_at))
+        with self._store.read() as session:
+            if incident_id is not None:
+                query = query.where(ActionRow.incident_number == load_row(session, incident_id).number)
+            return [_entry(row) for row in session.scalars(query)]
+
+    def claim_update(self, entry_id: int, worker: str, now: datetime, lease: timedelta) -> OutboxEntry | None:
+        """Take a filed row's lease to update its ticket; None while another run holds it."""
+        with self._store.write() as session:
+            statement = (
+                update(OutboxRow)
+                .where(
+                    OutboxRow.id == entry_id,
+                    OutboxRow.state == OutboxState.FILED.value,
+                    or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until <= now),
+                )
+                .values(claimed_by=worker, claimed_until=now + lease, updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            if not cast(CursorResult[Any], session.execute(statement)).rowcount:
+                return None
+            return _entry(session.get_one(OutboxRow, entry_id))
+
+    def record_updated(
+        self, entry_id: int, worker: str, *, revision: int, status: str | None, now: datetime, by: str
+    ) -> None:
+        """The ticket states the item at `revision` (and has `status`, when it was just closed); audited.
+
+        Only while the lease is ours: else the run that took the row over records its own outcome.
+        """
+        with self._store.write() as session:
+            row = session.scalars(select(OutboxRow).where(OutboxRow.id == entry_id).with_for_update()).one()
+            if row.claimed_by != worker:
+                return
+            row.synced_revision = max(row.synced_revision, revision)
+            if status is not None:
+                row.remote_status, row.status_synced_at = status, now
+            row.last_error = row.next_attempt_at = row.claimed_by = row.claimed_until = None
+            row.updated_at = now
+            item = session.get_one(ActionRow, row.action_id)
+            detail = {"action": item.id, "ref": row.ref, "revision": revision, "status": status}
+            add_audit(session, by, "update_ticket", format_id(item.incident_number), detail)
+
+    def record_update_failed(
+        self,
+        entry_id: int,
+        worker: str,
+        *,
+        error: str,
+        next_attempt_at: datetime | None,
+        now: datetime,
+        by: str,
+    ) -> None:
+        """Keep the row stale with the error: retried from `next_attempt_at`, or (None) by a person."""
+        with self._store.write() as session:
+            row = session.scalars(select(OutboxRow).where(OutboxRow.id == entry_id).with_for_update()).one()
+            if row.claimed_by != worker:
+                return
+            row.last_error, row.next_attempt_at = error, next_attempt_at
+            row.claimed_by = row.claimed_until = None
+            row.updated_at = now
+            item = session.get_one(ActionRow, row.action_id)
+            detail = {
+                "action": item.id,
+                "ref": row.ref,
+                "error": error,
+                "next_attempt_at": next_attempt_at.isoformat() if next_attempt_at else None,
+            }
+            action = "ticket_update_retry_later" if next_attempt_at else "ticket_update_failed"
+            add_audit(session, by, action, format_id(item.incident_number), detail)
 
     @staticmethod
     def _update_own(session: Session, entry_id: int, worker: str, **values: object) -> bool:

@@ -21,6 +21,9 @@ class FilingOutcome(StrEnum):
     FAILED = "failed"  # a failure a retry cannot fix: kept, retried by the next manual run
     BUSY = "busy"  # another run holds it right now
     NEEDS_REVISION = "needs_revision"  # stopped by the quality gate: never filed
+    UPDATED = "updated"  # a filed ticket now states its item as people changed it (closed, if it is closed)
+    UPDATE_PENDING = "update_pending"  # its update failed for now: retried later
+    UPDATE_FAILED = "update_failed"  # its update failed in a way a retry cannot fix: retried by a person
 
 
 LABELS = {
@@ -32,12 +35,18 @@ LABELS = {
     FilingOutcome.FAILED: "failed",
     FilingOutcome.BUSY: "being filed by another run",
     FilingOutcome.NEEDS_REVISION: "needs revision",
+    FilingOutcome.UPDATED: "updated",
+    FilingOutcome.UPDATE_PENDING: "update pending",
+    FilingOutcome.UPDATE_FAILED: "update failed",
 }
 
 
 @dataclass(frozen=True)
 class FilingResult:
-    """One item's outcome on one tracker (`tracker` is None for a needs-revision item)."""
+    """One item's outcome on one tracker (`tracker` is None for a needs-revision item).
+
+    `action_id` is the database id; `number` the item's number in its incident (`A2`).
+    """
 
     action_id: int
     incident_id: str
@@ -47,10 +56,18 @@ class FilingResult:
     ref: str | None = None
     reason: str | None = None
     next_attempt_at: datetime | None = None
+    number: int | None = None
+
+    @property
+    def item_ref(self) -> str:
+        """`A2`, as people name the item in its incident."""
+        return f"A{self.number if self.number is not None else self.action_id}"
 
     def as_json(self) -> dict[str, Any]:
         return {
             "action_id": self.action_id,
+            "number": self.number,
+            "action_ref": f"{self.incident_id}/{self.item_ref}",
             "incident_id": self.incident_id,
             "title": self.title,
             "outcome": self.outcome.value,
@@ -100,16 +117,22 @@ class FilingReport:
         found = Counter(result.outcome for result in self.results)
         counts = ", ".join(f"{found[o]} {LABELS[o]}" for o in FilingOutcome if found[o])
         lines = [f"Filing to {', '.join(self.trackers)}: {counts}."]
+        lines += self.item_lines()
+        return "\n".join(lines)
+
+    def item_lines(self) -> list[str]:
+        """One line per item: `A1 Add a canary stage: jira:OPS-1 filed, github:acme/ops#1 filed`."""
+        lines: list[str] = []
         several = len({result.incident_id for result in self.results}) > 1
         by_item: dict[int, list[FilingResult]] = {}
         for result in self.results:
             by_item.setdefault(result.action_id, []).append(result)
         for results in by_item.values():
             first = results[0]
-            where = f"{first.incident_id} " if several else ""
+            where = f"{first.incident_id}/" if several else ""
             parts = ", ".join(result.describe() for result in results)
-            lines.append(f"{where}A{first.action_id} {first.title}: {parts}")
-        return "\n".join(lines)
+            lines.append(f"{where}{first.item_ref} {first.title}: {parts}")
+        return lines
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,9 @@
 
 from agent.postmortem.draft import build_postmortem
 from agent.postmortem.model import Postmortem
+from agent.postmortem.records import NoDraft, PostmortemError, StoredPostmortem
 from agent.postmortem.render import render_json, render_markdown
-from agent.postmortem.workflow import (
-    NoDraft,
-    PostmortemError,
-    PostmortemWorkflow,
-    StoredPostmortem,
-)
+from agent.postmortem.workflow import PostmortemWorkflow
 
 __all__ = [
     "NoDraft",

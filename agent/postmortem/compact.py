@@ -2,7 +2,8 @@
 
 Key events are kept in full (each bounded); messages are deduplicated (repeats of the same line, e.g. a bot or a
 flapping alert, become one line with a count), redacted, truncated, and, when they still do not fit, sampled evenly
-over the incident with the first and last kept. Gaps are marked, so the model knows what it has not seen.
+over the incident with the first and last kept; the chat lines the document's timeline tells (`story`, from
+`agent.salience`) are kept before any sampling. Gaps are marked, so the model knows what it has not seen.
 Tokens are estimated as characters / 4.
 """
 
@@ -55,6 +56,7 @@ def compact(
     messages: list[TimelineEvent],
     budget_tokens: int,
     scrub: Callable[[str], str],
+    story: frozenset[int] = frozenset(),
 ) -> CompactTimeline:
     """The timeline as prompt lines (`E12 10:03:10 bob: ...`), at most about `budget_tokens` tokens."""
     budget = max(0, budget_tokens) * CHARS_PER_TOKEN
@@ -63,7 +65,7 @@ def compact(
     room = budget - _size(keys)
     # Choose on raw lengths (cheap), then redact only the chosen messages. Each sampled message may bring a gap
     # marker; the final text is checked against the budget and thinned until it fits.
-    raw = [_message_line(e, n, _same) for e, n in unique]
+    raw = [_message_line(e, n, _same, e.id in story) for e, n in unique]
     sampled = _fit_evenly(raw, room) if _size(raw) <= room else _fit_evenly(raw, room, GAP_MARKER_CHARS)
     chosen = {line.order for line in sampled}
     shown = [_message_line(e, n, scrub) for e, n in unique if e.id in chosen]
@@ -90,11 +92,14 @@ def _key_line(event: KeyEvent) -> Line:
     return Line(event.at, event.id, line, priority=event.kind == EventKind.STATUS)
 
 
-def _message_line(event: TimelineEvent, repeats: int, scrub: Callable[[str], str]) -> Line:
+def _message_line(
+    event: TimelineEvent, repeats: int, scrub: Callable[[str], str], priority: bool = False
+) -> Line:
     # Redact before truncating: a secret cut in half no longer looks like one.
     text = _truncate(" ".join(scrub(event.text).split()), MESSAGE_CHARS)
     more = f" (said {repeats} times)" if repeats > 1 else ""
-    return Line(event.at, event.id, f"{event_ref(event.id)} {event.at:%H:%M:%S} {event.author}: {text}{more}")
+    line = f"{event_ref(event.id)} {event.at:%H:%M:%S} {event.author}: {text}{more}"
+    return Line(event.at, event.id, line, priority=priority)
 
 
 def _dedupe(messages: list[TimelineEvent]) -> tuple[list[tuple[TimelineEvent, int]], int]:

@@ -2,12 +2,15 @@
 
 Times come from the timeline's own timestamps (the source's time, never the time we processed it): started is the
 incident start (or an earlier event, e.g. an alert that fired before anyone opened the incident), detected the
-first alert or message, mitigated and resolved the status events. Everything a document shows is redacted here;
-`messages` stay raw because most of them are never shown: whoever uses one redacts it first.
+first alert or message, mitigated and resolved the status events; the customer-impact window is what people
+measured and set. The document's timeline is the story (`agent.salience`): key events and the informative chat
+lines. Everything a document shows is redacted here; `messages` stay raw because most of them are never shown:
+whoever uses one redacts it first.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,12 +23,15 @@ from agent.models import ActionItem, EventKind, Incident, SearchHit, TimelineEve
 from agent.postmortem.model import KeyEvent, Reference, event_ref
 from agent.postmortem.naming import is_own_document
 from agent.redact import redact
+from agent.salience import StoryLine, story
 
 log = logging.getLogger(__name__)
 
 DETECTION_KINDS = frozenset({EventKind.ALERT, EventKind.MESSAGE, EventKind.NOTE})
 SIMILAR_INCIDENTS = 3
 RUNBOOKS = 3
+STORY_MESSAGES = 30  # informative chat lines the document's timeline shows at most, besides the key events
+STORY_MESSAGE_CHARS = 300
 
 
 class Knowledge(Protocol):
@@ -43,6 +49,15 @@ class Times:
     mitigated_at: datetime | None
     resolved_at: datetime | None
     detected_by: TimelineEvent | None  # the alert or message that counts as detection
+    impact_started_at: datetime | None = None
+    impact_ended_at: datetime | None = None
+
+    @property
+    def impact_duration_s(self) -> int | None:
+        """Whole seconds of measured customer impact, None unless both ends are set."""
+        if self.impact_started_at is None or self.impact_ended_at is None:
+            return None
+        return max(0, int((self.impact_ended_at - self.impact_started_at).total_seconds()))
 
     def since_start(self, at: datetime | None) -> int | None:
         """Whole seconds from the start to `at` (never negative), None when `at` is unknown."""
@@ -54,6 +69,7 @@ class Facts:
     incident: Incident  # title, impact, cause redacted
     times: Times
     key_events: list[KeyEvent]  # redacted
+    timeline: list[KeyEvent]  # the document's timeline: key events and informative chat lines, redacted
     messages: list[TimelineEvent]  # the non-key events, RAW: redact before use
     actions: list[ActionItem]  # titles redacted
     similar_incidents: list[Reference]
@@ -85,8 +101,9 @@ def gather(
     similar, runbooks = references(knowledge, incident, events)
     return Facts(
         incident=incident,
-        times=times_of(raw, events),
+        times=times_of(raw, events, corrected_milestones(engine, raw.id)),
         key_events=[_key_event(event, scrub) for event in key],
+        timeline=[_story_line(line, scrub) for line in story(events, messages=STORY_MESSAGES).lines],
         messages=[event for event in events if not event.key],
         actions=actions,
         similar_incidents=similar,
@@ -97,19 +114,45 @@ def gather(
     )
 
 
-def times_of(incident: Incident, events: list[TimelineEvent]) -> Times:
-    """Started, detected, mitigated and resolved, from the events' own timestamps (time-ordered events)."""
-    started = min([incident.started_at, *(event.at for event in events[:1])])
-    detection = next((event for event in events if event.kind in DETECTION_KINDS), None)
+def times_of(
+    incident: Incident, events: list[TimelineEvent], corrected: frozenset[str] = frozenset()
+) -> Times:
+    """Started, detected, mitigated and resolved, from the events' own timestamps (time-ordered events).
+
+    A milestone someone corrected (`!incident set`, named in `corrected`) is the incident's stored time: people
+    who know better than the timeline have said so. Alerts that started long before are context, neither start
+    nor detection.
+    """
+    own = [event for event in events if not event.context]
+    started = min([incident.started_at, *(event.at for event in own[:1])])
+    detection = next((event for event in own if event.kind in DETECTION_KINDS), None)
     statuses = [event for event in events if event.kind == EventKind.STATUS]
     mitigated = next((e.at for e in statuses if _is(e, "Mitigated")), None)
     resolved = [e.at for e in statuses if _is(e, "Resolved")]
+    if "detected" in corrected:
+        detection = None
     return Times(
-        started_at=started,
+        started_at=incident.started_at if "started" in corrected else started,
         detected_at=detection.at if detection else incident.detected_at,
-        mitigated_at=mitigated or (resolved[0] if resolved else incident.mitigated_at),
-        resolved_at=resolved[-1] if resolved else incident.resolved_at,
+        mitigated_at=incident.mitigated_at
+        if "mitigated" in corrected
+        else mitigated or (resolved[0] if resolved else incident.mitigated_at),
+        resolved_at=incident.resolved_at
+        if "resolved" in corrected
+        else resolved[-1]
+        if resolved
+        else incident.resolved_at,
         detected_by=detection,
+        impact_started_at=incident.impact_started_at,
+        impact_ended_at=incident.impact_ended_at,
+    )
+
+
+def corrected_milestones(engine: Engine, incident_id: str) -> frozenset[str]:
+    """The milestones someone set by hand (the audit trail's `correct` entries)."""
+    entries = engine.store.audit_trail(incident_id)
+    return frozenset(
+        str(json.loads(entry.detail).get("milestone")) for entry in entries if entry.action == "correct"
     )
 
 
@@ -156,6 +199,17 @@ def _key_event(event: TimelineEvent, scrub: Callable[[str], str]) -> KeyEvent:
         kind=event.kind,
         text=scrub(event.text),
     )
+
+
+def _story_line(line: StoryLine, scrub: Callable[[str], str]) -> KeyEvent:
+    event = _key_event(line.event, scrub)
+    if not line.event.key:  # a chat line: bounded (pasted logs), redacted before it is cut
+        text = " ".join(event.text.split())
+        if len(text) > STORY_MESSAGE_CHARS:
+            text = text[: STORY_MESSAGE_CHARS - 1].rstrip() + "…"
+        event.text = text
+    event.reasons = list(line.reasons)
+    return event
 
 
 def _is(event: TimelineEvent, word: str) -> bool:

@@ -22,7 +22,7 @@ def event_ref(event_id: int) -> str:
 
 
 class KeyEvent(BaseModel):
-    """One line of the postmortem's timeline."""
+    """One line of the postmortem's timeline: a key event, or a chat line the salience rule chose."""
 
     id: int
     ref: str
@@ -30,14 +30,20 @@ class KeyEvent(BaseModel):
     author: str
     kind: EventKind
     text: str
+    # Why it is there: `key event (note)`, or the salience rule's reasons (`decision: rolling back`).
+    reasons: list[str] = Field(default_factory=list)
 
 
 class Finding(BaseModel):
-    """A narrative claim with its evidence; `verified` is False when it cites nothing we could check."""
+    """A narrative claim with its evidence; `verified` is False when it cites nothing we could check.
+
+    `by` names who wrote it in the review (`!postmortem add|edit`, an imported file); None when Debrief drafted it.
+    """
 
     text: str
     evidence: list[str] = Field(default_factory=list)
     verified: bool = True
+    by: str | None = None
 
 
 class CauseCandidate(BaseModel):
@@ -45,8 +51,9 @@ class CauseCandidate(BaseModel):
 
     cause: str
     evidence: list[str] = Field(default_factory=list)
-    confidence: float = Field(ge=0.0, le=1.0)
+    confidence: float = Field(ge=0.0, le=1.0)  # 1.0 for the cause people wrote in the review
     verified: bool = True
+    by: str | None = None  # who wrote it in the review; None when Debrief drafted it
 
 
 class SuggestedAction(BaseModel):
@@ -85,6 +92,15 @@ class Generation(BaseModel):
     note: str | None = None  # why the template was used when an LLM was configured
 
 
+class ReviewedSection(BaseModel):
+    """A section people wrote or changed in the review: a new draft keeps it as they left it."""
+
+    section: str  # summary, impact, root-cause, factors, well, poorly, lessons, detection
+    by: str
+    at: datetime
+    revision: int
+
+
 class Narrative(BaseModel):
     """The narrative sections, from the LLM (evidence checked) or from the template."""
 
@@ -115,6 +131,9 @@ class Postmortem(BaseModel):
     time_to_detect_s: int | None = None
     time_to_mitigate_s: int | None = None
     time_to_resolve_s: int | None = None
+    impact_started_at: datetime | None = None  # the measured customer-impact window, when people set it
+    impact_ended_at: datetime | None = None
+    impact_duration_s: int | None = None
     event_count: int = 0
     summary: Finding
     customer_impact: str | None = None
@@ -125,6 +144,7 @@ class Postmortem(BaseModel):
     went_well: list[Finding] = Field(default_factory=list)
     went_poorly: list[Finding] = Field(default_factory=list)
     detection_gaps: list[Finding] = Field(default_factory=list)
+    lessons: list[Finding] = Field(default_factory=list)  # written in the review
     action_items: list[ReviewedAction] = Field(default_factory=list)
     suggested_actions: list[SuggestedAction] = Field(default_factory=list)
     similar_incidents: list[Reference] = Field(default_factory=list)
@@ -132,3 +152,4 @@ class Postmortem(BaseModel):
     generation: Generation
     status: PostmortemStatus = PostmortemStatus.DRAFT
     reviewers: list[str] = Field(default_factory=list)
+    reviewed: list[ReviewedSection] = Field(default_factory=list)

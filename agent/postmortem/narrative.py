@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field, field_validator
 
-from agent.models import ActionKind
+from agent.models import ActionKind, EventKind
 from agent.postmortem.compact import compact, estimate_tokens
 from agent.postmortem.evidence import EvidenceIndex
 from agent.postmortem.facts import Facts
@@ -129,7 +129,8 @@ def build_prompt(facts: Facts, budget_tokens: int, scrub: Callable[[str], str]) 
     facts_text = scrub(facts_block(facts))
     knowledge_text = scrub(knowledge_block(facts.similar_incidents, facts.runbooks))
     fixed = estimate_tokens(SYSTEM + facts_text + knowledge_text) + schema_tokens() + SAFETY_TOKENS
-    timeline = compact(facts.key_events, facts.messages, budget_tokens - fixed, scrub)
+    told = frozenset(event.id for event in facts.timeline if event.kind == EventKind.MESSAGE)
+    timeline = compact(facts.key_events, facts.messages, budget_tokens - fixed, scrub, told)
     note = (
         f"{timeline.key_events_shown} of {timeline.key_events} key events, {timeline.messages_shown} of "
         f"{timeline.messages - timeline.duplicates} distinct messages ({timeline.messages} in all)"

@@ -40,7 +40,10 @@ def facts_block(facts: Facts) -> str:
         f"Cause (recorded): {incident.cause or 'not recorded'}",
         f"Participants: {len(incident.participants)}",
     ]
-    lines += [f"Action item A{a.id}: {a.title} (owner {a.owner or 'none'})" for a in facts.actions]
+    if times.impact_started_at or times.impact_ended_at:
+        window = f"{_at(times.impact_started_at)} to {_at(times.impact_ended_at)}"
+        lines.append(f"Customer impact window (measured): {window}")
+    lines += [f"Action item {a.ref}: {a.title} (owner {a.owner or 'none'})" for a in facts.actions]
     return "\n".join(lines)
 
 

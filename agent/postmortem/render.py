@@ -75,7 +75,10 @@ def clock(at: datetime | None) -> str:
 
 
 def cite(claim: Finding | CauseCandidate | SuggestedAction) -> str:
-    """` (evidence: E12, runbooks/x.md)`, or ` (unverified)` for a claim that cites nothing."""
+    """` (evidence: E12, runbooks/x.md)`, or ` (unverified)` for a claim that cites nothing; nothing after what
+    people wrote in the review (their own conclusion, not a claim to check)."""
+    if getattr(claim, "by", None) and not claim.evidence:
+        return ""
     if not claim.evidence:
         return " *(unverified)*"
     return " (evidence: " + ", ".join(claim.evidence) + ")"

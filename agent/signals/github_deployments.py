@@ -1,15 +1,27 @@
-"""GitHub's `deployment` and `deployment_status` webhook events, read into signals."""
+"""GitHub's `deployment` and `deployment_status` webhook events, read into signals.
+
+- A new deployment and its success, failure or error are key events; queued, pending, in_progress and inactive
+  (and states GitHub adds later) are ordinary events, or dropped with DEBRIEF_DEPLOY_PROGRESS=drop.
+- Deliveries come as JSON or, GitHub's default content type, form-encoded (`payload=<json>`); the signature is
+  checked over the raw body before either is read (`agent.signals.verify`).
+- A deployment is about its payload's `service` when it names one, its repository (`owner/name`, then `name`) and
+  its environment, in that order; service aliases map any of them to an incident's service.
+"""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qs
 
 from pydantic import AwareDatetime, BaseModel
 
 from agent.models import EventKind
-from agent.signals.signal import Signal, WebhookPayloadError, parse_payload
+from agent.signals.rules import SignalRules
+from agent.signals.signal import Ignored, Reading, Signal, WebhookPayloadError, parse_json, parse_payload
 
 GITHUB_EVENTS = ("deployment", "deployment_status")
+KEY_STATES = frozenset({"success", "failure", "error"})
+FORM = "application/x-www-form-urlencoded"
 
 
 class _User(BaseModel):
@@ -51,14 +63,30 @@ class _DeploymentStatusEvent(_DeploymentEvent):
     deployment_status: _DeploymentStatus
 
 
-def github_signals(event: str, body: bytes) -> list[Signal]:
-    """The signal of a GitHub `deployment` or `deployment_status` event."""
+def github_body(content_type: str, body: bytes) -> object:
+    """The delivery's JSON, from a JSON body or a form-encoded one (`payload=...`)."""
+    if content_type.split(";")[0].strip().lower() == FORM or body.startswith(b"payload="):
+        try:
+            fields = parse_qs(body.decode("utf-8"), strict_parsing=True, max_num_fields=10)
+        except (UnicodeDecodeError, ValueError):
+            raise WebhookPayloadError("the form-encoded body cannot be read") from None
+        payload = fields.get("payload")
+        if not payload:
+            raise WebhookPayloadError("the form-encoded body has no payload field")
+        return parse_json(payload[0])
+    return parse_json(body)
+
+
+def github_signals(
+    event: str, body: bytes, rules: SignalRules | None = None, content_type: str = "application/json"
+) -> Reading:
+    """The signal of a GitHub `deployment` or `deployment_status` delivery (JSON or form-encoded)."""
+    rules = rules or SignalRules()
+    data = github_body(content_type, body)
     if event == "deployment":
-        deployment = parse_payload(_DeploymentEvent, body)
-        return [_deployment_signal(deployment)]
+        return Reading([_deployment_signal(parse_payload(_DeploymentEvent, data))])
     if event == "deployment_status":
-        status = parse_payload(_DeploymentStatusEvent, body)
-        return [_deployment_status_signal(status)]
+        return _status_reading(parse_payload(_DeploymentStatusEvent, data), rules)
     raise WebhookPayloadError(
         f"unsupported GitHub event {event!r}; send deployment or deployment_status events"
     )
@@ -69,27 +97,37 @@ def _deployment_signal(event: _DeploymentEvent) -> Signal:
     who = _login(deployment.creator, event.sender)
     text = f"Deploy of {_what(event)} to {deployment.environment} started by {who}"
     return Signal(
-        service=_service(event),
         at=deployment.created_at,
         author=who,
         text=text + (f": {deployment.description}" if deployment.description else ""),
         kind=EventKind.DEPLOY,
         source=f"github:deployment:{deployment.id}",
+        routing=_routing(event, deployment.environment),
+        thread=_thread(event),
     )
 
 
-def _deployment_status_signal(event: _DeploymentStatusEvent) -> Signal:
+def _status_reading(event: _DeploymentStatusEvent, rules: SignalRules) -> Reading:
     status = event.deployment_status
+    source = f"github:deployment_status:{status.id}"
+    key = status.state in KEY_STATES
+    if not key and rules.deploy_progress == "drop":
+        return Reading(
+            [], [Ignored(0, source, f"deployment state {status.state} (DEBRIEF_DEPLOY_PROGRESS=drop)")]
+        )
     environment = status.environment or event.deployment.environment
     text = f"Deploy of {_what(event)} to {environment}: {status.state}"
-    return Signal(
-        service=_service(event),
+    signal = Signal(
         at=status.created_at,
         author=_login(status.creator, event.sender),
         text=text + (f" ({status.description})" if status.description else ""),
         kind=EventKind.DEPLOY,
-        source=f"github:deployment_status:{status.id}",
+        source=source,
+        key=key,
+        routing=_routing(event, environment),
+        thread=_thread(event),
     )
+    return Reading([signal])
 
 
 def _what(event: _DeploymentEvent) -> str:
@@ -97,12 +135,22 @@ def _what(event: _DeploymentEvent) -> str:
     return f"{event.repository.full_name} {deployment.ref} ({deployment.sha[:7]})"
 
 
-def _service(event: _DeploymentEvent) -> str:
-    """The deployment payload's `service` when given, else the repository name."""
+def _thread(event: _DeploymentEvent) -> str:
+    return f"github:deployment:{event.deployment.id}"
+
+
+def _routing(event: _DeploymentEvent, environment: str) -> tuple[tuple[str, str], ...]:
+    """The deployment payload's `service`, the repository (full, then short name), the environment."""
+    found: list[tuple[str, str]] = []
     payload = event.deployment.payload
-    if isinstance(payload, dict) and isinstance(payload.get("service"), str):
-        return str(payload["service"])
-    return event.repository.name
+    if isinstance(payload, dict) and isinstance(payload.get("service"), str) and payload["service"].strip():
+        found.append(("service", str(payload["service"]).strip()))
+    found += [
+        ("repository", event.repository.full_name),
+        ("repository", event.repository.name),
+        ("environment", environment),
+    ]
+    return tuple(found)
 
 
 def _login(*users: _User | None) -> str:

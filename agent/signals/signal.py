@@ -1,13 +1,16 @@
-"""A signal: an alert or a deploy read from a webhook, ready to become a key event of the incident it concerns.
+"""A signal: an alert, deploy, page or generic event read from a webhook, ready to become a timeline event of the
+incident it concerns.
 
 Payload shapes are checked with pydantic so a malformed request is refused with the field at fault, before
-anything is recorded.
+anything is recorded. A signal says what it is about (`routing`: the labels and values that may name a service,
+in the order they are trusted), which earlier signal it continues (`thread`), and never which incident it goes
+to: that is routing's decision (`agent.signals.routing`), except for a sender that names the incident itself.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
@@ -25,28 +28,63 @@ class WebhookPayloadError(DebriefError):
 
 @dataclass(frozen=True)
 class Signal:
-    """An alert or deploy, ready to become a key timeline event of the incident for `service`."""
+    """Something a sender reported, to be recorded once (per `source`) on the incident it concerns.
 
-    service: str | None
+    `routing` holds (label, value) pairs that may name a service, most trusted first. `thread` groups it with the
+    signals it continues: an alert's resolution follows its firing, a deployment status its deployment, a page's
+    acknowledgement its trigger; a signal goes where its thread already went. `follows` names the signal whose
+    event this one links to (a resolution names its firing). `incident` is set only when the sender named one.
+    """
+
     at: datetime
     author: str
     text: str
     kind: EventKind
     source: str
+    key: bool = True
+    routing: tuple[tuple[str, str], ...] = ()
+    thread: str = ""
+    follows: str | None = None
+    incident: str | None = None
+
+    @property
+    def thread_key(self) -> str:
+        return self.thread or self.source
 
 
-def parse_payload(model: type[_Model], body: bytes) -> _Model:
+@dataclass(frozen=True)
+class Ignored:
+    """A signal deliberately not recorded (a heartbeat alert, a deployment status configured away), and why."""
+
+    index: int
+    source: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What one webhook request says: the signals to record and those set aside on purpose."""
+
+    signals: list[Signal]
+    ignored: list[Ignored] = field(default_factory=list)
+
+
+def parse_payload(model: type[_Model], body: bytes | str | object) -> _Model:
     """The payload as `model`; `WebhookPayloadError` names what is wrong (never a traceback)."""
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise WebhookPayloadError("the request body is not valid JSON") from None
-    except RecursionError:
-        raise WebhookPayloadError("the request body is nested too deeply to be a webhook payload") from None
+    data = parse_json(body) if isinstance(body, bytes | str) else body
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         raise WebhookPayloadError(_first_problem(exc)) from None
+
+
+def parse_json(body: bytes | str) -> object:
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise WebhookPayloadError("the request body is not valid JSON") from None
+    except RecursionError:
+        raise WebhookPayloadError("the request body is nested too deeply to be a webhook payload") from None
 
 
 def _first_problem(exc: ValidationError) -> str:

@@ -361,6 +361,96 @@ def _v10_private_incidents(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE incidents ADD COLUMN private BOOLEAN NOT NULL DEFAULT FALSE"))
 
 
+def _v11_corrections(conn: Connection) -> None:
+    """Milestone corrections and the review: the customer-impact window, replayed drills, struck events."""
+    timestamp = UTCDateTime().compile(dialect=conn.dialect)
+    for column in ("impact_started_at", "impact_ended_at"):
+        conn.execute(text(f"ALTER TABLE incidents ADD COLUMN {column} {timestamp}"))
+    conn.execute(text("ALTER TABLE incidents ADD COLUMN replayed BOOLEAN NOT NULL DEFAULT FALSE"))
+    conn.execute(text("ALTER TABLE timeline_events ADD COLUMN hidden BOOLEAN NOT NULL DEFAULT FALSE"))
+
+
+def _v12_action_follow_up(conn: Connection) -> None:
+    """Action items numbered per incident (existing ones in the order they were added: A1, A2 ... in each
+    incident), a revision their tickets follow, and why one was dropped; each outbox row remembers the revision
+    its ticket states. Filing keys stay as stored."""
+    meta = MetaData()
+    actions = Table("action_items", meta, Column("incident_number", Integer), Column("number", Integer))
+    conn.execute(text("ALTER TABLE action_items ADD COLUMN number INTEGER NOT NULL DEFAULT 0"))
+    conn.execute(
+        text(
+            "UPDATE action_items SET number = (SELECT count(*) FROM action_items AS earlier "
+            "WHERE earlier.incident_number = action_items.incident_number AND earlier.id <= action_items.id)"
+        )
+    )
+    Index("uq_action_items_number", actions.c.incident_number, actions.c.number, unique=True).create(conn)
+    conn.execute(text("ALTER TABLE action_items ADD COLUMN revision INTEGER NOT NULL DEFAULT 0"))
+    conn.execute(text("ALTER TABLE action_items ADD COLUMN drop_reason TEXT"))
+    conn.execute(text("ALTER TABLE filing_outbox ADD COLUMN synced_revision INTEGER NOT NULL DEFAULT 0"))
+
+
+def _v13_postmortem_revisions(conn: Connection) -> None:
+    """Each change to a postmortem's text: one row per section a revision changed (a new draft: one row)."""
+    meta = MetaData()
+    Table("incidents", meta, Column("number", Integer, primary_key=True))
+    Table(
+        "postmortem_revisions",
+        meta,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("incident_number", Integer, ForeignKey("incidents.number"), nullable=False),
+        Column("revision", Integer, nullable=False),
+        Column("at", UTCDateTime, nullable=False),
+        Column("author", String(255), nullable=False),
+        Column("change", String(16), nullable=False),
+        Column("section", String(32)),
+        Column("text", Text),
+        Index("ix_postmortem_revisions_incident", "incident_number", "revision"),
+        sqlite_autoincrement=True,
+    ).create(conn)
+
+
+def _v14_signals(conn: Connection) -> None:
+    """Incidents with several services (each incident's service so far is its first); alerts, deploys and pages
+    kept whether or not an incident took them (unmatched ones wait to be attached); timeline events that are context
+    from before their incident."""
+    meta = MetaData()
+    Table("incidents", meta, Column("number", Integer, primary_key=True))
+    Table("timeline_events", meta, Column("id", Integer, primary_key=True))
+    services = Table(
+        "incident_services",
+        meta,
+        Column("incident_number", Integer, ForeignKey("incidents.number"), primary_key=True),
+        Column("name", String(255), primary_key=True),
+    )
+    Table(
+        "signals",
+        meta,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("source", String(512), nullable=False, unique=True),
+        Column("thread", String(512), nullable=False, index=True),
+        Column("received_at", UTCDateTime, nullable=False),
+        Column("at", UTCDateTime, nullable=False),
+        Column("kind", String(20), nullable=False),
+        Column("key", Boolean, nullable=False),
+        Column("author", String(255), nullable=False),
+        Column("text", Text, nullable=False),
+        Column("routing", JSON, nullable=False),
+        Column("incident_number", Integer, ForeignKey("incidents.number"), index=True),
+        Column("event_id", Integer, ForeignKey("timeline_events.id")),
+        Column("attached_by", String(255)),
+        sqlite_autoincrement=True,
+    )
+    meta.create_all(conn, tables=[services, meta.tables["signals"]])
+    conn.execute(
+        text(
+            "INSERT INTO incident_services (incident_number, name) "
+            "SELECT number, service FROM incidents WHERE service IS NOT NULL AND service <> ''"
+        )
+    )
+    # `hidden` (struck or deleted) came with migration 11.
+    conn.execute(text("ALTER TABLE timeline_events ADD COLUMN context BOOLEAN NOT NULL DEFAULT FALSE"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "incidents, participants, timeline events, action items, append-only audit log", _v1_core),
     Migration(2, "nudges sent, so a restart never repeats a reminder", _v2_nudges),
@@ -379,6 +469,16 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         10, "private incidents: kept out of the knowledge base and away from the LLM", _v10_private_incidents
     ),
+    Migration(11, "corrections: customer-impact window, replayed drills, struck events", _v11_corrections),
+    Migration(
+        12,
+        "action items numbered per incident, revisions their tickets follow, drop reasons",
+        _v12_action_follow_up,
+    ),
+    Migration(
+        13, "postmortem revisions: who changed which section, when, and to what", _v13_postmortem_revisions
+    ),
+    Migration(14, "incident services, signals kept until attached, context events", _v14_signals),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

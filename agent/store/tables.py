@@ -63,6 +63,9 @@ class IncidentRow(Base):
     mitigated_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
     private: Mapped[bool] = mapped_column(default=False)
+    impact_started_at: Mapped[datetime | None]
+    impact_ended_at: Mapped[datetime | None]
+    replayed: Mapped[bool] = mapped_column(default=False)
 
 
 class ParticipantRow(Base):
@@ -89,10 +92,48 @@ class EventRow(Base):
     kind: Mapped[str] = mapped_column(String(20))
     key: Mapped[bool]
     source: Mapped[str | None] = mapped_column(CleanString(512))
+    # Out of the timeline everyone reads (struck, or a deleted chat message); kept, the audit trail says why.
+    hidden: Mapped[bool] = mapped_column(default=False)
+    # An alert that started long before its incident: context, never its start or its detection.
+    context: Mapped[bool] = mapped_column(default=False)
+
+
+class IncidentServiceRow(Base):
+    """The services an incident is about: alerts and deploys that name one of them go on its timeline."""
+
+    __tablename__ = "incident_services"
+
+    incident_number: Mapped[int] = mapped_column(ForeignKey("incidents.number"), primary_key=True)
+    name: Mapped[str] = mapped_column(primary_key=True)
+
+
+class SignalRow(Base):
+    """An alert, deploy, page or generic event as received, once per `source`; `incident_number` is where it
+    went (NULL: unmatched, waiting for `!incident signals attach`). `thread` groups a signal with the ones it
+    follows (an alert's firing and resolution, a deployment and its statuses, a PagerDuty incident's events)."""
+
+    __tablename__ = "signals"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(CleanString(512), unique=True)
+    thread: Mapped[str] = mapped_column(CleanString(512), index=True)
+    received_at: Mapped[datetime]
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(20))
+    key: Mapped[bool]
+    author: Mapped[str]
+    text: Mapped[str] = mapped_column(RedactedText("signals.text"))
+    routing: Mapped[dict[str, str]] = mapped_column(JSON)
+    incident_number: Mapped[int | None] = mapped_column(ForeignKey("incidents.number"), index=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("timeline_events.id"))
+    attached_by: Mapped[str | None]
 
 
 class ActionRow(Base):
-    """`source` is the chat message that added the item: one item per message, however often it arrives."""
+    """`source` is the chat message that added the item: one item per message, however often it arrives.
+
+    `idempotency_key` is written once and never changed: tickets filed with it are found by it."""
 
     __tablename__ = "action_items"
     __table_args__ = (
@@ -104,11 +145,13 @@ class ActionRow(Base):
             sqlite_where=_HAS_SOURCE_SQL,
             postgresql_where=_HAS_SOURCE_SQL,
         ),
+        Index("uq_action_items_number", "incident_number", "number", unique=True),
         {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     incident_number: Mapped[int] = mapped_column(ForeignKey("incidents.number"), index=True)
+    number: Mapped[int]  # A1, A2 ... within the incident
     title: Mapped[str] = mapped_column(RedactedText("action_items.title"))
     owner: Mapped[str | None]
     due: Mapped[date | None] = mapped_column(Date)
@@ -120,6 +163,8 @@ class ActionRow(Base):
     created_by: Mapped[str]
     created_at: Mapped[datetime]
     source: Mapped[str | None] = mapped_column(CleanString(512))
+    revision: Mapped[int] = mapped_column(default=0)  # +1 per change people make; tickets follow it
+    drop_reason: Mapped[str | None] = mapped_column(RedactedText("action_items.drop_reason"))
 
 
 class AuditRow(Base):
@@ -162,6 +207,28 @@ class PostmortemRow(Base):
     published_path: Mapped[str | None] = mapped_column(Text)
 
 
+class PostmortemRevisionRow(Base):
+    """One section a postmortem revision changed: who, when, how (draft, add, edit, import) and its new text.
+
+    A new draft is one row without a section; `text` is what was added, or the section's new text.
+    """
+
+    __tablename__ = "postmortem_revisions"
+    __table_args__ = (
+        Index("ix_postmortem_revisions_incident", "incident_number", "revision"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    incident_number: Mapped[int] = mapped_column(ForeignKey("incidents.number"))
+    revision: Mapped[int]
+    at: Mapped[datetime]
+    author: Mapped[str]
+    change: Mapped[str] = mapped_column(String(16))
+    section: Mapped[str | None] = mapped_column(String(32))
+    text: Mapped[str | None] = mapped_column(RedactedText("postmortem_revisions.text"))
+
+
 class OutboxRow(Base):
     """One action item's filing to one tracker: pending -> filed (or failed), with a lease for concurrency.
 
@@ -193,6 +260,8 @@ class OutboxRow(Base):
     filed_at: Mapped[datetime | None]
     create_attempted_at: Mapped[datetime | None]
     confirm_until: Mapped[datetime | None]
+    # The item revision the ticket states; behind the item's revision, the ticket awaits an update.
+    synced_revision: Mapped[int] = mapped_column(default=0)
 
 
 class BotStateRow(Base):

@@ -8,9 +8,9 @@ from agent.errors import SettingsError
 from agent.settings import Settings
 from agent.trackers.github import GitHubTracker
 from agent.trackers.jira import JiraTracker
-from agent.trackers.tracker import TicketRef, Tracker, TrackerError
+from agent.trackers.tracker import Closing, TicketRef, Tracker, TrackerError
 
-__all__ = ["GitHubTracker", "JiraTracker", "TicketRef", "Tracker", "TrackerError", "make_trackers"]
+__all__ = ["Closing", "GitHubTracker", "JiraTracker", "TicketRef", "Tracker", "TrackerError", "make_trackers"]
 
 
 def make_trackers(settings: Settings, timeout: float = 10.0) -> list[Tracker]:

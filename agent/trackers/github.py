@@ -1,7 +1,8 @@
 """GitHub adapter: files action items as issues through PyGithub (github.com or Enterprise via api_url).
 
 The idempotency key rides in a label (listed again with state=all) and a hidden body marker
-`<!-- debrief:KEY -->`. The client is built on first use, so constructing a tracker does no I/O.
+`<!-- debrief:KEY -->`. The client is built on first use, so constructing a tracker does no I/O. A ticket is
+updated and closed (`state_reason` completed or not_planned) with `PATCH /repos/{owner}/{repo}/issues/{n}`.
 """
 
 from __future__ import annotations
@@ -13,12 +14,15 @@ from typing import Any, TypeVar
 
 import requests
 from github import Auth, Github, GithubException, RateLimitExceededException
+from github.Issue import Issue
+from github.NamedUser import NamedUser
 from github.Repository import Repository
 
 from agent.markup import inert_markdown
 from agent.models import ActionItem
 from agent.trackers.tracker import (
     SOURCE_LABEL,
+    Closing,
     TicketRef,
     TrackerError,
     details,
@@ -34,6 +38,7 @@ from agent.trackers.tracker import (
 )
 
 MAX_LABEL = 50  # GitHub rejects longer label names
+STATE_REASONS = {Closing.DONE: "completed", Closing.DROPPED: "not_planned"}
 T = TypeVar("T")
 
 
@@ -92,17 +97,25 @@ class GitHubTracker:
         return self._call("create a ticket", file)
 
     def status(self, ref: TicketRef) -> str:
-        repository, _, number = ref.key.rpartition("#")
-        if not repository or not number.isdigit():
-            raise TrackerError(f"{ref} is not a GitHub issue reference (owner/name#number).", retryable=False)
+        return self._call(f"read the status of {ref.key}", lambda github: self._issue(github, ref).state)
 
-        def state(github: Github) -> str:
-            repo = (
-                self._repository_of(github) if repository == self._repository else github.get_repo(repository)
-            )
-            return repo.get_issue(int(number)).state
+    def update(self, ref: TicketRef, item: ActionItem, incident_title: str) -> None:
+        def edit(github: Github) -> None:
+            issue, repo = self._issue(github, ref), self._repo_of(github, ref)
+            handle = owner_handle(item.owner) if item.owner else None
+            assignees: list[NamedUser | str] = [handle] if handle and repo.has_in_assignees(handle) else []
+            issue.edit(title=ticket_title(item), body=_body(item, incident_title), assignees=assignees)
 
-        return self._call(f"read the status of {ref.key}", state)
+        self._call(f"update {ref.key}", edit)
+
+    def close_ticket(self, ref: TicketRef, closing: Closing) -> str:
+        def close(github: Github) -> str:
+            issue = self._issue(github, ref)
+            if issue.state != "closed":
+                issue.edit(state="closed", state_reason=STATE_REASONS[closing])
+            return issue.state
+
+        return self._call(f"close {ref.key}", close)
 
     def close(self) -> None:
         with self._lock:
@@ -129,6 +142,14 @@ class GitHubTracker:
         if self._repo is None:
             self._repo = github.get_repo(self._repository)
         return self._repo
+
+    def _repo_of(self, github: Github, ref: TicketRef) -> Repository:
+        """The repository a ticket is in: the configured one, or the one its ref names."""
+        repository = _issue_number(ref)[0]
+        return self._repository_of(github) if repository == self._repository else github.get_repo(repository)
+
+    def _issue(self, github: Github, ref: TicketRef) -> Issue:
+        return self._repo_of(github, ref).get_issue(_issue_number(ref)[1])
 
     def _call(self, action: str, run: Callable[[Github], T]) -> T:
         """Run one client operation, turning the client's exceptions into a TrackerError."""
@@ -158,10 +179,19 @@ class GitHubTracker:
         return TicketRef(self.name, f"{self._repository}#{number}", url=url)
 
 
+def _issue_number(ref: TicketRef) -> tuple[str, int]:
+    """`acme/ops#7` -> ("acme/ops", 7); a ref of another shape is a TrackerError nobody can retry."""
+    repository, _, number = ref.key.rpartition("#")
+    if not repository or not number.isdigit():
+        message = f"{ref} is not a GitHub issue reference (owner/name#number)."
+        raise TrackerError(message, retryable=False, changed_nothing=True)
+    return repository, int(number)
+
+
 def _body(item: ActionItem, incident_title: str) -> str:
     """The issue body; what people typed (the incident's title, the success criteria) is inert Markdown."""
     title = inert_markdown(incident_title)
-    lines = [f"Action item from incident **{item.incident_id}** ({title}), filed by Debrief.", ""]
+    lines = [f"Action item {item.ref} of incident **{item.incident_id}** ({title}), filed by Debrief.", ""]
     lines += [f"- **{label}:** {inert_markdown(value)}" for label, value in details(item)]
     return ticket_body(lines, f"<!-- {marker(item.idempotency_key)} -->")
 

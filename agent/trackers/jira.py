@@ -1,11 +1,14 @@
 """Jira adapter: files action items as issues through the `jira` client (Server, Data Center or Cloud).
 
 The idempotency key rides in a label (found again with JQL) and a marker line in the description.
-The client is built on first use: `jira.JIRA` calls serverInfo when constructed.
+The client is built on first use: `jira.JIRA` calls serverInfo when constructed. A ticket is updated with
+`PUT /issue/{key}` and closed through the transitions its workflow offers (`GET /issue/{key}/transitions`), to
+a status in the done category.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -17,6 +20,7 @@ from agent.markup import inert_jira
 from agent.models import ActionItem
 from agent.trackers.tracker import (
     SOURCE_LABEL,
+    Closing,
     TicketRef,
     TrackerError,
     details,
@@ -34,6 +38,9 @@ from agent.trackers.tracker import (
 MAX_LABEL = 255
 # Fields a project's create screen may refuse; the description states them anyway, so we file without them.
 OPTIONAL_FIELDS = frozenset({"assignee", "duedate"})
+DONE_CATEGORY = "done"
+# A done-category status or transition that says the work was not done: preferred when an item is dropped.
+_NOT_DONE = re.compile(r"won.?t|cancel|declin|reject|not planned|obsolete|abandon|invalid|duplicate", re.I)
 T = TypeVar("T")
 
 
@@ -79,6 +86,12 @@ class JiraTracker:
         issue = self._call(f"read the status of {ref.key}", lambda jira: jira.issue(ref.key, fields="status"))
         return str(issue.raw["fields"]["status"]["name"])
 
+    def update(self, ref: TicketRef, item: ActionItem, incident_title: str) -> None:
+        self._call(f"update {ref.key}", lambda jira: self._update(jira, ref.key, item, incident_title))
+
+    def close_ticket(self, ref: TicketRef, closing: Closing) -> str:
+        return self._call(f"close {ref.key}", lambda jira: self._close(jira, ref.key, closing))
+
     def close(self) -> None:
         with self._lock:
             if self._client is not None:
@@ -102,18 +115,51 @@ class JiraTracker:
         kept = {name: value for name, value in fields.items() if name not in OPTIONAL_FIELDS}
         return str(jira.create_issue(fields=kept, prefetch=False).key)
 
+    def _update(self, jira: JIRA, key: str, item: ActionItem, incident_title: str) -> None:
+        """PUT the fields Debrief owns; an owner Jira cannot assign leaves the ticket unassigned."""
+        fields: dict[str, Any] = {
+            "summary": ticket_title(item),
+            "description": _description(item, incident_title),
+            "duedate": item.due.isoformat() if item.due else None,
+            "assignee": self._assignee(jira, owner_handle(item.owner)) if item.owner else None,
+        }
+        issue = jira.issue(key, fields="summary")
+        try:
+            issue.update(fields=fields)
+        except JIRAError as exc:
+            refused = _refused_fields(exc)
+            if not refused or not refused <= OPTIONAL_FIELDS:
+                raise
+            # Nothing was changed (HTTP 400): update once more without the fields the edit screen refuses.
+            issue.update(
+                fields={name: value for name, value in fields.items() if name not in OPTIONAL_FIELDS}
+            )
+
+    def _close(self, jira: JIRA, key: str, closing: Closing) -> str:
+        """Transition to a done-category status unless the ticket is in one already; its status name after."""
+        status = jira.issue(key, fields="status").raw["fields"]["status"]
+        if _category(status) == DONE_CATEGORY:
+            return str(status["name"])
+        offered: list[dict[str, Any]] = jira.transitions(key)
+        done = [transition for transition in offered if _category(transition.get("to")) == DONE_CATEGORY]
+        if not done:
+            names = ", ".join(str(transition.get("name")) for transition in offered) or "none"
+            raise TrackerError(
+                f"Jira at {self._url} could not close {key}: from {status['name']} its workflow offers no "
+                f"transition to a done status (offered: {names}); close it in Jira.",
+                retryable=False,
+                changed_nothing=True,
+            )
+        chosen = _closing_transition(done, closing)
+        jira.transition_issue(key, str(chosen["id"]))
+        return str(chosen["to"]["name"])
+
     def _fields(self, item: ActionItem, incident_title: str) -> dict[str, Any]:
-        # What people typed (the incident's title, the success criteria) is inert wiki markup.
-        lines = [
-            f"Action item from incident {item.incident_id} ({inert_jira(incident_title)}), filed by Debrief.",
-            "",
-        ]
-        lines += [f"*{label}:* {inert_jira(value)}" for label, value in details(item)]
         fields: dict[str, Any] = {
             "project": {"key": self._project},
             "issuetype": {"name": self._issue_type},
             "summary": ticket_title(item),
-            "description": ticket_body(lines, marker(item.idempotency_key)),
+            "description": _description(item, incident_title),
             "labels": [SOURCE_LABEL, key_label(item.idempotency_key, MAX_LABEL)],
         }
         if item.due:
@@ -183,6 +229,33 @@ class JiraTracker:
 
     def _ref(self, key: str) -> TicketRef:
         return TicketRef(self.name, key, url=f"{self._url}/browse/{key}")
+
+
+def _description(item: ActionItem, incident_title: str) -> str:
+    """The description: what people typed (the incident's title, the success criteria) is inert wiki markup."""
+    lines = [
+        f"Action item {item.ref} of incident {item.incident_id} ({inert_jira(incident_title)}), filed by Debrief.",
+        "",
+    ]
+    lines += [f"*{label}:* {inert_jira(value)}" for label, value in details(item)]
+    return ticket_body(lines, marker(item.idempotency_key))
+
+
+def _category(status: object) -> str | None:
+    """The status category key (`new`, `indeterminate`, `done`) of a status JSON object."""
+    category = status.get("statusCategory") if isinstance(status, dict) else None
+    return str(category.get("key")) if isinstance(category, dict) else None
+
+
+def _closing_transition(done: list[dict[str, Any]], closing: Closing) -> dict[str, Any]:
+    """A done-category transition that says what happened: `Won't Do` for a dropped item, `Done` otherwise
+    (the first offered when none says so)."""
+
+    def says_not_done(transition: dict[str, Any]) -> bool:
+        return bool(_NOT_DONE.search(f"{transition.get('name')} {(transition.get('to') or {}).get('name')}"))
+
+    fitting = [t for t in done if says_not_done(t) == (closing is Closing.DROPPED)]
+    return (fitting or done)[0]
 
 
 def _refused_fields(exc: JIRAError) -> set[str]:

@@ -4,6 +4,10 @@ Filing is exactly-once because every ticket carries its action item's idempotenc
 marker in the body) and callers look the key up with `find` before they `create`. `find` may lag a create
 (Jira's JQL search is eventually consistent): a failed create says whether the tracker certainly did nothing
 (`changed_nothing`), so the caller knows when a ticket may exist that `find` does not show yet.
+
+After filing, a ticket follows its item: `update` makes it state the item's title, owner and due date, and
+`close_ticket` closes it when the item is done or dropped. Both are idempotent (they set a state, they add
+nothing), so a retry after a lost answer is harmless.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Protocol
 
 import requests
@@ -62,6 +67,13 @@ class TicketRef:
         return cls(match["tracker"], match["key"])
 
 
+class Closing(StrEnum):
+    """Why a ticket is closed: its item was done, or dropped (GitHub's `completed` / `not_planned`)."""
+
+    DONE = "done"
+    DROPPED = "dropped"
+
+
 class Tracker(Protocol):
     """An issue tracker that action items are filed to."""
 
@@ -77,6 +89,15 @@ class Tracker(Protocol):
 
     def status(self, ref: TicketRef) -> str:
         """The tracker's own current status of the ticket (e.g. "To Do", "Done", "open", "closed")."""
+        ...
+
+    def update(self, ref: TicketRef, item: ActionItem, incident_title: str) -> None:
+        """Make the ticket state the item as it is now: title, assignee (unassigned when the owner cannot be
+        assigned), due date and the body's facts, keeping its key. Idempotent; never creates a ticket."""
+        ...
+
+    def close_ticket(self, ref: TicketRef, closing: Closing) -> str:
+        """Close the ticket (a ticket already closed is left as it is) and return its status now."""
         ...
 
     def close(self) -> None:

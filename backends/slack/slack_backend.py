@@ -9,6 +9,9 @@
   source key (channel and `ts`, for dedupe and pins) and its room keyed by channel id (a rename keeps the incident).
 - A reply to a message inside a thread goes to the thread's root, as `chat.postMessage` asks.
 - An event is acknowledged (Socket Mode ack, Events API 200) only once what it made Debrief record is committed.
+- An edited message (`message_changed`) or a deleted one (`message_deleted`) is a chat change for the plugins
+  (`backends/chat_changes.py`), never a new message; "Pin to channel" (`pin_added`) is a pin reaction; channel
+  joins, leaves, topic changes and other bots' messages are not dispatched at all.
 
 Errbot loads this file as a backend plugin (`slack.plug`) and takes the one `ErrBot` subclass it defines, so the
 upstream module is imported as a module, never its class by name.
@@ -20,10 +23,11 @@ import logging
 import re
 import threading
 from contextvars import ContextVar
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from errbot.backends.base import Message, Reaction
+from errbot.backends.base import REACTION_ADDED, Message, Reaction
 from errbot.core_plugins import flask_app
 from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 from slack_sdk.rtm_v2 import RTMClient
@@ -35,7 +39,9 @@ from slack_sdk.web import WebClient
 from slackeventsapi import SlackEventAdapter
 from slackv3 import slackv3 as upstream
 
+from agent.chat_edits import ChatChange
 from backends.acknowledgement import Acknowledgement
+from backends.chat_changes import dispatch_chat_change
 from backends.redaction import RedactsOutgoing
 
 log = logging.getLogger(__name__)
@@ -50,6 +56,35 @@ SLACK_MENTION = re.compile(r"<@([UWB][A-Z0-9]+)(?:\|[^>]*)?>")
 CLASSIC_SCOPES = frozenset(
     {"apps", "bot", "bot:basic", "client", "files:write:user", "identify", "post", "read"}
 )
+# Message subtypes that are no one's words: membership, channel settings, pins (the `pin_added` event says it).
+NOT_SAID = frozenset(
+    {
+        "channel_join",
+        "channel_leave",
+        "group_join",
+        "group_leave",
+        "channel_topic",
+        "channel_purpose",
+        "channel_name",
+        "channel_archive",
+        "channel_unarchive",
+        "group_topic",
+        "group_purpose",
+        "group_name",
+        "group_archive",
+        "group_unarchive",
+        "channel_posting_permissions",
+        "bot_add",
+        "bot_remove",
+        "pinned_item",
+        "unpinned_item",
+        "reminder_add",
+        "ekm_access_denied",
+        "message_replied",
+    }
+)
+# What a pin counts as: the name Debrief's pin reactions share (debrief/bot/chat.py PIN_REACTIONS).
+PIN = "pin"
 
 
 class DebriefSlackBackend(RedactsOutgoing, upstream.SlackBackend):
@@ -155,6 +190,60 @@ class DebriefSlackBackend(RedactsOutgoing, upstream.SlackBackend):
             _incoming.reset(token)
             ack.settle()
         return ack.wait()
+
+    def _handle_message(self, webclient: WebClient, event: dict[str, Any]) -> None:
+        """Edits and deletions are chat changes; what no person said is not dispatched; the rest as upstream."""
+        subtype = event.get("subtype")
+        if subtype == "message_changed":
+            self._changed(event)
+        elif subtype == "message_deleted":
+            self._deleted(event)
+        elif subtype in NOT_SAID or subtype == "bot_message" or event.get("bot_id"):
+            log.debug("Slack: not a person's message (%s), not captured", subtype or "bot")
+        else:
+            super()._handle_message(webclient, event)
+
+    def _handle_pin_added(self, webclient: WebClient, event: dict[str, Any]) -> None:
+        """ "Pin to channel" marks the message key, as a pin reaction does."""
+        item = event.get("item") or {}
+        message = item.get("message") or {}
+        channel = item.get("channel") or event.get("channel_id")
+        ts = message.get("ts") or item.get("ts")
+        if not channel or not ts:
+            return
+        reaction = Reaction(
+            reactor=upstream.SlackPerson(webclient, event.get("user")),
+            action=REACTION_ADDED,
+            timestamp=event.get("event_ts"),
+            reaction_name=PIN,
+            reacted_to={"type": "message", "channel": channel, "ts": ts},
+        )
+        self.callback_reaction(reaction)
+
+    def _changed(self, event: dict[str, Any]) -> None:
+        message, previous = event.get("message") or {}, event.get("previous_message") or {}
+        ts, channel = message.get("ts") or previous.get("ts"), event.get("channel")
+        if not ts or not channel or message.get("bot_id") or message.get("text") == previous.get("text"):
+            return  # a link unfurled, a bot's message, or nothing said differently
+        text, _ = self.process_mentions(str(message.get("text") or ""))
+        edited = message.get("edited") or {}
+        by = edited.get("user") or message.get("user") or "slack"
+        at = slack_time(str(edited.get("ts") or event.get("event_ts") or event.get("ts") or ts))
+        change = ChatChange(
+            "edit", slack_source(str(channel), str(ts)), str(by), at, self.sanitize_uris(text)
+        )
+        self._dispatch_change(change)
+
+    def _deleted(self, event: dict[str, Any]) -> None:
+        previous = event.get("previous_message") or {}
+        ts, channel = event.get("deleted_ts") or previous.get("ts"), event.get("channel")
+        if not ts or not channel:
+            return
+        at = slack_time(str(event.get("event_ts") or event.get("ts") or ts))
+        self._dispatch_change(ChatChange("delete", slack_source(str(channel), str(ts)), "slack", at))
+
+    def _dispatch_change(self, change: ChatChange) -> None:
+        dispatch_chat_change(self, replace(change, ack=_incoming.get()))
 
     def callback_message(self, msg: Message) -> None:
         event = (msg.extras or {}).get("slack_event")

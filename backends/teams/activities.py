@@ -64,9 +64,14 @@ def channel_of(conversation_id: str) -> str:
 
 def source_of(activity: Activity) -> str | None:
     """`teams:<conversation>:<activity id>`: activity ids are only unique within a conversation."""
-    if not activity.id or activity.conversation is None:
+    return message_source(activity, activity.id)
+
+
+def message_source(activity: Activity, message_id: str | None) -> str | None:
+    """The key of message `message_id` in the activity's conversation (an edit's own id, a reaction's replyToId)."""
+    if not message_id or activity.conversation is None or not activity.conversation.id:
         return None
-    return f"teams:{channel_of(activity.conversation.id)}:{activity.id}"
+    return f"teams:{channel_of(activity.conversation.id)}:{message_id}"
 
 
 def _aware(at: datetime | None) -> datetime | None:

@@ -35,6 +35,7 @@ class TeamsConfig:
     openid_metadata_urls: tuple[str, ...]
     service_url_hosts: tuple[str, ...] = DEFAULT_HOSTS
     max_body_bytes: int = MAX_BODY_BYTES
+    key_reaction: str | None = None  # the reaction type (like, heart, ...) that marks a message key
 
     @property
     def authenticated(self) -> bool:
@@ -62,6 +63,7 @@ class TeamsConfig:
             openid_metadata_urls=_texts(identity, "openid_metadata_urls") or default_metadata_urls(tenant),
             service_url_hosts=_texts(identity, "service_url_hosts") or DEFAULT_HOSTS,
             max_body_bytes=_positive(identity, "max_body_bytes") or MAX_BODY_BYTES,
+            key_reaction=(_text(identity, "key_reaction") or "").strip().lower() or None,
         )
 
 

@@ -9,6 +9,11 @@ main loop hands queued activities to Errbot one at a time, in arrival order; the
 what the activity made Debrief record is committed (`backends/acknowledgement.py`), else 503 and Bot Framework
 delivers it again (its id makes that a no-op). A crash after a 200 loses nothing.
 
+Edits (`messageUpdate`, `editMessage`) and deletions (`messageDelete`, `softDeleteMessage`) of a message are chat
+changes for the plugins (`backends/chat_changes.py`); the configured reaction (`messageReaction`,
+DEBRIEF_TEAMS_KEY_REACTION) marks the message it is on as key, as a pin does on Slack. A message's author is
+recorded by display name (`extras["author_name"]`); roles and admins still go by the Teams id.
+
 Outbound: replies go to the message's thread (`replyToId`) at its `serviceUrl`, with the bot's client-credentials
 token; long replies go as Adaptive Cards. Without an app id the backend runs unauthenticated, for local testing.
 """
@@ -19,18 +24,31 @@ import logging
 import queue
 import signal
 import threading
+from datetime import UTC, datetime
 from typing import Any
 
 import errbot.core_plugins
-from errbot.backends.base import ONLINE, Card, Identifier, Message, Person, Room, RoomOccupant
+from errbot.backends.base import (
+    ONLINE,
+    REACTION_ADDED,
+    Card,
+    Identifier,
+    Message,
+    Person,
+    Reaction,
+    Room,
+    RoomOccupant,
+)
 from errbot.core import ErrBot
 from flask import request
 from microsoft_agents.activity import Activity, Attachment, ChannelAccount, ConversationAccount
 
+from agent.chat_edits import ChatChange
 from backends.acknowledgement import Acknowledgement
+from backends.chat_changes import dispatch_chat_change
 from backends.redaction import RedactsOutgoing
 from backends.request_body import DROP_WAIT_S, BodyTooLarge, MalformedBody, drop_unread, read_body
-from backends.teams.activities import channel_of, read_message, room_of
+from backends.teams.activities import channel_of, message_source, read_message, room_of
 from backends.teams.activity_body import BadActivity, parse_activity
 from backends.teams.auth import AuthError, KeysUnavailable, SigningKeys, TokenValidator, accepted_issuers
 from backends.teams.cards import ADAPTIVE_CARD, errbot_card, text_card, wants_card
@@ -48,6 +66,8 @@ logging.getLogger("microsoft_agents").setLevel(logging.WARNING)
 logging.getLogger("microsoft_agents.activity.activity").setLevel(logging.CRITICAL)
 
 ROUTE = "/api/messages"
+# What the key reaction counts as: the name Debrief's pin reactions share (debrief/bot/chat.py PIN_REACTIONS).
+PIN = "pin"
 # How long `/api/messages` waits for an activity to be recorded before it answers (Bot Framework waits 15 s).
 ACK_WAIT_S = 10.0
 STORAGE_KEY = "conversations"
@@ -166,6 +186,10 @@ class TeamsBackend(RedactsOutgoing, ErrBot):
             self[STORAGE_KEY] = self._conversations.as_data()
         if activity.type == "message" and activity.from_property and activity.conversation:
             self._on_message(activity, ack)
+        elif activity.type in ("messageUpdate", "messageDelete"):
+            self._on_change(activity, ack)
+        elif activity.type == "messageReaction":
+            self._on_reaction(activity)
         elif activity.type == "conversationUpdate" and room_of(activity):
             added = [member.id for member in activity.members_added or []]
             if self.bot_identifier.person in added:
@@ -176,6 +200,8 @@ class TeamsBackend(RedactsOutgoing, ErrBot):
         sender = activity.from_property
         person = TeamsPerson(sender.id, sender.name, sender.aad_object_id)
         extras: dict[str, Any] = {"source": incoming.source, "teams_activity": activity, "ack": ack}
+        if sender.name:
+            extras["author_name"] = sender.name
         if incoming.at is not None:
             extras["at"] = incoming.at
         msg = Message(incoming.text, extras=extras)
@@ -189,6 +215,42 @@ class TeamsBackend(RedactsOutgoing, ErrBot):
         mentioned += [TeamsPerson(account.id, account.name) for account in incoming.mentioned]
         if mentioned:
             self.callback_mention(msg, mentioned)
+
+    def _on_change(self, activity: Activity, ack: Acknowledgement) -> None:
+        """An edited message (`editMessage`) or a deleted one (`softDeleteMessage`); undeletes are not followed."""
+        event_type = (
+            (activity.channel_data or {}).get("eventType")
+            if isinstance(activity.channel_data, dict)
+            else None
+        )
+        source = message_source(activity, activity.id)
+        if source is None:
+            return
+        by = activity.from_property.id if activity.from_property else "teams"
+        at = activity.timestamp or datetime.now(UTC)
+        at = at if at.tzinfo else at.replace(tzinfo=UTC)
+        if activity.type == "messageUpdate" and event_type in (None, "editMessage"):
+            text = read_message(activity).text
+            dispatch_chat_change(self, ChatChange("edit", source, by, at, text, ack))
+        elif activity.type == "messageDelete" and event_type in (None, "softDeleteMessage"):
+            dispatch_chat_change(self, ChatChange("delete", source, by, at, None, ack))
+
+    def _on_reaction(self, activity: Activity) -> None:
+        """The configured reaction on a message marks it key (as a pin reaction does)."""
+        wanted = self.teams.key_reaction
+        added = [reaction.type for reaction in activity.reactions_added or []]
+        source = message_source(activity, activity.reply_to_id)
+        if not wanted or wanted not in (str(kind).lower() for kind in added) or source is None:
+            return
+        sender = activity.from_property
+        reaction = Reaction(
+            reactor=TeamsPerson(sender.id, sender.name) if sender else None,
+            action=REACTION_ADDED,
+            timestamp=str(activity.timestamp or ""),
+            reaction_name=PIN,
+            reacted_to={"source": source},
+        )
+        self.callback_reaction(reaction)
 
     # -- sending -------------------------------------------------------------------------------------
     def send_message(self, msg: Message) -> None:

@@ -1,8 +1,9 @@
 """What Debrief needs from a chat message on any backend: room, author, the source's own time, message key.
 
 Backends put the platform's facts into `msg.extras`: `at` (the platform's timestamp; a replay passes the
-transcript's), `source` (a stable key of the message, for dedupe and pins) and, where the platform's room name is
-not stable, `room` (Slack keys a channel by id, so a renamed channel keeps its incident). Every plugin reads
+transcript's), `source` (a stable key of the message, for dedupe and pins), where the platform's room name is
+not stable, `room` (Slack keys a channel by id, so a renamed channel keeps its incident), and where the author's
+id is opaque, `author_name` (Teams: the display name the timeline shows; roles still go by the id). Every plugin reads
 messages through `context_of`, so they all agree on these facts.
 """
 
@@ -29,17 +30,24 @@ class ChatContext:
     author: str
     at: datetime
     source: str | None
+    name: str = ""  # how the timeline names the author: the display name where the id is opaque (Teams)
 
-    def incident(self, incident_id: str | None = None, *, latest: bool = False) -> IncidentRef:
+    def incident(self, incident_id: str | None = None) -> IncidentRef:
         """The incident a command means: the one it names (`INC-n`, seen only from its own room or by an admin),
-        else the room's (open, or `latest`)."""
-        return Asked(incident_id, self.room, self.author) if incident_id else InRoom(self.room, latest)
+        else the room's latest."""
+        return Asked(incident_id, self.room, self.author) if incident_id else InRoom(self.room)
 
 
 def context_of(msg: Message) -> ChatContext:
     extras = msg.extras or {}
+    author = user_name(msg.frm)
+    shown = extras.get("author_name")
     return ChatContext(
-        room=room_of(msg), author=user_name(msg.frm), at=message_time(extras), source=message_source(extras)
+        room=room_of(msg),
+        author=author,
+        at=message_time(extras),
+        source=message_source(extras),
+        name=shown.strip() if isinstance(shown, str) and shown.strip() else author,
     )
 
 

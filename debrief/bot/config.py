@@ -11,6 +11,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from agent.errors import DebriefError
+from agent.identity import normalise_user
 from agent.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,7 +35,7 @@ CORE_PLUGINS = (
     "ChatRoom",
     "CommandNotFoundFilter",
     "Health",
-    "Help",
+    # Not "Help": Debrief's (plugins/debrief_help.py) shows Debrief's commands first and in full.
     "Plugins",
     "TextCmds",
     "Utils",
@@ -61,7 +62,7 @@ def plugins_dir() -> Path:
 def errbot_config(settings: Settings, backend: str | None = None) -> dict[str, object]:
     """Errbot configuration names and values for `settings` (optionally on another `backend`, e.g. Test)."""
     backend = backend or settings.backend
-    admins = tuple(settings.admins) or _default_admins(backend)
+    admins = errbot_admins(backend, settings.admins) or _default_admins(backend)
     data_dir = settings.data_dir.resolve() / "errbot"
     errbot_backend, backend_dir = BACKENDS.get(backend, (backend, None))
     return {
@@ -94,6 +95,15 @@ def config_namespace(settings: Settings, backend: str | None = None) -> SimpleNa
     return config
 
 
+def errbot_admins(backend: str, admins: list[str]) -> tuple[str, ...]:
+    """DEBRIEF_ADMINS as ids, names or @names, in the form each backend's people have for Errbot's own checks:
+    `@name` on the Text console, the bare name on the test backend, the platform id (U..., 29:...) on chat."""
+    names = [normalise_user(admin) for admin in admins if normalise_user(admin)]
+    if backend == "Text":
+        return tuple(f"@{name}" for name in names)
+    return tuple(names)
+
+
 def _default_admins(backend: str) -> tuple[str, ...]:
     if backend in ("Text", "Test"):
         return (TEXT_DEFAULT_ADMIN,)
@@ -104,7 +114,7 @@ def _identity(settings: Settings, backend: str) -> dict[str, object]:
     if backend == "Teams":
         return _teams_identity(settings)
     if backend != "SlackV3":
-        return {}
+        return {"username": f"@{settings.bot_name}"}  # the console's prompt and mentions
     secrets = {
         "token": settings.slack_bot_token,
         "app_token": settings.slack_app_token,
@@ -131,5 +141,6 @@ def _teams_identity(settings: Settings) -> dict[str, object]:
         "openid_metadata_urls": list(settings.teams_openid_metadata_url),
         "service_url_hosts": list(settings.teams_service_url_hosts),
         "max_body_bytes": settings.max_body_bytes,
+        "key_reaction": settings.teams_key_reaction,
     }
     return {key: value for key, value in identity.items() if value}

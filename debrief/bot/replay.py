@@ -8,10 +8,13 @@ message that triggered it. The engine state lands in the settings' data dir, whe
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from queue import Empty
 
 from errbot.backends.base import Message
@@ -25,8 +28,6 @@ from agent.errors import DebriefError
 from agent.settings import Settings
 from debrief.bot.config import config_namespace
 from debrief.bot.runtime import Runtime, acquire, release
-
-NUDGES_PLUGIN = "DebriefNudges"
 
 
 class TranscriptError(DebriefError):
@@ -57,6 +58,17 @@ class ReplayResult(BaseModel):
     dropped: int = 0  # chat lines that could not be recorded (e.g. a time no message can have)
 
 
+@contextmanager
+def replay_settings(settings: Settings, data_dir: Path | None = None) -> Iterator[Settings]:
+    """The settings a replay runs with: its own data dir (`data_dir`, else DEBRIEF_REPLAY_DATA_DIR, else a fresh
+    temporary one, removed afterwards) with SQLite there, never the live database."""
+    chosen = data_dir or settings.replay_data_dir
+    with contextlib.ExitStack() as stack:
+        if chosen is None:
+            chosen = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="debrief-replay-")))
+        yield settings.model_copy(update={"data_dir": chosen, "database_url": None})
+
+
 def parse_transcript(transcript: dict[str, object]) -> Transcript:
     """The validated transcript; `TranscriptError` names the first problem (`messages.2.at: ...`)."""
     try:
@@ -68,26 +80,24 @@ def parse_transcript(transcript: dict[str, object]) -> Transcript:
 
 
 def replay(settings: Settings, transcript: dict[str, object]) -> ReplayResult:
-    """Feed `transcript` through the bot in order; the replies, and the room's incident (the last one seen)."""
+    """Feed `transcript` through the bot in order; the replies, and the room's incident (its latest).
+
+    The incidents a replay starts are marked replayed: drills, which a live bot never reminds anyone of.
+    """
     parsed = parse_transcript(transcript)
     replies: list[Reply] = []
     with _engine(settings) as engine, _test_bot(settings) as bot, _runtime(bot) as runtime:
         room = bot.query_room(parsed.room)
-        incident_id = _open_incident(engine, parsed.room, None)
+        newest_before = engine.incidents.newest_number()
         dropped_before = runtime.engine.capture.dropped
         for message in parsed.messages:
             _deliver(bot, room, message)
             replies += [Reply(to=message.text, text=text) for text in _drain(bot)]
-            if message.text.startswith(bot.bot_config.BOT_PREFIX):  # only commands open or close incidents
-                incident_id = _open_incident(engine, parsed.room, incident_id)
         runtime.flush()
         dropped = runtime.engine.capture.dropped - dropped_before
-    return ReplayResult(incident_id=incident_id, replies=replies, dropped=dropped)
-
-
-def _open_incident(engine: Engine, room: str, last_seen: str | None) -> str | None:
-    incident = engine.incidents.open_in_room(room)
-    return incident.id if incident else last_seen
+        engine.incidents.mark_replayed(newest_before)
+        latest = engine.incidents.latest_in_room(parsed.room)
+    return ReplayResult(incident_id=latest.id if latest else None, replies=replies, dropped=dropped)
 
 
 def _deliver(bot: TestBackend, room: TestRoom, message: TranscriptMessage) -> None:
@@ -132,6 +142,9 @@ def _test_bot(settings: Settings) -> Iterator[TestBackend]:
     """Errbot's test backend with Debrief's plugins, commands run in the caller's thread, no webserver."""
     config = config_namespace(settings, backend="Test")
     config.BOT_ASYNC = False
+    config.DEBRIEF_REPLAY = (
+        True  # reminders run on the wall clock, not the transcript's: none during a replay
+    )
     config.STORAGE = "Memory"
     config.BOT_LOG_FILE = None
     with _errbot_warnings_only():
@@ -142,7 +155,6 @@ def _test_bot(settings: Settings) -> Iterator[TestBackend]:
 
 @contextmanager
 def _running(bot: TestBackend) -> Iterator[None]:
-    bot.plugin_manager.blacklist_plugin(NUDGES_PLUGIN)  # reminders run on the wall clock, not transcript time
     bot.connect_callback()
     try:
         _drain(bot)  # start-up notices to the admins are not replies to the transcript

@@ -1,4 +1,5 @@
-"""`debrief actions [--incident ID] [--file]`: action items with their tickets; `--file` files the pending ones.
+"""`debrief actions [--incident ID] [--file | --overdue]`: action items with their tickets; `--file` files the
+pending ones (and updates the tickets of items changed since); `--overdue` lists open items past their due date.
 
 `list_actions` and `file_actions` give the JSON payloads (DESIGN.md §3.1): each opens the configured database,
 calls the engine once (`agent.filing`) as the operator, and closes it. Progress goes to stderr.
@@ -6,12 +7,13 @@ calls the engine once (`agent.filing`) as the operator, and closes it. Progress 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import click
 
 from agent.engine import Engine
-from agent.filing import file_and_sync
+from agent.filing import file_and_sync, overdue_actions
 from agent.filing import list_actions as listing_of
 from agent.identity import OPERATOR
 from agent.settings import Settings
@@ -19,7 +21,8 @@ from debrief.cli.app import echo, emit, main, settings_of, user_errors
 
 
 def list_actions(settings: Settings, incident_id: str | None = None) -> dict[str, Any]:
-    """`{"actions": [{"id", "title", "owner", "due", "status", "refs", ...}]}`, one incident's or all."""
+    """`{"actions": [{"id", "number", "ref", "title", "owner", "due", "status", "refs", ...}]}`, one incident's
+    or all; `id` is the database's, `ref` (`INC-3/A2`) names the item as people do."""
     engine = Engine.from_settings(settings)
     try:
         return listing_of(engine, settings, incident_id, by=OPERATOR, announce=_progress).as_json()
@@ -36,6 +39,16 @@ def file_actions(settings: Settings, incident_id: str | None = None) -> dict[str
         engine.close()
 
 
+def overdue(settings: Settings) -> dict[str, Any]:
+    """Every incident's open items whose due date is before today (UTC), oldest due first; same fields."""
+    engine = Engine.from_settings(settings)
+    try:
+        today = datetime.now(UTC).date()
+        return overdue_actions(engine, settings, today, asker=OPERATOR, announce=_progress).as_json()
+    finally:
+        engine.close()
+
+
 def _progress(text: str) -> None:
     echo(text, err=True)
 
@@ -45,20 +58,34 @@ def _progress(text: str) -> None:
 @click.option(
     "--file", "file_pending", is_flag=True, help="File the pending items to the configured trackers."
 )
+@click.option(
+    "--overdue", "only_overdue", is_flag=True, help="Only open items past their due date, of every incident."
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
 @click.pass_context
-def actions(ctx: click.Context, incident_id: str | None, file_pending: bool, as_json: bool) -> None:
+def actions(
+    ctx: click.Context, incident_id: str | None, file_pending: bool, only_overdue: bool, as_json: bool
+) -> None:
     """List action items with their tickets and status; --file files the pending ones (exactly once)."""
     with user_errors():
         settings = settings_of(ctx)
-        payload = file_actions(settings, incident_id) if file_pending else list_actions(settings, incident_id)
+        if only_overdue and (file_pending or incident_id):
+            raise click.UsageError(
+                "--overdue lists every incident's overdue items; it takes no --file or --incident"
+            )
+        if only_overdue:
+            payload = overdue(settings)
+        elif file_pending:
+            payload = file_actions(settings, incident_id)
+        else:
+            payload = list_actions(settings, incident_id)
 
     def human() -> None:
         for item in payload["actions"]:
             owner = f" @{item['owner']}" if item["owner"] else ""
             due = f" due {item['due']}" if item["due"] else ""
             refs = f"  {', '.join(item['refs'])}" if item["refs"] else ""
-            echo(f"{item['incident_id']} A{item['id']} [{item['status']}] {item['title']}{owner}{due}{refs}")
+            echo(f"{item['ref']} [{item['status']}] {item['title']}{owner}{due}{refs}")
         if not payload["actions"]:
             echo("no action items")
         if "filing" in payload:

@@ -12,14 +12,23 @@ from debrief.cli.app import echo, emit, main, read_json_file, settings_of, user_
 
 @main.command()
 @click.argument("transcript", type=click.Path(path_type=Path))
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Keep the replayed incident in DIR (default: DEBRIEF_REPLAY_DATA_DIR, else a fresh temporary dir).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
 @click.pass_context
-def replay(ctx: click.Context, transcript: Path, as_json: bool) -> None:
-    """Feed TRANSCRIPT.json through the real bot, in order, and print every reply."""
-    from debrief.bot.replay import replay as run_replay
+def replay(ctx: click.Context, transcript: Path, data_dir: Path | None, as_json: bool) -> None:
+    """Feed TRANSCRIPT.json through the real bot, in order, and print every reply.
 
-    with user_errors():
-        result = run_replay(settings_of(ctx), read_json_file(transcript))
+    It never touches the live data: a fresh temporary data dir unless --data-dir says where to keep it.
+    """
+    from debrief.bot.replay import replay as run_replay
+    from debrief.bot.replay import replay_settings
+
+    with user_errors(), replay_settings(settings_of(ctx), data_dir) as settings:
+        result = run_replay(settings, read_json_file(transcript))
 
     def human() -> None:
         for reply in result.replies:
@@ -45,9 +54,15 @@ def run(ctx: click.Context) -> None:
 @main.command()
 @click.pass_context
 def health(ctx: click.Context) -> None:
-    """Exit 0 when the configuration is valid and the database opens and takes writes (the container's check)."""
-    from agent.engine import check_database
+    """Check the database, backend, admins, trackers, LLM and webhooks, one line each (no network calls).
+
+    Exits 0 unless a check failed (warnings do not count): the container's health check.
+    """
+    from debrief.bot.health import Verdict, check_installation
 
     with user_errors():
-        check_database(settings_of(ctx))
-    echo("ok")
+        checks = check_installation(settings_of(ctx))
+    for check in checks:
+        echo(check.line())
+    if any(check.verdict is Verdict.FAIL for check in checks):
+        sys.exit(1)

@@ -1,8 +1,8 @@
 """A fake GitHub REST API (v3) that speaks enough of the wire protocol for the real PyGithub client.
 
-Covers: get repository, create / list (by labels and state, paginated with Link headers) / get issues,
-and the assignee check. Labels are created on first use, as GitHub does for writers. `prefix`
-mimics GitHub Enterprise's `/api/v3` base path.
+Covers: get repository, create / list (by labels and state, paginated with Link headers) / get / edit issues
+(`PATCH`: title, body, assignees, labels, state with `state_reason`), and the assignee check. Labels are
+created on first use, as GitHub does for writers. `prefix` mimics GitHub Enterprise's `/api/v3` base path.
 
 GitHub documents no read-after-write for listing issues either (reads may come from a replica): with
 `listing_lag` seconds, a new issue shows in the listing only that long after it was created
@@ -89,6 +89,7 @@ class GitHubServer(FakeServer):
             ("POST", f"{repo}/issues", self._create),
             ("GET", f"{repo}/issues", self._list),
             ("GET", rf"{repo}/issues/(\d+)", self._get),
+            ("PATCH", rf"{repo}/issues/(\d+)", self._edit),
             ("GET", f"{repo}/assignees/([^/]+)", self._assignee),
         ]
 
@@ -196,6 +197,39 @@ class GitHubServer(FakeServer):
         issue = self.issues.get(int(groups[1]))
         if not self._known(groups[0]) or issue is None:
             return _not_found()
+        return Response(200, issue)
+
+    def _edit(self, request: Request, groups: tuple[str, ...]) -> Response:
+        """`PATCH .../issues/{n}`: change what the body names; 422 like GitHub for a bad value."""
+        issue = self.issues.get(int(groups[1]))
+        if not self._known(groups[0]) or issue is None:
+            return _not_found()
+        body = request.body or {}
+        errors = self._validate({"title": issue["title"], **body})
+        if body.get("state", "open") not in ("open", "closed"):
+            errors.append({"resource": "Issue", "field": "state", "code": "invalid"})
+        if body.get("state_reason") not in (None, "completed", "not_planned", "reopened"):
+            errors.append({"resource": "Issue", "field": "state_reason", "code": "invalid"})
+        if errors:
+            return Response(
+                422, {"message": "Validation Failed", "errors": errors, "documentation_url": DOCS}
+            )
+        for name in ("title", "body"):
+            if name in body:
+                issue[name] = body[name]
+        if "labels" in body:
+            issue["labels"] = [self._label(name) for name in body["labels"]]
+        if "assignees" in body:
+            issue["assignees"] = [self._user(login) for login in body["assignees"]]
+            issue["assignee"] = issue["assignees"][0] if issue["assignees"] else None
+        if "state" in body and body["state"] != issue["state"]:
+            issue["state"] = body["state"]
+            issue["closed_at"] = _now() if body["state"] == "closed" else None
+            issue["state_reason"] = body.get("state_reason") or (
+                "completed" if body["state"] == "closed" else "reopened"
+            )
+        issue["updated_at"] = _now()
+        self.updated()
         return Response(200, issue)
 
     def _assignee(self, request: Request, groups: tuple[str, ...]) -> Response:

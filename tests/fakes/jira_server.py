@@ -1,7 +1,9 @@
 """A fake Jira (REST API v2) that speaks enough of the wire protocol for the real `jira` client.
 
-Covers: serverInfo, field, issue create/get, JQL search (`/search` on Server, `/search/jql` on Cloud)
-for `project = X AND labels = "Y"`, and user search. Basic auth is checked on every request.
+Covers: serverInfo, field, issue create/get/edit (`PUT /issue/{key or id}`), transitions (`GET` and `POST
+/issue/{key}/transitions`, through a small workflow with done-category statuses `Done` and `Won't Do`), JQL
+search (`/search` on Server, `/search/jql` on Cloud) for `project = X AND labels = "Y"`, and user search. Basic
+auth is checked on every request.
 
 Like Jira Cloud's search, which is eventually consistent, JQL results can lag writes: with `search_lag`
 seconds, an issue shows in searches only that long after it was created (`GET /issue/{key}` shows it at
@@ -11,6 +13,7 @@ once). The default, 0, is read-after-write.
 from __future__ import annotations
 
 import base64
+import copy
 import re
 import time
 from dataclasses import dataclass
@@ -25,6 +28,18 @@ STATUSES = {
     "To Do": {"id": "10000", "name": "To Do", "statusCategory": {"key": "new", "name": "To Do"}},
     "In Progress": {"id": "3", "name": "In Progress", "statusCategory": {"key": "indeterminate"}},
     "Done": {"id": "10001", "name": "Done", "statusCategory": {"key": "done", "name": "Done"}},
+    "Won't Do": {"id": "10002", "name": "Won't Do", "statusCategory": {"key": "done", "name": "Done"}},
+}
+# status -> the transitions it offers: (id, name, target status); Jira Software's default workflow, roughly.
+WORKFLOW: dict[str, list[tuple[str, str, str]]] = {
+    "To Do": [
+        ("11", "Start Progress", "In Progress"),
+        ("31", "Done", "Done"),
+        ("51", "Won't Do", "Won't Do"),
+    ],
+    "In Progress": [("21", "Stop Progress", "To Do"), ("31", "Done", "Done"), ("51", "Won't Do", "Won't Do")],
+    "Done": [("41", "Reopen", "To Do")],
+    "Won't Do": [("41", "Reopen", "To Do")],
 }
 FIELDS = (
     "summary",
@@ -86,7 +101,8 @@ class JiraServer(FakeServer):
         self._create_failures: list[int] = []
         self.users: list[JiraUser] = []
         self.issue_types = ("Task", "Bug", "Story")
-        self.off_screen: set[str] = set()  # fields the create screen refuses, as some projects do
+        self.off_screen: set[str] = set()  # fields the create and edit screens refuse, as some projects do
+        self.workflow = copy.deepcopy(WORKFLOW)  # settable: a workflow without a direct way to done
 
     # -- test helpers --------------------------------------------------------------------------
     def add_user(self, name: str, display_name: str | None = None, assignable: bool = True) -> JiraUser:
@@ -105,6 +121,10 @@ class JiraServer(FakeServer):
         """Answer the next issue create with `status` without storing anything (a create that did not happen)."""
         with self.lock:
             self._create_failures.append(status)
+
+    def status_of(self, key: str) -> str:
+        with self.lock:
+            return str(self.issues[key]["fields"]["status"]["name"])
 
     def set_status(self, key: str, status: str) -> None:
         with self.lock:
@@ -136,6 +156,9 @@ class JiraServer(FakeServer):
             ("GET", f"{API}/field", self._fields),
             ("POST", f"{API}/issue", self._create),
             ("GET", f"{API}/issue/([^/]+)", self._get),
+            ("PUT", f"{API}/issue/([^/]+)", self._edit),
+            ("GET", f"{API}/issue/([^/]+)/transitions", self._transitions),
+            ("POST", f"{API}/issue/([^/]+)/transitions", self._transition),
             ("GET", search, self._search),
             ("POST", search, self._search),
             ("GET", f"{API}/user/search", self._user_search),
@@ -225,12 +248,70 @@ class JiraServer(FakeServer):
         return None
 
     def _get(self, request: Request, groups: tuple[str, ...]) -> Response:
-        for issue in self.issues.values():
-            if groups[0] in (issue["key"], issue["id"]):
-                return Response(200, issue)
-        return Response(
-            404, {"errorMessages": ["Issue does not exist or you do not have permission to see it."]}
-        )
+        issue = self._issue(groups[0])
+        return Response(200, issue) if issue is not None else _no_issue()
+
+    def _edit(self, request: Request, groups: tuple[str, ...]) -> Response:
+        """`PUT /issue/{key}`: set the given fields (null clears one); 204 like Jira, 400 naming bad fields."""
+        issue = self._issue(groups[0])
+        if issue is None:
+            return _no_issue()
+        fields = dict((request.body or {}).get("fields", {}))
+        errors: dict[str, str] = {
+            name: f"Field '{name}' cannot be set. It is not on the appropriate screen, or unknown."
+            for name in fields
+            if name in self.off_screen
+        }
+        if "summary" in fields and not fields["summary"]:
+            errors["summary"] = "You must specify a summary of the issue."
+        if fields.get("duedate") and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", fields["duedate"]):
+            errors["duedate"] = "Error parsing date string"
+        if fields.get("assignee") and self._assignee(fields["assignee"]) is None:
+            errors["assignee"] = "User cannot be assigned issues."
+        if errors:
+            return Response(400, {"errorMessages": [], "errors": errors})
+        for name in ("summary", "description", "duedate", "labels"):
+            if name in fields:
+                issue["fields"][name] = fields[name]
+        if "assignee" in fields:
+            issue["fields"]["assignee"] = self._assignee(fields["assignee"])
+        self.updated()
+        return Response(204)
+
+    def _transitions(self, request: Request, groups: tuple[str, ...]) -> Response:
+        issue = self._issue(groups[0])
+        if issue is None:
+            return _no_issue()
+        offered = [
+            {
+                "id": transition_id,
+                "name": name,
+                "to": {**STATUSES[target], "self": f"{self.url}{API}/status/{STATUSES[target]['id']}"},
+                "hasScreen": False,
+                "isGlobal": False,
+                "isInitial": False,
+                "isConditional": False,
+            }
+            for transition_id, name, target in self.workflow.get(issue["fields"]["status"]["name"], [])
+        ]
+        return Response(200, {"expand": "transitions", "transitions": offered})
+
+    def _transition(self, request: Request, groups: tuple[str, ...]) -> Response:
+        """`POST /issue/{key}/transitions` with `{"transition": {"id": ...}}`: 204, or 400 if not offered."""
+        issue = self._issue(groups[0])
+        if issue is None:
+            return _no_issue()
+        wanted = str(((request.body or {}).get("transition") or {}).get("id"))
+        offered = {tid: target for tid, _, target in self.workflow.get(issue["fields"]["status"]["name"], [])}
+        if wanted not in offered:
+            message = f"Transition id '{wanted}' is not valid for this issue."
+            return Response(400, {"errorMessages": [message], "errors": {}})
+        issue["fields"]["status"] = STATUSES[offered[wanted]]
+        self.updated()
+        return Response(204)
+
+    def _issue(self, key_or_id: str) -> dict[str, Any] | None:
+        return next((i for i in self.issues.values() if key_or_id in (i["key"], i["id"])), None)
 
     def _search(self, request: Request, groups: tuple[str, ...]) -> Response:
         params = request.body or {name: values[0] for name, values in request.query.items()}
@@ -257,6 +338,10 @@ class JiraServer(FakeServer):
             if term in user.name.lower() or term in user.display_name.lower() or term in user.email.lower()
         ]
         return Response(200, hits)
+
+
+def _no_issue() -> Response:
+    return Response(404, {"errorMessages": ["Issue does not exist or you do not have permission to see it."]})
 
 
 def parse_jql(jql: str) -> list[tuple[str, str]]:

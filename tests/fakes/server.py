@@ -1,7 +1,8 @@
 """A small threaded JSON HTTP server that fakes a vendor API at the wire, with fault injection.
 
 Subclasses route requests; this base logs every request, checks credentials, injects failures
-(`fail_next`), drops responses after a create (`lose_next_create`) and delays answers (`delay_next`).
+(`fail_next`), drops responses after a create or an update (`lose_next_create`, `lose_next_update`) and delays
+answers (`delay_next`).
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ class FakeServer(LoopbackFake):
         self.requests: list[Request] = []
         self._failures: list[int] = []
         self._lose: list[LoseMode] = []
+        self._lose_update: list[LoseMode] = []
         self._delays: list[float] = []
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -73,6 +75,11 @@ class FakeServer(LoopbackFake):
         """Record the next created ticket, then drop the connection ("drop") or answer 500 ("500")."""
         with self.lock:
             self._lose.append(mode)
+
+    def lose_next_update(self, mode: LoseMode = "drop") -> None:
+        """Apply the next ticket update (an edit or a transition), then drop the connection or answer 500."""
+        with self.lock:
+            self._lose_update.append(mode)
 
     def delay_next(self, seconds: float, n: int = 1) -> None:
         """Sleep before answering the next `n` requests (to trigger client timeouts)."""
@@ -103,6 +110,16 @@ class FakeServer(LoopbackFake):
         with self.lock:
             if self._lose:
                 raise ResponseLost(self._lose.pop(0))
+
+    def updated(self) -> None:
+        """Call from a route right after it changed a ticket: may raise `ResponseLost`."""
+        with self.lock:
+            if self._lose_update:
+                raise ResponseLost(self._lose_update.pop(0))
+
+    def changes(self) -> list[str]:
+        """Every request so far that could change a ticket, as "METHOD /path"."""
+        return [call for call in self.calls() if not call.startswith("GET ")]
 
     # -- dispatch ----------------------------------------------------------------------------------
     def handle(self, request: Request, authorization: str | None) -> Response | None:

@@ -48,6 +48,7 @@ EVENT_SUBSCRIPTIONS = {
     ("message", "C"): ("message.channels", "channels:history"),
     ("message", "G"): ("message.groups", "groups:history"),
     ("reaction_added", None): ("reaction_added", "reactions:read"),
+    ("pin_added", None): ("pin_added", "pins:read"),
 }
 
 

@@ -1,0 +1,177 @@
+"""Recording signals: each kept once (by its source), routed, and put on its incident's timeline when it has one.
+
+One transaction per request. A signal that was seen before adds nothing; one that was unmatched before and now
+routes (an incident for its service has opened since) goes on that incident's timeline. A signal from long before
+its incident started keeps its own time and is marked as context, never taken for the incident's start or
+detection. A signal that continues an earlier one on the same incident links to that event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from agent.engine import Engine
+from agent.errors import DebriefError
+from agent.incidents import add_participants, format_id
+from agent.models import EventKind
+from agent.redact import redact
+from agent.signals.routing import Router
+from agent.signals.rules import SignalRules
+from agent.signals.signal import Signal
+from agent.store.dedupe import insert_ignore_one
+from agent.store.tables import EventRow, IncidentRow, SignalRow
+from agent.timeline import NewEvent
+from agent.timestamps import event_time
+
+
+def signal_id(number: int) -> str:
+    return f"S{number}"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Where one signal of a request went: recorded, duplicate, unmatched, ignored or rejected."""
+
+    index: int
+    source: str
+    status: str
+    incident_id: str | None = None
+    event_id: int | None = None
+    signal: int | None = None
+    reason: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        found: dict[str, Any] = {"index": self.index, "source": self.source, "status": self.status}
+        if self.incident_id:
+            found["incident"] = self.incident_id
+        if self.event_id is not None:
+            found["event"] = f"E{self.event_id}"
+        if self.signal is not None:
+            found["signal"] = signal_id(self.signal)
+        if self.reason:
+            found["reason"] = self.reason
+        return found
+
+
+def record_signals(
+    engine: Engine, rules: SignalRules, signals: Sequence[Signal], now: datetime | None = None
+) -> list[Outcome]:
+    """Keep, route and record `signals` in one transaction; a signal that cannot be (a time out of range, an
+    unknown incident) is `rejected` with the reason and the rest are recorded."""
+    received = now or datetime.now(UTC)
+    with engine.store.write() as session:
+        router = Router(session, rules)
+        outcomes = []
+        for index, signal in enumerate(signals):
+            try:
+                outcomes.append(_record(session, router, rules, index, signal, received))
+            except DebriefError as exc:
+                outcomes.append(Outcome(index, signal.source, "rejected", reason=str(exc)))
+        return outcomes
+
+
+def _record(
+    session: Session, router: Router, rules: SignalRules, index: int, signal: Signal, received: datetime
+) -> Outcome:
+    at = event_time(signal.at, received)
+    row = _by_source(session, signal.source)
+    if row is not None and row.incident_number is not None:
+        return _outcome(index, row, "duplicate")
+    route = router.route(signal)
+    if row is None:
+        row = _keep(session, signal, at, received)
+        if row.incident_number is not None:  # a concurrent delivery of the same signal got there first
+            return _outcome(index, row, "duplicate")
+    if route.number is None:
+        return _outcome(index, row, "unmatched", route.reason)
+    incident = session.get(IncidentRow, route.number)
+    assert incident is not None
+    inserted = attach_row(session, row, incident, rules, by=None)
+    return _outcome(index, row, "recorded" if inserted else "duplicate")
+
+
+def attach_row(
+    session: Session, row: SignalRow, incident: IncidentRow, rules: SignalRules, by: str | None
+) -> bool:
+    """Put the kept signal on `incident`'s timeline; False when that source was already there."""
+    context = row.at < incident.started_at - rules.pre_incident
+    text = row.text + _link(session, row, incident.number)
+    if context:
+        text += f" (context: started {_clock(row.at)}, before the incident)"
+    event = NewEvent(
+        format_id(incident.number), row.at, row.author, text, EventKind(row.kind), source=row.source
+    )
+    values = {**event.row(), "key": row.key, "context": context}
+    event_id = insert_ignore_one(session, EventRow, values, ("incident_number", "source"))
+    inserted = event_id is not None
+    if event_id is None:
+        query = select(EventRow.id).where(
+            EventRow.incident_number == incident.number, EventRow.source == row.source
+        )
+        event_id = session.scalars(query).one()
+    add_participants(session, [(incident.number, row.author, row.at)])
+    row.incident_number, row.event_id, row.attached_by = incident.number, event_id, by
+    session.flush()
+    return inserted
+
+
+def _keep(session: Session, signal: Signal, at: datetime, received: datetime) -> SignalRow:
+    values = {
+        "source": signal.source,
+        "thread": signal.thread_key,
+        "received_at": received,
+        "at": at,
+        "kind": signal.kind.value,
+        "key": signal.key,
+        "author": signal.author,
+        "text": signal.text,
+        "routing": _routing(signal),
+    }
+    insert_ignore_one(session, SignalRow, values, ("source",))
+    row = _by_source(session, signal.source)
+    assert row is not None
+    return row
+
+
+def _routing(signal: Signal) -> dict[str, str]:
+    """Label -> value, the most trusted value of each label, in routing order (shown with unmatched signals)."""
+    found: dict[str, str] = {}
+    for label, value in signal.routing:
+        found.setdefault(redact(label), redact(value))  # stored text never holds a raw secret
+    return found
+
+
+def _by_source(session: Session, source: str) -> SignalRow | None:
+    return session.scalars(select(SignalRow).where(SignalRow.source == source)).one_or_none()
+
+
+def _link(session: Session, row: SignalRow, number: int) -> str:
+    """` (follows E12)`: the first event of the same thread on this incident, if there is one."""
+    query = (
+        select(SignalRow.event_id)
+        .where(
+            SignalRow.thread == row.thread,
+            SignalRow.id != row.id,
+            SignalRow.incident_number == number,
+            SignalRow.event_id.is_not(None),
+        )
+        .order_by(SignalRow.at, SignalRow.id)
+        .limit(1)
+    )
+    earlier = session.scalars(query).first()
+    return f" (follows E{earlier})" if earlier is not None else ""
+
+
+def _outcome(index: int, row: SignalRow, status: str, reason: str | None = None) -> Outcome:
+    incident_id = format_id(row.incident_number) if row.incident_number is not None else None
+    return Outcome(index, row.source, status, incident_id, row.event_id, row.id, reason)
+
+
+def _clock(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
