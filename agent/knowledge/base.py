@@ -10,29 +10,46 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from agent.errors import DebriefError
+from agent.knowledge.catalog import Catalog
+from agent.knowledge.chunks import DOC_VECTOR, DocVector
 from agent.knowledge.embedder import Embedder, make_embedder
 from agent.knowledge.ingest import Ingestor, IngestReport
-from agent.knowledge.search import Catalog, Mode, search
-from agent.knowledge.vectors import open_client, open_collection
+from agent.knowledge.search import Mode, search
+from agent.knowledge.vectors import collection_name, open_client, open_collection
 from agent.models import SearchHit
 from agent.settings import Settings
 
 if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
     from chromadb.api.models.Collection import Collection
 
 log = logging.getLogger(__name__)
 
 
 class KnowledgeBase:
-    """Runbooks and past incidents: incremental ingest and hybrid search over one Chroma collection."""
+    """Runbooks and past incidents: incremental ingest and hybrid search over one Chroma collection.
+
+    `index_path` is where the BM25 index is saved (None: rebuilt in memory by each process); `client` lets
+    the catalog notice other processes' writes (without it, only this object's own)."""
 
     def __init__(
-        self, collection: Collection, embedder: Embedder, redact: Callable[[str], str], default_dir: Path
+        self,
+        collection: Collection,
+        embedder: Embedder,
+        redact: Callable[[str], str],
+        default_dir: Path,
+        *,
+        client: ClientAPI | None = None,
+        index_path: Path | None = None,
+        doc_vector: DocVector = DOC_VECTOR,
     ) -> None:
         self._collection = collection
         self._embedder = embedder
         self._redact = redact
         self._default_dir = default_dir
+        self._client = client
+        self._index_path = index_path
+        self._doc_vector = doc_vector
         self._catalog: Catalog | None = None
         self._lock = threading.Lock()
         # The assistant searches runbooks and incidents with the same words: embed each query once.
@@ -41,12 +58,11 @@ class KnowledgeBase:
     def ingest(
         self, paths: Sequence[Path] = (), kind: str | None = None, progress: bool = True
     ) -> IngestReport:
-        report = Ingestor(self._collection, self._embedder, self._redact).run(
-            list(paths) or [self._default_dir], kind, progress
-        )
-        if report.files or report.removed:
-            with self._lock:
-                self._catalog = None
+        catalog = self.catalog()
+        ingestor = Ingestor(self._collection, self._embedder, self._redact, self._doc_vector)
+        report = ingestor.run(list(paths) or [self._default_dir], kind, progress)
+        if ingestor.change:
+            catalog.apply(ingestor.change)
         return report
 
     def search(
@@ -64,10 +80,13 @@ class KnowledgeBase:
         )
 
     def catalog(self) -> Catalog:
+        """The documents and their BM25 index, in step with the store (other processes' writes included)."""
         with self._lock:
             if self._catalog is None:
-                self._catalog = Catalog.load(self._collection)
-            return self._catalog
+                self._catalog = Catalog(self._collection, self._client, self._index_path)
+            catalog = self._catalog
+        catalog.refresh()
+        return catalog
 
     def count(self) -> int:
         """Number of stored chunks (document-level pieces included)."""
@@ -78,8 +97,14 @@ def open_knowledge_base(settings: Settings, embedder: Embedder | None = None) ->
     from agent.redact import Redactor
 
     embedder = embedder or make_embedder(settings)
-    collection = open_collection(open_client(settings), embedder.name)
-    return KnowledgeBase(collection, embedder, Redactor(), settings.knowledge_dir)
+    client = open_client(settings)
+    collection = open_collection(client, embedder.name, settings.chroma_collection)
+    index_path = (
+        settings.data_dir / "lexical" / f"{collection_name(embedder.name, settings.chroma_collection)}.npz"
+    )
+    return KnowledgeBase(
+        collection, embedder, Redactor(), settings.knowledge_dir, client=client, index_path=index_path
+    )
 
 
 def open_knowledge_or_none(settings: Settings) -> KnowledgeBase | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path, PurePath
+from typing import Literal
 
 from agent.knowledge.markdown import Document, parse_document, split_long
 
@@ -15,6 +16,10 @@ DOC_TEXT_CHARS = 1500
 # A postmortem's lists of other documents (Debrief writes them): indexed, they would make it "similar" to every
 # incident and runbook it names, itself included when it is published and found again.
 _REFERENCE_SECTIONS = {"similar past incidents", "runbooks"}
+# How a document-level vector is made: from the start of its text ("text", a model pass of its own) or as the
+# mean of its sections' vectors ("mean", free). BENCHMARKS.md "Embed less" measured both.
+DocVector = Literal["text", "mean"]
+DOC_VECTOR: DocVector = "mean"
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+import numpy as np
 from tqdm import tqdm
 
 from agent.errors import KnowledgeError
-from agent.knowledge.chunks import KINDS, Chunk, build_chunks, content_hash, document_id, infer_kind
+from agent.knowledge.catalog import CatalogDocument, Change, lexical_document
+from agent.knowledge.chunks import (
+    DOC_VECTOR,
+    KINDS,
+    Chunk,
+    DocVector,
+    build_chunks,
+    content_hash,
+    document_id,
+    infer_kind,
+)
 from agent.knowledge.embedder import Embedder
+from agent.knowledge.lexical import LexicalDocument
 
 if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
@@ -27,6 +39,8 @@ if TYPE_CHECKING:
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 MAX_FILE_BYTES = 2_000_000
 WRITE_BATCH = 256
+# Files embedded together: the embedder sorts their pieces by length, so a larger group pads less.
+FILE_BATCH = 64
 
 
 @dataclass(frozen=True)
@@ -111,12 +125,20 @@ def read_text(path: Path) -> str:
 
 
 class Ingestor:
-    """Brings one Chroma collection in line with a set of files."""
+    """Brings one Chroma collection in line with a set of files; `change` says what it wrote and removed."""
 
-    def __init__(self, collection: Collection, embedder: Embedder, redact: Callable[[str], str]) -> None:
+    def __init__(
+        self,
+        collection: Collection,
+        embedder: Embedder,
+        redact: Callable[[str], str],
+        doc_vector: DocVector = DOC_VECTOR,
+    ) -> None:
         self._collection = collection
         self._embedder = embedder
         self._redact = redact
+        self._doc_vector = doc_vector
+        self.change = Change()
 
     def run(self, paths: Sequence[Path], kind: str | None = None, progress: bool = True) -> IngestReport:
         started = time.perf_counter()
@@ -135,9 +157,12 @@ class Ingestor:
                 report.unchanged += 1
             else:
                 changed.append((file, text, digest))
-        report.chunks = self._write(changed, known, progress)
+        written = self._write(changed, known, progress)
+        report.chunks = sum(len(chunks) for chunks, _ in written)
         report.files = len(changed)
-        report.removed = self._remove_deleted(files, folders, known)
+        removed = self._remove_deleted(files, folders, known)
+        report.removed = len(removed)
+        self.change = Change([_catalog_entry(chunks, digest) for chunks, digest in written], removed)
         report.seconds = time.perf_counter() - started
         return report
 
@@ -148,48 +173,61 @@ class Ingestor:
 
     def _write(
         self, changed: list[tuple[KnowledgeFile, str, str]], known: dict[str, dict[str, Any]], progress: bool
-    ) -> int:
+    ) -> list[tuple[list[Chunk], str]]:
+        """Each changed file's chunks (and content hash), written: its sections first, its document last."""
         if not changed:
-            return 0
+            return []
         stale = [file.doc_id for file, _, _ in changed if file.doc_id in known]
         if stale:
             self._collection.delete(where=_any_document(stale))
-        sections: list[tuple[Chunk, dict[str, Any]]] = []
-        documents: list[tuple[Chunk, dict[str, Any]]] = []
-        for file, text, digest in changed:
-            chunks = build_chunks(self._redact(text), doc_id=file.doc_id, source=file.source, kind=file.kind)
-            for chunk in chunks:
-                meta = _metadata(chunk)
-                if chunk.level == "doc":
-                    documents.append((chunk, {**meta, "hash": digest, "root": str(file.root.resolve())}))
-                else:
-                    sections.append((chunk, meta))
+        written: list[tuple[list[Chunk], str]] = []
         bar = tqdm(
-            total=len(sections) + len(documents),
+            total=len(changed),
             desc="embedding",
-            unit="chunk",
+            unit="file",
             file=sys.stderr,
             disable=not progress or None,
             leave=False,
         )
         with bar:
-            for batch in _batches([*sections, *documents], WRITE_BATCH):
-                self._upsert(batch)
-                bar.update(len(batch))
-        return len(sections) + len(documents)
+            for group in _batches(changed, FILE_BATCH):
+                files = [
+                    (
+                        file,
+                        digest,
+                        build_chunks(
+                            self._redact(text), doc_id=file.doc_id, source=file.source, kind=file.kind
+                        ),
+                    )
+                    for file, text, digest in group
+                ]
+                self._upsert(files)
+                written.extend((chunks, digest) for _, digest, chunks in files)
+                bar.update(len(group))
+        return written
 
-    def _upsert(self, batch: list[tuple[Chunk, dict[str, Any]]]) -> None:
-        texts = [chunk.embedding_text() for chunk, _ in batch]
-        self._collection.upsert(
-            ids=[chunk.id for chunk, _ in batch],
-            embeddings=self._embedder.embed_documents(texts),  # type: ignore[arg-type]
-            documents=[chunk.text for chunk, _ in batch],
-            metadatas=[meta for _, meta in batch],
-        )
+    def _upsert(self, files: list[tuple[KnowledgeFile, str, list[Chunk]]]) -> None:
+        chunks = [chunk for _, _, file_chunks in files for chunk in file_chunks]
+        vectors = embed_chunks(self._embedder, chunks, self._doc_vector)
+        metadatas = []
+        for file, digest, file_chunks in files:
+            for chunk in file_chunks:
+                meta = _metadata(chunk)
+                if chunk.level == "doc":
+                    meta.update(hash=digest, root=str(file.root.resolve()))
+                metadatas.append(meta)
+        order = sorted(range(len(chunks)), key=lambda i: chunks[i].level == "doc")  # documents last
+        for batch in _batches(order, WRITE_BATCH):
+            self._collection.upsert(
+                ids=[chunks[i].id for i in batch],
+                embeddings=[vectors[i] for i in batch],  # type: ignore[arg-type]
+                documents=[chunks[i].text for i in batch],
+                metadatas=[metadatas[i] for i in batch],
+            )
 
     def _remove_deleted(
         self, files: list[KnowledgeFile], folders: list[Path], known: dict[str, dict[str, Any]]
-    ) -> int:
+    ) -> list[str]:
         roots = {str(folder.resolve()) for folder in folders}
         present = {file.doc_id for file in files}
         gone = [
@@ -197,7 +235,36 @@ class Ingestor:
         ]
         if gone:
             self._collection.delete(where=_any_document(gone))
-        return len(gone)
+        return gone
+
+
+def embed_chunks(embedder: Embedder, chunks: Sequence[Chunk], doc_vector: DocVector) -> list[list[float]]:
+    """One vector per chunk, in order. With `doc_vector="mean"` a document's vector is the normalised mean of its
+    sections' vectors (no model pass of its own); a document without sections is embedded from its text."""
+    has_sections = {chunk.doc_id for chunk in chunks if chunk.level == "chunk"}
+    embedded = [
+        i
+        for i, chunk in enumerate(chunks)
+        if chunk.level == "chunk" or doc_vector == "text" or chunk.doc_id not in has_sections
+    ]
+    computed = embedder.embed_documents([chunks[i].embedding_text() for i in embedded])
+    vectors: dict[int, list[float]] = dict(zip(embedded, computed, strict=True))
+    by_document: dict[str, list[list[float]]] = {}
+    for i, vector in vectors.items():
+        if chunks[i].level == "chunk":
+            by_document.setdefault(chunks[i].doc_id, []).append(vector)
+    for i, chunk in enumerate(chunks):
+        if i not in vectors:
+            mean = np.mean(np.asarray(by_document[chunk.doc_id], dtype=np.float32), axis=0)
+            vectors[i] = (mean / max(float(np.linalg.norm(mean)), 1e-12)).tolist()
+    return [vectors[i] for i in range(len(chunks))]
+
+
+def _catalog_entry(chunks: list[Chunk], digest: str) -> tuple[CatalogDocument, LexicalDocument]:
+    document = chunks[0]
+    entry = CatalogDocument(document.doc_id, document.source, document.kind, document.title, digest)
+    sections = [(chunk.heading, chunk.text) for chunk in chunks if chunk.level == "chunk"]
+    return entry, lexical_document(entry, sections)
 
 
 def _metadata(chunk: Chunk) -> dict[str, Any]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
-import bm25s
 import numpy as np
 import Stemmer
 
@@ -80,6 +82,9 @@ _STOPWORDS = frozenset(
 )
 TITLE_WEIGHT = 3
 HEADING_WEIGHT = 2
+K1 = 1.5
+B = 0.75
+_FORMAT = 1
 
 
 @lru_cache(maxsize=1)
@@ -116,26 +121,131 @@ class LexicalDocument:
 
 
 class LexicalIndex:
-    """Document-level BM25; `scores` returns one score per document, in `doc_ids` order."""
+    """Document-level BM25 (Lucene's variant, k1 1.5, b 0.75), kept as term counts per document so that adding
+    or removing a document touches only that document; `scores` gives one score per document, `doc_ids` order.
 
-    def __init__(self, documents: Sequence[LexicalDocument]) -> None:
-        self.doc_ids = [doc.doc_id for doc in documents]
-        self._kinds = np.array([doc.kind for doc in documents], dtype=object)
-        self._bm25: bm25s.BM25 | None = None
-        corpus = [doc.tokens() or ["\u2205"] for doc in documents]
-        if corpus:
-            self._bm25 = bm25s.BM25()
-            self._bm25.index(corpus, show_progress=False)
+    Saved as one `.npz` file (replaced atomically) next to the vectors, with `state`: the store's change
+    marker it matches, so a new process loads it instead of re-reading and re-tokenising every document.
+    """
+
+    def __init__(self) -> None:
+        self.doc_ids: list[str] = []
+        self.state = ""
+        self._row: dict[str, int] = {}
+        self._kinds = np.empty(0, dtype=object)
+        self._vocab: dict[str, int] = {}
+        self._terms: list[np.ndarray] = []  # per document: its distinct term ids
+        self._counts: list[np.ndarray] = []  # per document: how often each occurs
+        self._postings: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def __len__(self) -> int:
+        return len(self.doc_ids)
+
+    def update(self, documents: Sequence[LexicalDocument], removed: Iterable[str] = ()) -> None:
+        """Add or replace `documents`, drop the `removed` ids."""
+        gone = set(removed) | {doc.doc_id for doc in documents}
+        keep = [row for row, doc_id in enumerate(self.doc_ids) if doc_id not in gone]
+        kinds = [str(self._kinds[row]) for row in keep]
+        self.doc_ids = [self.doc_ids[row] for row in keep]
+        self._terms = [self._terms[row] for row in keep]
+        self._counts = [self._counts[row] for row in keep]
+        for doc in documents:
+            terms, counts = np.unique(self._ids(doc.tokens()), return_counts=True)
+            self.doc_ids.append(doc.doc_id)
+            kinds.append(doc.kind)
+            self._terms.append(terms.astype(np.int32))
+            self._counts.append(counts.astype(np.int32))
+        self._kinds = np.array(kinds, dtype=object)
+        self._row = {doc_id: row for row, doc_id in enumerate(self.doc_ids)}
+        self._postings = None
 
     def scores(self, query: str, kind: str | None = None) -> np.ndarray:
-        tokens = tokenize(query)
-        if self._bm25 is None or not tokens:
-            return np.zeros(len(self.doc_ids), dtype=np.float32)
-        vocab = self._bm25.vocab_dict
-        known = [token for token in tokens if token in vocab]
-        if not known:
-            return np.zeros(len(self.doc_ids), dtype=np.float32)
-        scores = np.asarray(self._bm25.get_scores(known), dtype=np.float32)
+        scores = np.zeros(len(self.doc_ids), dtype=np.float32)
+        known = [self._vocab[token] for token in tokenize(query) if token in self._vocab]
+        if not known or not self.doc_ids:
+            return scores
+        pointers, rows, weights = self._weights()
+        for term in known:  # a word said twice counts twice, as in bm25s
+            start, end = pointers[term], pointers[term + 1]
+            np.add.at(scores, rows[start:end], weights[start:end])
         if kind is not None:
-            scores = np.where(self._kinds == kind, scores, 0.0).astype(np.float32)
+            scores[self._kinds != kind] = 0.0
         return scores
+
+    def kind_of(self, doc_id: str) -> str | None:
+        row = self._row.get(doc_id)
+        return None if row is None else str(self._kinds[row])
+
+    def save(self, path: Path, extra: dict[str, object]) -> None:
+        """Write the index (and `extra`, any JSON) to `path` atomically: a reader sees the old file or the new
+        one, never a mix."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lengths = np.array([len(terms) for terms in self._terms], dtype=np.int64)
+        header = {
+            "version": _FORMAT,
+            "state": self.state,
+            "doc_ids": self.doc_ids,
+            "kinds": list(self._kinds),
+            "extra": extra,
+        }
+        vocabulary = sorted(self._vocab, key=self._vocab.__getitem__)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with temporary.open("wb") as handle:
+            np.savez(
+                handle,
+                header=np.frombuffer(json.dumps(header).encode(), dtype=np.uint8),
+                vocabulary=np.frombuffer("\n".join(vocabulary).encode(), dtype=np.uint8),
+                lengths=lengths,
+                terms=np.concatenate([np.empty(0, np.int32), *self._terms]),
+                counts=np.concatenate([np.empty(0, np.int32), *self._counts]),
+            )
+        os.replace(temporary, path)
+
+    @classmethod
+    def load(cls, path: Path) -> tuple[LexicalIndex, dict[str, object]] | None:
+        """The index saved at `path` and its `extra`, or None when there is none or it cannot be read."""
+        try:
+            with np.load(path) as data:
+                header = json.loads(data["header"].tobytes())
+                if header.get("version") != _FORMAT:
+                    return None
+                words = data["vocabulary"].tobytes().decode()
+                bounds = np.cumsum(data["lengths"])[:-1]
+                terms, counts = np.split(data["terms"], bounds), np.split(data["counts"], bounds)
+        except (OSError, ValueError, KeyError, json.JSONDecodeError):
+            return None
+        index = cls()
+        index.state = str(header["state"])
+        index.doc_ids = [str(doc_id) for doc_id in header["doc_ids"]]
+        index._row = {doc_id: row for row, doc_id in enumerate(index.doc_ids)}
+        index._kinds = np.array(header["kinds"], dtype=object)
+        index._vocab = {word: number for number, word in enumerate(words.split("\n"))} if words else {}
+        index._terms, index._counts = (list(terms), list(counts)) if index.doc_ids else ([], [])
+        return index, dict(header.get("extra") or {})
+
+    def _ids(self, tokens: list[str]) -> np.ndarray:
+        vocab = self._vocab
+        return np.array([vocab.setdefault(token, len(vocab)) for token in tokens], dtype=np.int32)
+
+    def _weights(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per term: the documents it occurs in and its BM25 weight in each (a term-major sparse matrix)."""
+        if self._postings is None:
+            self._postings = _postings(self._terms, self._counts, len(self._vocab))
+        return self._postings
+
+
+def _postings(
+    terms: list[np.ndarray], counts: list[np.ndarray], vocabulary: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    lengths = np.array([int(c.sum()) for c in counts], dtype=np.float32)
+    flat_terms = np.concatenate([np.empty(0, np.int32), *terms])
+    flat_counts = np.concatenate([np.empty(0, np.int32), *counts]).astype(np.float32)
+    rows = np.repeat(np.arange(len(terms), dtype=np.int32), [len(t) for t in terms])
+    frequency = np.bincount(flat_terms, minlength=vocabulary).astype(np.float32)
+    idf = np.log1p((len(terms) - frequency + 0.5) / (frequency + 0.5))
+    average = max(float(lengths.mean()), 1e-9) if len(lengths) else 1.0
+    norm = K1 * ((1 - B) + B * lengths[rows] / average)
+    weights = (idf[flat_terms] * flat_counts / (norm + flat_counts)).astype(np.float32)
+    order = np.argsort(flat_terms, kind="stable")
+    pointers = np.concatenate([[0], np.cumsum(np.bincount(flat_terms, minlength=vocabulary))])
+    return pointers, rows[order], weights[order]

@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from agent.knowledge.lexical import LexicalDocument, LexicalIndex, tokenize
+from agent.knowledge.catalog import Catalog, CatalogDocument, Section
+from agent.knowledge.lexical import tokenize
 from agent.models import SearchHit
 
 if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
+
+__all__ = ["MODES", "Catalog", "CatalogDocument", "Mode", "search"]
 
 Mode = Literal["hybrid", "dense", "bm25"]
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "bm25")
@@ -27,52 +30,6 @@ RRF_K = 20
 DENSE_WEIGHT = 1.0
 LEXICAL_WEIGHT = 1.0
 SNIPPET_CHARS = 240
-
-
-@dataclass
-class CatalogDocument:
-    doc_id: str
-    source: str
-    kind: str
-    title: str
-    sections: list[tuple[str, str, str]] = field(default_factory=list)  # (chunk id, heading, text)
-
-
-class Catalog:
-    """Every document's sections in memory: the BM25 corpus, and snippets for lexical-only hits."""
-
-    def __init__(self, documents: dict[str, CatalogDocument]) -> None:
-        self.documents = documents
-        self.index = LexicalIndex(
-            [
-                LexicalDocument(
-                    doc.doc_id,
-                    doc.kind,
-                    doc.title,
-                    " ".join(heading for _, heading, _ in doc.sections),
-                    "\n".join(text for _, _, text in doc.sections),
-                )
-                for doc in documents.values()
-            ]
-        )
-
-    @classmethod
-    def load(cls, collection: Collection) -> Catalog:
-        result = collection.get(include=["documents", "metadatas"])
-        documents: dict[str, CatalogDocument] = {}
-        rows = zip(result["ids"], result["documents"] or [], result["metadatas"] or [], strict=False)
-        for chunk_id, text, meta in sorted(
-            rows, key=lambda row: (str(row[2]["doc_id"]), int(str(row[2]["ordinal"])))
-        ):
-            doc_id = str(meta["doc_id"])
-            doc = documents.get(doc_id)
-            if doc is None:
-                doc = documents[doc_id] = CatalogDocument(
-                    doc_id, str(meta["source"]), str(meta["kind"]), str(meta["title"])
-                )
-            if meta["level"] == "chunk":
-                doc.sections.append((chunk_id, str(meta["heading"]), text or ""))
-        return cls(documents)
 
 
 @dataclass
@@ -102,7 +59,9 @@ def search(
     if mode in ("hybrid", "bm25"):
         _add_lexical(query, catalog, kind, candidates)
     known = [candidate for candidate in candidates.values() if candidate.doc_id in catalog.documents]
-    return [_hit(candidate, catalog, query) for candidate in _fuse(known, mode)[:limit]]
+    best = _fuse(known, mode)[:limit]
+    sections = catalog.read_sections(candidate.doc_id for candidate in best)
+    return [_hit(candidate, catalog.documents[candidate.doc_id], sections, query) for candidate in best]
 
 
 def _add_dense(
@@ -174,9 +133,10 @@ def _ranks(candidates: list[_Candidate], key: Callable[[_Candidate], float]) -> 
     return {candidate.doc_id: rank for rank, candidate in enumerate(ordered, start=1)}
 
 
-def _hit(candidate: _Candidate, catalog: Catalog, query: str) -> SearchHit:
-    doc = catalog.documents[candidate.doc_id]
-    heading, text = _best_section(doc, candidate.best_chunk, query)
+def _hit(
+    candidate: _Candidate, doc: CatalogDocument, sections: dict[str, list[Section]], query: str
+) -> SearchHit:
+    heading, text = _best_section(sections.get(doc.doc_id, []), candidate.best_chunk, query)
     return SearchHit(
         source=doc.source,
         kind=doc.kind,
@@ -187,14 +147,14 @@ def _hit(candidate: _Candidate, catalog: Catalog, query: str) -> SearchHit:
     )
 
 
-def _best_section(doc: CatalogDocument, chunk_id: str | None, query: str) -> tuple[str, str]:
-    if not doc.sections:
+def _best_section(sections: list[Section], chunk_id: str | None, query: str) -> tuple[str, str]:
+    if not sections:
         return "", ""
-    for section_id, heading, text in doc.sections:
+    for section_id, heading, text in sections:
         if section_id == chunk_id:
             return heading, text
     wanted = set(tokenize(query))
-    _, heading, text = max(doc.sections, key=lambda s: len(wanted & set(tokenize(f"{s[1]} {s[2]}"))))
+    _, heading, text = max(sections, key=lambda s: len(wanted & set(tokenize(f"{s[1]} {s[2]}"))))
     return heading, text
 
 

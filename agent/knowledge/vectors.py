@@ -41,12 +41,17 @@ def open_client(settings: Settings) -> ClientAPI:
         raise KnowledgeError(f"cannot open the Chroma store at {where}: {exc}") from exc
 
 
-def collection_name(embedder_name: str) -> str:
+def collection_name(embedder_name: str, prefix: str = "debrief") -> str:
     """One collection per vector space, so switching embedders never mixes dimensions."""
-    return "debrief-" + re.sub(r"[^a-zA-Z0-9._-]", "-", embedder_name).strip("-.")
+    return f"{prefix}-" + re.sub(r"[^a-zA-Z0-9._-]", "-", embedder_name).strip("-.")
 
 
-def open_collection(client: ClientAPI, embedder_name: str) -> Collection:
-    return client.get_or_create_collection(
-        collection_name(embedder_name), configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
-    )
+def open_collection(client: ClientAPI, embedder_name: str, prefix: str = "debrief") -> Collection:
+    try:
+        return client.get_or_create_collection(
+            collection_name(embedder_name, prefix),
+            configuration={"hnsw": {"space": "cosine"}},
+            embedding_function=None,
+        )
+    except Exception as exc:  # chromadb's errors (server down, bad name) share no useful base class
+        raise KnowledgeError(f"cannot open the Chroma collection: {exc}") from exc
