@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from agent.knowledge.catalog import Catalog, CatalogDocument, Section
-from agent.knowledge.lexical import tokenize
+from agent.knowledge.lexical import spelled_out, tokenize
 from agent.models import SearchHit
 
 if TYPE_CHECKING:
@@ -26,10 +26,11 @@ Mode = Literal["hybrid", "dense", "bm25"]
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "bm25")
 DENSE_CANDIDATES = 60
 LEXICAL_CANDIDATES = 60
-RRF_K = 20
+RRF_K = 5
 DENSE_WEIGHT = 1.0
 LEXICAL_WEIGHT = 1.0
 SNIPPET_CHARS = 240
+SPELL_OUT = True
 
 
 @dataclass
@@ -71,7 +72,7 @@ def _add_dense(
     kind: str | None,
     out: dict[str, _Candidate],
 ) -> None:
-    vector = embed_query(query)
+    vector = embed_query(spelled_out(query) if SPELL_OUT else query)
     rows = _nearest(collection, vector, DENSE_CANDIDATES * 2, None)
     if kind:
         # Filtering in Chroma costs ~5x an unfiltered query; filter here unless the kind is rare nearby.
