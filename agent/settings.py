@@ -169,7 +169,6 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown section {unknown[0]!r}; use {', '.join(POSTMORTEM_SECTIONS)} or none")
         return list(dict.fromkeys(names))
 
-
     @field_validator("service_aliases", mode="before")
     @classmethod
     def _aliases(cls, value: object) -> object:
