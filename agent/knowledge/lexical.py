@@ -88,6 +88,7 @@ _STOPWORDS = frozenset(
     ]
 )
 TITLE_WEIGHT = 3
+UNKNOWN_WEIGHT = 2.0  # in `coverage`, a word no document has: as if twice the rarest (tuned: BENCHMARKS.md)
 ALIAS_WEIGHT = 0.5  # a query word the vocabulary added, against one typed
 HEADING_WEIGHT = 1
 K1 = 1.5
@@ -238,6 +239,36 @@ class LexicalIndex:
         if kind is not None:
             scores[self._kinds != kind] = 0.0
         return scores
+
+    def coverage(self, query: str, doc_ids: Iterable[str]) -> dict[str, float]:
+        """How much of the query each document holds, from 0 to 1: the idf-weighted share of the query's terms
+        found in it. A word no document has counts as the rarest, so a question about a system the knowledge
+        base never mentions covers little of any document, however many common words it shares."""
+        wanted = list(doc_ids)
+        terms = query_terms(query)
+        if not terms or not self.doc_ids:
+            return dict.fromkeys(wanted, 0.0)
+        pointers = self._weights()[0]
+        documents = len(self.doc_ids)
+        known: list[int] = []
+        shares: list[float] = []
+        total = 0.0
+        for term, weight in terms.items():
+            number = self._vocab.get(term)
+            frequency = 0 if number is None else int(pointers[number + 1] - pointers[number])
+            share = weight * float(np.log1p((documents - frequency + 0.5) / (frequency + 0.5)))
+            if not frequency:
+                share *= UNKNOWN_WEIGHT
+            total += share
+            if number is not None and frequency:
+                known.append(number)
+                shares.append(share)
+        result: dict[str, float] = {}
+        for doc_id in wanted:
+            row = self._row.get(doc_id)
+            held = np.isin(known, self._terms[row]) if row is not None and known else np.zeros(0, dtype=bool)
+            result[doc_id] = float(np.dot(held, shares[: len(held)])) / total if len(held) else 0.0
+        return result
 
     def kind_of(self, doc_id: str) -> str | None:
         row = self._row.get(doc_id)

@@ -9,12 +9,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from agent.knowledge.catalog import Catalog, CatalogDocument, Section
 from agent.knowledge.lexical import spelled_out, tokenize
+from agent.knowledge.relevance import RELEVANCE_FLOOR, Mode, relevance
 from agent.models import SearchHit
 
 if TYPE_CHECKING:
@@ -22,7 +23,6 @@ if TYPE_CHECKING:
 
 __all__ = ["MODES", "Catalog", "CatalogDocument", "Mode", "search"]
 
-Mode = Literal["hybrid", "dense", "bm25"]
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "bm25")
 DENSE_CANDIDATES = 60
 LEXICAL_CANDIDATES = 60
@@ -40,6 +40,11 @@ class _Candidate:
     lexical: float | None = None
     best_chunk: str | None = None  # chunk id of the best dense section
     fused: float = 0.0
+    similarity: float = (
+        0.0  # the dense similarity, or a bound on it for a document dense search did not return
+    )
+    coverage: float = 0.0  # share of the query's words the document holds (`LexicalIndex.coverage`)
+    relevance: float = 0.0  # calibrated: how likely the document is about the question (`relevance.py`)
 
 
 def search(
@@ -51,7 +56,27 @@ def search(
     kind: str | None = None,
     limit: int = 5,
     mode: Mode = "hybrid",
+    min_relevance: float = RELEVANCE_FLOOR,
 ) -> list[SearchHit]:
+    """The best `limit` documents whose relevance reaches `min_relevance` (0: every candidate, scored)."""
+    ranked = rank(
+        query, collection=collection, embed_query=embed_query, catalog=catalog, kind=kind, mode=mode
+    )
+    best = [candidate for candidate in ranked if candidate.relevance >= min_relevance][:limit]
+    sections = catalog.read_sections(candidate.doc_id for candidate in best)
+    return [_hit(candidate, catalog.documents[candidate.doc_id], sections, query) for candidate in best]
+
+
+def rank(
+    query: str,
+    *,
+    collection: Collection,
+    embed_query: Callable[[str], list[float]],
+    catalog: Catalog,
+    kind: str | None = None,
+    mode: Mode = "hybrid",
+) -> list[_Candidate]:
+    """Every candidate document, best first, each with its signals and its relevance."""
     if not query.strip() or not catalog.documents:
         return []
     candidates: dict[str, _Candidate] = {}
@@ -60,9 +85,19 @@ def search(
     if mode in ("hybrid", "bm25"):
         _add_lexical(query, catalog, kind, candidates)
     known = [candidate for candidate in candidates.values() if candidate.doc_id in catalog.documents]
-    best = _fuse(known, mode)[:limit]
-    sections = catalog.read_sections(candidate.doc_id for candidate in best)
-    return [_hit(candidate, catalog.documents[candidate.doc_id], sections, query) for candidate in best]
+    ranked = _fuse(known, mode)
+    _score_relevance(query, catalog, ranked, mode)
+    return ranked
+
+
+def _score_relevance(query: str, catalog: Catalog, ranked: list[_Candidate], mode: Mode) -> None:
+    coverage = catalog.index.coverage(query, (c.doc_id for c in ranked)) if mode != "dense" else {}
+    # A document the dense search did not return is no closer than the farthest one it did.
+    floor = min((c.dense for c in ranked if c.dense is not None), default=0.0)
+    for candidate in ranked:
+        candidate.coverage = coverage.get(candidate.doc_id, 0.0)
+        candidate.similarity = candidate.dense if candidate.dense is not None else floor
+        candidate.relevance = relevance(mode, candidate.similarity, candidate.coverage)
 
 
 def _add_dense(
@@ -144,6 +179,7 @@ def _hit(
         title=doc.title,
         heading=heading,
         score=round(candidate.fused, 6),
+        relevance=round(candidate.relevance, 3),
         snippet=_snippet(text),
     )
 
