@@ -17,6 +17,7 @@ import shutil
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,7 @@ def open_kb(data_dir: Path, embedder: OnnxEmbedder) -> KnowledgeBase:
     return KnowledgeBase(collection, embedder, Redactor(), data_dir)
 
 
-SUBSETS = {  # name -> which queries
+SUBSETS: dict[str, Callable[[dict[str, Any]], bool]] = {  # name -> which queries
     "tuning": lambda q: q["split"] == "tuning",
     "held-out": lambda q: q["split"] == "held-out",
     "held-out, from reports": lambda q: q["split"] == "held-out" and q.get("origin") == "report",
@@ -48,7 +49,7 @@ SUBSETS = {  # name -> which queries
 
 def rank_of(kb: KnowledgeBase, case: dict[str, Any], mode: Mode) -> int | None:
     """Rank (1-based) of the first relevant file in the top 10, or None."""
-    hits = kb.search(case["query"], kind=case["kind"], limit=10, mode=mode)
+    hits = kb.search(case["query"], kind=case["kind"], limit=10, mode=mode, min_relevance=0.0)
     relevant = set(case["relevant"])
     return next((i for i, hit in enumerate(hits, 1) if hit.source in relevant), None)
 
@@ -72,6 +73,34 @@ def quality(kb: KnowledgeBase, queries: list[dict[str, Any]], mode: Mode) -> dic
                 "missed@3": [c["query"] for c, r in zip(cases, found, strict=True) if not r or r > 3],
             }
     return table
+
+
+def refusal(
+    kb: KnowledgeBase, queries: list[dict[str, Any]], ood: list[dict[str, Any]], mode: Mode
+) -> dict[str, dict[str, Any]]:
+    """Per half: the out-of-domain questions that get no runbook and no incident (the floor says "nothing
+    matches"), and the in-domain queries whose right answer was in the top 5 and is no longer shown."""
+    table: dict[str, dict[str, Any]] = {}
+    for half in ("tuning", "held-out"):
+        outside = [case["query"] for case in ood if case["split"] == half]
+        answered = [case for case in outside if any(kb.search(case, kind=k, mode=mode) for k in KINDS)]
+        inside = [case for case in queries if case["split"] == half]
+        lost = [case["query"] for case in inside if _loses_answer(kb, case, mode)]
+        table[half] = {
+            "ood": len(outside),
+            "ood_refused": 1 - len(answered) / len(outside),
+            "ood_answered": answered,
+            "in_domain": len(inside),
+            "lost": lost,
+        }
+    return table
+
+
+def _loses_answer(kb: KnowledgeBase, case: dict[str, Any], mode: Mode) -> bool:
+    relevant = set(case["relevant"])
+    before = kb.search(case["query"], kind=case["kind"], mode=mode, min_relevance=0.0)
+    after = kb.search(case["query"], kind=case["kind"], mode=mode)
+    return any(hit.source in relevant for hit in before) and not any(hit.source in relevant for hit in after)
 
 
 def _recall(ranks: list[int | None], k: int) -> float:
@@ -110,11 +139,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--corpus", type=Path, default=HERE.parent.parent / "shared" / "corpus")
     parser.add_argument("--queries", type=Path, default=HERE / "queries.yaml")
+    parser.add_argument("--ood", type=Path, default=HERE / "ood_queries.yaml", help="out-of-domain questions")
     parser.add_argument("--scale-chunks", type=int, default=5000)
     parser.add_argument("--store", type=Path, help="keep the ingested stores here and reuse them")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     queries = yaml.safe_load(args.queries.read_text(encoding="utf-8"))
+    ood = yaml.safe_load(args.ood.read_text(encoding="utf-8"))
     results: dict[str, Any] = {"queries": len(queries)}
     embedder = OnnxEmbedder()
     embedder.embed_query("warm up")  # model load is not ingest time
@@ -125,6 +156,7 @@ def main() -> None:
         results["ingest"], results["reingest_unchanged_s"] = ingest(kb, roots)
         kb.catalog()  # built once per process, not per query
         results["quality"] = {mode: quality(kb, queries, mode) for mode in MODES}
+        results["refusal"] = {mode: refusal(kb, queries, ood, mode) for mode in MODES}
         results["latency_corpus"] = {"chunks": kb.count(), **{m: latency(kb, queries, m) for m in MODES}}
         if args.scale_chunks:
             # A store of its own: the copies must not stay in the store whose quality is measured.
@@ -171,6 +203,18 @@ def render(results: dict[str, Any]) -> str:
             lines.append(
                 f"| {subset} | {kind} | {mode} | {row['queries']} | {row['recall@1']:.2f} | "
                 f"{row['recall@3']:.2f} | {row['recall@5']:.2f} | {row['mrr']:.3f} |"
+            )
+    lines += [
+        "",
+        "| queries | mode | out-of-domain: no result | in-domain: right answer lost to the floor |",
+        "|---|---|---|---|",
+    ]
+    for half in ("tuning", "held-out"):
+        for mode, table in results["refusal"].items():
+            row = table[half]
+            lines.append(
+                f"| {half} | {mode} | {row['ood_refused']:.0%} of {row['ood']} | "
+                f"{len(row['lost'])} of {row['in_domain']} ({len(row['lost']) / row['in_domain']:.1%}) |"
             )
     ingest = results["ingest"]
     first = (
