@@ -176,13 +176,22 @@ class Assistant:
         """The same tools, no model: top runbook steps, similar incidents, this incident's state."""
         registry = CitationRegistry()
         box = Toolbox(ToolDeps(self._knowledge, registry, self._engine, incident_id, redact=self._redact))
-        parts = [
-            f"Retrieval-only answer ({reason}): the closest runbook steps, similar past incidents"
-            + (" and this incident so far" if incident_id else "")
-            + ". Check them against what you see.",
-            "Runbook steps:\n" + box.search_runbooks(question, top_k=RETRIEVAL_RUNBOOKS),
-            "Similar past incidents:\n" + box.find_similar_incidents(question, top_k=RETRIEVAL_INCIDENTS),
-        ]
+        runbooks = box.search_runbooks(question, top_k=RETRIEVAL_RUNBOOKS)
+        incidents = box.find_similar_incidents(question, top_k=RETRIEVAL_INCIDENTS)
+        if len(registry) == 0:  # neither search found anything relevant enough to show
+            parts = [
+                f"Retrieval-only answer ({reason}): no runbook or past incident in the knowledge base matches "
+                "this question.",
+                f"{runbooks}\n{incidents}",
+            ]
+        else:
+            parts = [
+                f"Retrieval-only answer ({reason}): the closest runbook steps, similar past incidents"
+                + (" and this incident so far" if incident_id else "")
+                + ". Check them against what you see.",
+                "Runbook steps:\n" + runbooks,
+                "Similar past incidents:\n" + incidents,
+            ]
         if incident_id and self._engine is not None:
             parts.append(f"{incident_id} so far:\n" + box.read_timeline(incident_id, limit=RETRIEVAL_EVENTS))
         return self._finish("\n\n".join(parts), registry, "retrieval")

@@ -43,6 +43,8 @@ MAX_EVENTS = 50
 MAX_ACTIONS = 5
 STORY_WINDOW = 2000  # the latest chat lines a retelling looks through (key events are all read)
 NOTE_AUTHOR = "debrief"
+QUERY_CHARS = 120  # of a query, repeated in an empty search's answer
+NOTHING_MATCHES = {"runbook": "No runbook matches", "incident": "No similar past incident was found"}
 _STEPS_HEADING = re.compile(
     r"mitigat|remediat|resolution|resolve|fix|steps|procedure|recover|workaround", re.I
 )
@@ -132,7 +134,7 @@ class Toolbox:
         """
         hits = self.deps.knowledge.search(query, kind="runbook", limit=top_k)
         blocks = [block for hit in hits for block in self._runbook_blocks(hit)]
-        return self._render(blocks, empty="No runbook matches that.")
+        return self._render(blocks, empty=self._nothing(query, "runbook"))
 
     @_reported
     def find_similar_incidents(self, query: str, top_k: int = TOP_K) -> str:
@@ -143,7 +145,7 @@ class Toolbox:
         """
         hits = self.deps.knowledge.search(query, kind="incident", limit=top_k)
         blocks = [self._incident_block(hit) for hit in hits]
-        return self._render(blocks, empty="No similar past incident was found.")
+        return self._render(blocks, empty=self._nothing(query, "incident"))
 
     @_reported
     def read_timeline(
@@ -204,6 +206,15 @@ class Toolbox:
         return f"Noted on the {incident.id} timeline {tag}."
 
     # -- pieces --------------------------------------------------------------------------------------
+    def _nothing(self, query: str, kind: str) -> str:
+        """What an empty search says: what was searched, and that nothing in it is about the question."""
+        searched = self.deps.knowledge.document_count(kind)
+        what = "runbook" if kind == "runbook" else "past incident"
+        return (
+            f"{NOTHING_MATCHES[kind]} (searched {searched} {what}{'' if searched == 1 else 's'} for "
+            f'"{_clip(" ".join(query.split()), QUERY_CHARS)}"; none was relevant enough to show).'
+        )
+
     def _runbook_blocks(self, hit: SearchHit) -> list[Block]:
         doc = _document(self.deps.knowledge, hit.source)
         best = _section_text(doc, hit.heading) or hit.snippet
