@@ -14,7 +14,7 @@ from agent.knowledge.catalog import Catalog
 from agent.knowledge.chunks import DOC_VECTOR, DocVector
 from agent.knowledge.embedder import Embedder, make_embedder
 from agent.knowledge.ingest import Ingestor, IngestReport
-from agent.knowledge.relevance import RELEVANCE_FLOOR
+from agent.knowledge.relevance import CALIBRATED_EMBEDDER, RELEVANCE_FLOOR
 from agent.knowledge.search import Mode, search
 from agent.knowledge.vectors import collection_name, open_client, open_collection
 from agent.models import SearchHit
@@ -85,6 +85,8 @@ class KnowledgeBase:
             limit=limit,
             mode=mode,
             min_relevance=min_relevance,
+            # Similarities are on another scale with another embedder: its relevance rests on the words alone.
+            calibration=None if self._embedder.name.startswith(CALIBRATED_EMBEDDER) else "bm25",
         )
 
     def catalog(self) -> Catalog:

@@ -17,7 +17,9 @@ RELEVANCE_FLOOR = 0.5
 # (similarity weight, coverage weight, bias) of a logistic model per search mode, printed by bench/calibrate.py:
 # fitted on the tuning halves of bench/queries.yaml and bench/ood_queries.yaml, the bias set so that 0.5 keeps the
 # answer of all but 2% of the tuning in-domain queries. Measured on the held-out halves in BENCHMARKS.md.
-# Fitted on the local MiniLM embedder's similarities: another embedder needs its own fit.
+# Fitted on the local MiniLM embedder's similarities (CALIBRATED_EMBEDDER, any precision): with another embedder
+# `KnowledgeBase.search` uses the "bm25" row, the words alone, until someone fits that embedder's.
+CALIBRATED_EMBEDDER = "minilm-l6-v2"
 CALIBRATION: dict[str, tuple[float, float, float]] = {
     "hybrid": (21.50, 16.51, -12.48),
     "dense": (27.21, 0.00, -9.56),

@@ -57,10 +57,18 @@ def search(
     limit: int = 5,
     mode: Mode = "hybrid",
     min_relevance: float = RELEVANCE_FLOOR,
+    calibration: Mode | None = None,
 ) -> list[SearchHit]:
-    """The best `limit` documents whose relevance reaches `min_relevance` (0: every candidate, scored)."""
+    """The best `limit` documents whose relevance reaches `min_relevance` (0: every candidate, scored).
+    `calibration` is the mode whose relevance calibration to use (default: `mode`'s own)."""
     ranked = rank(
-        query, collection=collection, embed_query=embed_query, catalog=catalog, kind=kind, mode=mode
+        query,
+        collection=collection,
+        embed_query=embed_query,
+        catalog=catalog,
+        kind=kind,
+        mode=mode,
+        calibration=calibration,
     )
     best = [candidate for candidate in ranked if candidate.relevance >= min_relevance][:limit]
     sections = catalog.read_sections(candidate.doc_id for candidate in best)
@@ -75,6 +83,7 @@ def rank(
     catalog: Catalog,
     kind: str | None = None,
     mode: Mode = "hybrid",
+    calibration: Mode | None = None,
 ) -> list[_Candidate]:
     """Every candidate document, best first, each with its signals and its relevance."""
     if not query.strip() or not catalog.documents:
@@ -86,18 +95,18 @@ def rank(
         _add_lexical(query, catalog, kind, candidates)
     known = [candidate for candidate in candidates.values() if candidate.doc_id in catalog.documents]
     ranked = _fuse(known, mode)
-    _score_relevance(query, catalog, ranked, mode)
+    _score_relevance(query, catalog, ranked, calibration or mode)
     return ranked
 
 
-def _score_relevance(query: str, catalog: Catalog, ranked: list[_Candidate], mode: Mode) -> None:
-    coverage = catalog.index.coverage(query, (c.doc_id for c in ranked)) if mode != "dense" else {}
+def _score_relevance(query: str, catalog: Catalog, ranked: list[_Candidate], calibration: Mode) -> None:
+    coverage = catalog.index.coverage(query, (c.doc_id for c in ranked)) if calibration != "dense" else {}
     # A document the dense search did not return is no closer than the farthest one it did.
     floor = min((c.dense for c in ranked if c.dense is not None), default=0.0)
     for candidate in ranked:
         candidate.coverage = coverage.get(candidate.doc_id, 0.0)
         candidate.similarity = candidate.dense if candidate.dense is not None else floor
-        candidate.relevance = relevance(mode, candidate.similarity, candidate.coverage)
+        candidate.relevance = relevance(calibration, candidate.similarity, candidate.coverage)
 
 
 def _add_dense(
