@@ -1,7 +1,7 @@
 """Fit the relevance floor: a logistic model per search mode on the tuning halves of queries.yaml (in domain) and
 ood_queries.yaml (out of domain), its bias set so that relevance 0.5 keeps all but 2% of the in-domain answers.
 
-    python bench/calibrate.py --store DIR     # DIR as for bench/retrieval.py; prints agent.knowledge.relevance's table
+    python -m bench.calibrate --store DIR     # DIR as for bench/retrieval.py; prints agent.knowledge.relevance's table
 
 Positive: an in-domain query's relevant documents in its top 5 (the best of them counts); negative: every document
 in an out-of-domain query's top 5, runbooks and incidents. Signals: the best dense similarity of a document's
