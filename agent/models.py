@@ -141,7 +141,10 @@ class SearchHit(BaseModel):
     kind: str
     title: str
     heading: str
-    score: float
+    score: float  # the ranking score of the search mode (rank-based for hybrid): compares hits of one search only
+    relevance: float = (
+        1.0  # calibrated, 0-1: how likely the document is about the question (agent.knowledge.relevance)
+    )
     snippet: str
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
+from agent.citations import Citation
 from agent.engine import Engine
 from agent.errors import DebriefError
 from agent.models import OPEN_ACTION_STATUSES, ActionItem
@@ -22,6 +23,15 @@ def incident_id_in(title: str, source: str) -> str | None:
     """The incident a past incident's postmortem is about, from its title (`INC-127: ...`) or file name."""
     found = _INCIDENT_ID.search(f"{title} {source}")
     return found.group(0).upper() if found else None
+
+
+def incident_citation(title: str, source: str) -> Citation:
+    """How an answer cites a past incident: by its id when it has one (`INC-127: title`), else by its file."""
+    incident_id = incident_id_in(title, source)
+    if incident_id is None:
+        return Citation(source=source, heading=title)
+    heading = re.sub(rf"^\s*{re.escape(incident_id)}\b[\s:.-]*", "", title, flags=re.IGNORECASE)
+    return Citation(source=incident_id, heading=heading or title)
 
 
 def still_open(engine: Engine | None, incident_id: str | None) -> list[ActionItem]:

@@ -18,11 +18,12 @@ from agent.errors import DebriefError
 from agent.excerpt import has_steps, lead
 from agent.markup import literal
 from agent.models import SearchHit
-from agent.repeats import incident_id_in, repeat_warning, still_open
+from agent.repeats import incident_citation, incident_id_in, repeat_warning, still_open
 from agent.tools import (
     STEPS_HEADING,
     describe_incident,
     find_document,
+    nothing_matches,
     recent_events,
     section_text,
 )
@@ -56,17 +57,24 @@ def retrieval_answer(
     question: str, knowledge: KnowledgeBase, engine: Engine | None, incident_id: str | None, reason: str
 ) -> RetrievalAnswer:
     """Answer `question` from the knowledge base (and the incident), saying why no model answered."""
-    answer = RetrievalAnswer([f"Retrieval-only answer ({reason}): check these steps against what you see."])
     runbooks = _search(knowledge, question, "runbook", RUNBOOKS)
+    past = [hit for hit in _search(knowledge, question, "incident", INCIDENTS + 1) if _id(hit) != incident_id]
+    if not runbooks and not past:
+        lead = f"Retrieval-only answer ({reason}): no runbook or past incident in the knowledge base matches this question."
+        answer = RetrievalAnswer([lead, literal(nothing_matches(knowledge, question, "runbook"))])
+        answer.parts.append(literal(nothing_matches(knowledge, question, "incident")))
+    else:
+        answer = RetrievalAnswer(
+            [f"Retrieval-only answer ({reason}): check these steps against what you see."]
+        )
     if runbooks:
         _lead_runbook(answer, knowledge, runbooks[0])
         answer.citations += [Citation(source=hit.source, heading=hit.heading) for hit in runbooks[1:]]
-    else:
-        answer.parts.append("No runbook matches that.")
-    past = [hit for hit in _search(knowledge, question, "incident", INCIDENTS + 1) if _id(hit) != incident_id]
+    elif past:
+        answer.parts.append(literal(nothing_matches(knowledge, question, "runbook")))
     for hit in past[:INCIDENTS]:
         past_id = _id(hit)
-        answer.citations.append(Citation(source=past_id or hit.source, heading=hit.title))
+        answer.citations.append(incident_citation(hit.title, hit.source))
         warning = repeat_warning(past_id, still_open(engine, past_id)) if past_id else None
         if warning:
             answer.parts.append(f"**Repeat risk:** {literal(warning)}")

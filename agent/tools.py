@@ -32,7 +32,7 @@ from agent.models import (
     TimelineEvent,
 )
 from agent.redact import redact
-from agent.repeats import incident_id_in, repeat_warning
+from agent.repeats import incident_citation, incident_id_in, repeat_warning
 from agent.salience import story as tell
 
 if TYPE_CHECKING:
@@ -52,6 +52,8 @@ MAX_EVENTS = 50
 MAX_ACTIONS = 5
 STORY_WINDOW = 2000  # the latest chat lines a retelling looks through (key events are all read)
 NOTE_AUTHOR = "debrief"
+QUERY_CHARS = 120  # of a query, repeated in an empty search's answer
+NOTHING_MATCHES = {"runbook": "No runbook matches", "incident": "No similar past incident was found"}
 STEPS_HEADING = re.compile(
     r"mitigat|remediat|resolution|resolve|fix|steps|procedure|recover|workaround", re.I
 )
@@ -140,7 +142,7 @@ class Toolbox:
         """
         hits = self.deps.knowledge.search(query, kind="runbook", limit=top_k)
         blocks = [block for hit in hits for block in self._runbook_blocks(hit)]
-        return self._render(blocks, empty="No runbook matches that.")
+        return self._render(blocks, empty=nothing_matches(self.deps.knowledge, query, "runbook"))
 
     @_reported
     def find_similar_incidents(self, query: str, top_k: int = TOP_K) -> str:
@@ -153,7 +155,7 @@ class Toolbox:
         hits = self.deps.knowledge.search(query, kind="incident", limit=top_k + 1)
         hits = [hit for hit in hits if not own or incident_id_in(hit.title, hit.source) != own][:top_k]
         blocks = [self._incident_block(hit) for hit in hits]
-        return self._render(blocks, empty="No similar past incident was found.")
+        return self._render(blocks, empty=nothing_matches(self.deps.knowledge, query, "incident"))
 
     @_reported
     def read_timeline(
@@ -228,7 +230,7 @@ class Toolbox:
         doc = find_document(self.deps.knowledge, hit.source)
         text = _clip(_compact(section_text(doc, hit.heading) or hit.snippet), SECTION_CHARS)
         actions = self._action_items(incident_id, doc)
-        citation = Citation(source=incident_id or hit.source, heading=hit.title)
+        citation = incident_citation(hit.title, hit.source)
         title = f"{hit.title} - {hit.heading}" if hit.heading else hit.title
         return Block(
             "incident", incident_id or hit.source, citation, title, "\n".join(filter(None, [text, actions]))
@@ -373,6 +375,16 @@ def describe_incident(incident: Incident) -> str:
 
 def _contract(function: Callable[..., str]) -> str:
     return " ".join((function.__doc__ or "").split())
+
+
+def nothing_matches(knowledge: KnowledgeBase, query: str, kind: str) -> str:
+    """What an empty search says: what was searched, and that nothing in it is about the question."""
+    searched = knowledge.document_count(kind)
+    what = "runbook" if kind == "runbook" else "past incident"
+    return (
+        f"{NOTHING_MATCHES[kind]} (searched {searched} {what}{'' if searched == 1 else 's'} for "
+        f'"{_clip(" ".join(query.split()), QUERY_CHARS)}"; none was relevant enough to show).'
+    )
 
 
 def find_document(knowledge: KnowledgeBase, source: str) -> CatalogDocument | None:

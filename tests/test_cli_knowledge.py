@@ -54,9 +54,30 @@ def test_search_json_contract(runner: CliRunner) -> None:
     )
     payload = json.loads(result.stdout)
     assert payload["query"] == "node disk is full"
-    assert len(payload["results"]) == 2
-    assert set(payload["results"][0]) == {"source", "kind", "title", "heading", "score", "snippet"}
+    assert len(payload["results"]) == 1  # the other runbooks are below the relevance floor
+    fields = {"source", "kind", "title", "heading", "score", "relevance", "snippet"}
+    assert set(payload["results"][0]) == fields
     assert payload["results"][0]["source"] == "runbooks/disk-full.md"
+
+
+def test_min_score_zero_shows_every_candidate_with_its_relevance(runner: CliRunner) -> None:
+    runner.invoke(main, ["ingest"])
+    command = ["search", "--kind", "runbook", "--min-score", "0", "node disk is full"]
+    scored = json.loads(runner.invoke(main, [*command, "--json"]).stdout)["results"]
+    assert scored[0]["source"] == "runbooks/disk-full.md"
+    assert len(scored) == 3 and all(0 <= hit["relevance"] <= 1 for hit in scored)
+    human = runner.invoke(main, command).stdout
+    assert "(relevance 0.00)" in human and human.count("relevance") == 3
+
+
+def test_a_question_the_knowledge_base_does_not_cover_finds_nothing(runner: CliRunner) -> None:
+    runner.invoke(main, ["ingest"])
+    result = runner.invoke(main, ["search", "why is etcd slow"])
+    assert result.exit_code == 0
+    assert result.stdout.startswith("nothing in the knowledge base matches 'why is etcd slow'")
+    assert "--min-score 0" in result.stdout
+    payload = json.loads(runner.invoke(main, ["search", "--json", "why is etcd slow"]).stdout)
+    assert payload["results"] == []
 
 
 def test_search_reads_one_query_per_line_from_stdin(runner: CliRunner) -> None:
@@ -89,6 +110,18 @@ def test_ask_without_an_llm_answers_from_retrieval_with_citations(runner: CliRun
     assert payload["mode"] == "retrieval"
     assert "runbooks/disk-full.md" in [citation["source"] for citation in payload["citations"]]
     assert "crictl" in payload["answer"]
+
+
+def test_ask_with_no_match_says_so_and_what_was_searched(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["ask", "--json", "why is etcd slow?"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["citations"] == []
+    answer = payload["answer"]
+    assert "no runbook or past incident in the knowledge base matches this question" in answer
+    assert 'No runbook matches (searched 3 runbooks for "why is etcd slow?"' in answer
+    assert "No similar past incident was found (searched 1 past incident" in answer
+    assert "crictl" not in answer and "pgbouncer" not in answer
 
 
 def test_ask_about_an_unknown_incident_is_one_clear_error(runner: CliRunner) -> None:

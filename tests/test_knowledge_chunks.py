@@ -81,7 +81,24 @@ def test_chunks_carry_file_title_heading_and_kind() -> None:
     assert {c.source for c in chunks} == {"runbooks/checkout.md"}
     assert {c.title for c in chunks} == {"Checkout 5xx after deploy"}
     assert {c.kind for c in chunks} == {"runbook"}
-    assert sections[0].embedding_text().startswith("Checkout 5xx after deploy - Symptoms\n")
+    # The title's vocabulary words are spelled out for the embedder ("5xx" -> "server error").
+    assert sections[0].embedding_text().startswith("Checkout 5xx after deploy (server error) - Symptoms\n")
+
+
+def test_alert_names_are_spelled_out_for_the_embedder() -> None:
+    chunks = build_chunks(
+        "# KubeletPlegDurationHigh\n\n## Meaning\n\nSlow relists.\n",
+        doc_id="d2",
+        source="a.md",
+        kind="runbook",
+    )
+    assert (
+        chunks[1]
+        .embedding_text()
+        .startswith(
+            "KubeletPlegDurationHigh (Kubelet Pleg Duration High) (pod lifecycle event generator) - Meaning\n"
+        )
+    )
 
 
 def test_long_sections_are_split_at_paragraphs() -> None:

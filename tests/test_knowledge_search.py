@@ -1,8 +1,9 @@
-"""Hybrid search: dense and BM25 fused per document by reciprocal rank."""
+"""Hybrid search: dense and BM25 fused per document by reciprocal rank, shown when relevant enough."""
 
 from __future__ import annotations
 
 from agent.knowledge import KnowledgeBase
+from agent.knowledge.relevance import RELEVANCE_FLOOR, relevance
 from agent.knowledge.search import RRF_K, _Candidate, _fuse
 from tests.knowledge_fixtures import kb, knowledge_dir
 
@@ -58,3 +59,31 @@ def test_rrf_rewards_documents_ranked_well_by_both_lists() -> None:
         "dense-only": 1 / (RRF_K + 1),
         "lexical-only": 1 / (RRF_K + 1),
     }
+
+
+def test_a_question_the_knowledge_base_does_not_cover_returns_nothing(kb: KnowledgeBase) -> None:
+    kb.ingest(progress=False)
+    assert kb.search("why is etcd slow") == []
+    assert kb.search("rabbitmq queue backing up, consumers not acking", kind="runbook") == []
+
+
+def test_min_relevance_zero_returns_every_candidate_with_its_relevance(kb: KnowledgeBase) -> None:
+    kb.ingest(progress=False)
+    hits = kb.search("why is etcd slow", min_relevance=0.0, limit=10)
+    assert len(hits) == 4  # every document is a candidate in so small a knowledge base
+    assert all(0.0 <= hit.relevance < RELEVANCE_FLOOR for hit in hits)
+    assert hits == sorted(hits, key=lambda hit: -hit.score)
+
+
+def test_relevance_is_high_for_the_answer_and_low_for_the_rest(kb: KnowledgeBase) -> None:
+    kb.ingest(progress=False)
+    hits = kb.search("node disk is full", kind="runbook", min_relevance=0.0)
+    assert hits[0].source == "runbooks/disk-full.md" and hits[0].relevance > 0.9
+    assert all(hit.relevance < RELEVANCE_FLOOR for hit in hits[1:])
+    assert [hit.source for hit in kb.search("node disk is full", kind="runbook")] == ["runbooks/disk-full.md"]
+
+
+def test_relevance_rises_with_similarity_and_with_the_share_of_words_held() -> None:
+    assert relevance("hybrid", 0.7, 0.6) > relevance("hybrid", 0.4, 0.6) > relevance("hybrid", 0.4, 0.1)
+    assert relevance("dense", 0.8, 0.0) > RELEVANCE_FLOOR > relevance("dense", 0.2, 1.0)
+    assert relevance("bm25", 0.0, 0.9) > RELEVANCE_FLOOR > relevance("bm25", 1.0, 0.05)

@@ -226,3 +226,22 @@ def test_published_postmortem_is_written_ingested_and_found_by_the_next_incident
     workflow.reopen(incident_id, "root")  # a published postmortem is drafted again only once reopened
     redrafted = workflow.draft(incident_id, by="root")
     assert PUBLISHED not in [ref.source for ref in redrafted.postmortem.similar_incidents]
+
+
+def test_an_unrelated_incident_lists_no_similar_incident_and_no_runbook(
+    engine: Engine, settings: Settings, knowledge: KnowledgeBase
+) -> None:
+    workflow = PostmortemWorkflow(engine, settings, knowledge=lambda: knowledge)
+    published = incident(engine)
+    workflow.draft(published)
+    workflow.approve(published, "frank")
+    workflow.publish(published, "root")  # the knowledge base now holds one past incident, about orders-api
+    other = engine.incidents.start(
+        "#inc-app", "Android app crashes on launch", "dana", at(30), service="mobile"
+    )
+    engine.incidents.resolve(other.id, "dana", at(40))
+
+    drafted = workflow.draft(other.id)
+
+    assert drafted.postmortem.similar_incidents == [] and drafted.postmortem.runbooks == []
+    assert "## Similar past incidents\n\n_None found._" in drafted.markdown

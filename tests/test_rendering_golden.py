@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -231,6 +232,9 @@ def replies(request: pytest.FixtureRequest) -> tuple[Platform, dict[str, str]]:
 @pytest.mark.parametrize("name", ["answer", "timeline", "actions"])
 def test_replies_match_the_golden_files(replies: tuple[Platform, dict[str, str]], name: str) -> None:
     platform, golden = replies
-    expected = (DATA / platform.name / f"{name}.{platform.suffix}").read_text(encoding="utf-8")
+    path = DATA / platform.name / f"{name}.{platform.suffix}"
+    if os.environ.get("DEBRIEF_WRITE_GOLDEN") == "1":  # after an intended change: write, then read the diff
+        path.write_text((golden[name] + "\n").replace(ZWSP, ZWSP_SHOWN), encoding="utf-8")
+    expected = path.read_text(encoding="utf-8")
 
     assert golden[name] + "\n" == expected.replace(ZWSP_SHOWN, ZWSP)

@@ -14,6 +14,7 @@ from agent.knowledge.catalog import Catalog
 from agent.knowledge.chunks import DOC_VECTOR, DocVector
 from agent.knowledge.embedder import Embedder, make_embedder
 from agent.knowledge.ingest import Ingestor, IngestReport
+from agent.knowledge.relevance import CALIBRATED_EMBEDDER, RELEVANCE_FLOOR
 from agent.knowledge.search import Mode, search
 from agent.knowledge.vectors import collection_name, open_client, open_collection
 from agent.models import SearchHit
@@ -66,9 +67,15 @@ class KnowledgeBase:
         return report
 
     def search(
-        self, query: str, kind: str | None = None, limit: int = 5, mode: Mode = "hybrid"
+        self,
+        query: str,
+        kind: str | None = None,
+        limit: int = 5,
+        mode: Mode = "hybrid",
+        min_relevance: float = RELEVANCE_FLOOR,
     ) -> list[SearchHit]:
-        """Best documents first; `kind` is runbook, incident or None for any."""
+        """Best documents first, only those whose relevance reaches `min_relevance` (the calibrated floor by
+        default; 0 for every candidate); `kind` is runbook, incident or None for any."""
         return search(
             self._redact(query),
             collection=self._collection,
@@ -77,6 +84,9 @@ class KnowledgeBase:
             kind=kind,
             limit=limit,
             mode=mode,
+            min_relevance=min_relevance,
+            # Similarities are on another scale with another embedder: its relevance rests on the words alone.
+            calibration=None if self._embedder.name.startswith(CALIBRATED_EMBEDDER) else "bm25",
         )
 
     def catalog(self) -> Catalog:
@@ -87,6 +97,11 @@ class KnowledgeBase:
             catalog = self._catalog
         catalog.refresh()
         return catalog
+
+    def document_count(self, kind: str | None = None) -> int:
+        """Number of documents (files) of that kind, or of any kind."""
+        documents = self.catalog().documents.values()
+        return sum(1 for doc in documents if kind is None or doc.kind == kind)
 
     def count(self) -> int:
         """Number of stored chunks (document-level pieces included)."""

@@ -16,7 +16,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, cast
 
 from agent.knowledge.lexical import LexicalDocument, LexicalIndex
@@ -214,6 +214,7 @@ def lexical_document(document: CatalogDocument, sections: Sequence[tuple[str, st
         document.title,
         " ".join(heading for heading, _ in sections),
         "\n".join(text for _, text in sections),
+        PurePosixPath(document.source).stem,
     )
 
 

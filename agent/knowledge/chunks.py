@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Literal
 
+from agent.knowledge.lexical import readable_name, spelled_out
 from agent.knowledge.markdown import Document, parse_document, split_long
 
 KINDS = ("runbook", "incident")
@@ -20,6 +21,9 @@ _REFERENCE_SECTIONS = {"similar past incidents", "runbooks"}
 # mean of its sections' vectors ("mean", free). BENCHMARKS.md "Embed less" measured both.
 DocVector = Literal["text", "mean"]
 DOC_VECTOR: DocVector = "mean"
+# Raised whenever what is embedded for a file changes (2: alert names spelled out), so that the next ingest embeds
+# every file again instead of keeping vectors of the old kind.
+PIECES_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -36,7 +40,8 @@ class Chunk:
 
     def embedding_text(self) -> str:
         """What the vector is computed from: the title and heading give a section its context."""
-        prefix = self.title if not self.heading else f"{self.title} - {self.heading}"
+        title = spelled_out(readable_name(self.title))
+        prefix = title if not self.heading else f"{title} - {self.heading}"
         return f"{prefix}\n{self.text}"
 
 
@@ -52,7 +57,8 @@ def document_id(root: Path, source: str) -> str:
 
 
 def content_hash(text: str, kind: str) -> str:
-    return hashlib.sha256(f"{kind}\0{text}".encode()).hexdigest()
+    """What decides whether a file is embedded again: its text, its kind and how pieces are made from them."""
+    return hashlib.sha256(f"{PIECES_VERSION}\0{kind}\0{text}".encode()).hexdigest()
 
 
 def build_chunks(text: str, *, doc_id: str, source: str, kind: str) -> list[Chunk]:

@@ -1,7 +1,10 @@
-"""BM25 over whole documents (Chroma has no sparse index locally). Title and headings weigh more than body."""
+"""BM25 over whole documents (Chroma has no sparse index locally), and the words it is computed on: the title and
+the file's name weigh more than the body, alert names are split, and the operations vocabulary (`vocabulary.py`)
+adds long forms."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -13,8 +16,12 @@ from pathlib import Path
 import numpy as np
 import Stemmer
 
+from agent.knowledge.vocabulary import ALIASES
+
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
-_WORD = re.compile(r"[A-Za-z0-9]+")
+_TOKEN = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
+_PLURAL_NUMBER = re.compile(r"\d+s")
+_CAMEL_NAME = re.compile(r"[A-Za-z0-9]*[a-z0-9][A-Z][A-Za-z0-9]*")
 _STOPWORDS = frozenset(
     [
         "a",
@@ -81,10 +88,12 @@ _STOPWORDS = frozenset(
     ]
 )
 TITLE_WEIGHT = 3
-HEADING_WEIGHT = 2
+UNKNOWN_WEIGHT = 2.0  # in `coverage`, a word no document has: as if twice the rarest (tuned: BENCHMARKS.md)
+ALIAS_WEIGHT = 0.5  # a query word the vocabulary added, against one typed
+HEADING_WEIGHT = 1
 K1 = 1.5
 B = 0.75
-_FORMAT = 1
+_FORMAT = 2
 
 
 @lru_cache(maxsize=1)
@@ -93,15 +102,72 @@ def _stemmer() -> Stemmer.Stemmer:
 
 
 def tokenize(text: str) -> list[str]:
-    """Lower-cased, stemmed words; CamelCase alert names split into words (KubePodCrashLooping -> kube pod ...)."""
-    words: list[str] = []
-    for word in _WORD.findall(text):
-        parts = _CAMEL.split(word) if not word.isupper() else [word]
-        words.extend(part.lower() for part in parts)
-        if len(parts) > 1:
-            words.append(word.lower())
-    stems: list[str] = _stemmer().stemWords([w for w in words if w not in _STOPWORDS and len(w) > 1])
-    return stems
+    """Lower-cased, stemmed words. CamelCase alert names are split into words and kept whole
+    (KubePodCrashLooping -> kube pod crash looping kubepodcrashlooping podcrash crashlooping ...), hyphenated words
+    are also kept joined (back-off -> backoff), and words of the operations vocabulary bring their long forms."""
+    return [stem for stem, _ in _stemmed(text)]
+
+
+def query_terms(text: str) -> dict[str, float]:
+    """A query's distinct terms and their weights: 1 for what was typed, ALIAS_WEIGHT for a term only the
+    vocabulary brought (`tokenize` says which)."""
+    terms: dict[str, float] = {}
+    for stem, typed in _stemmed(text):
+        terms[stem] = max(terms.get(stem, 0.0), 1.0 if typed else ALIAS_WEIGHT)
+    return terms
+
+
+def readable_name(name: str) -> str:
+    """A CamelCase alert name with its words spelled out, for the embedder (which reads "KubeAPIDown" as word
+    pieces): "KubeAPIDown" -> "KubeAPIDown (Kube API Down)"; any other title unchanged."""
+    if not _CAMEL_NAME.fullmatch(name):
+        return name
+    return f"{name} ({' '.join(_CAMEL.split(name))})"
+
+
+def spelled_out(text: str) -> str:
+    """The text followed by the long forms of its vocabulary words, for the embedder: "PLEG not healthy" ->
+    "PLEG not healthy (pod lifecycle event generator)"."""
+    added: list[str] = []
+    for token in _TOKEN.findall(text):
+        for word in [token.replace("-", ""), *token.split("-")]:
+            for part in {word.lower(), *(p.lower() for p in _CAMEL.split(word))}:
+                long_form = ALIASES.get(part)
+                if long_form and long_form not in added:
+                    added.append(long_form)
+    return f"{text} ({'; '.join(added)})" if added else text
+
+
+def _stemmed(text: str) -> list[tuple[str, bool]]:
+    """(stem, typed) pairs: typed is False for a long form the vocabulary added."""
+    words: list[tuple[str, bool]] = []
+    for token in _TOKEN.findall(text):
+        pieces = token.split("-")
+        if len(pieces) > 1:
+            words.extend(_with_aliases("".join(pieces).lower()))
+        for piece in pieces:
+            words.extend(_words(piece))
+    kept = [(word, typed) for word, typed in words if word not in _STOPWORDS and len(word) > 1]
+    stems: list[str] = _stemmer().stemWords([word for word, _ in kept])
+    return [(stem, typed) for stem, (_, typed) in zip(stems, kept, strict=True)]
+
+
+def _words(word: str) -> list[tuple[str, bool]]:
+    if _PLURAL_NUMBER.fullmatch(word):
+        word = word[:-1]  # 502s -> 502
+    parts = [part.lower() for part in (_CAMEL.split(word) if not word.isupper() else [word])]
+    words = [alias for part in parts for alias in _with_aliases(part)]
+    if len(parts) > 1:
+        words.extend(_with_aliases(word.lower()))
+        # Adjacent parts joined, as people write them: StatefulSet -> statefulset, CrashLooping -> crashlooping.
+        if len(parts) > 2:
+            words.extend((a + b, True) for a, b in itertools.pairwise(parts))
+    return words
+
+
+def _with_aliases(word: str) -> list[tuple[str, bool]]:
+    long_form = ALIASES.get(word)
+    return [(word, True), *((alias, False) for alias in long_form.split())] if long_form else [(word, True)]
 
 
 @dataclass(frozen=True)
@@ -111,13 +177,13 @@ class LexicalDocument:
     title: str
     headings: str
     body: str
+    name: str = ""  # the file's name: a runbook's alert name when its title spells the alert out
 
     def tokens(self) -> list[str]:
-        return (
-            tokenize(self.title) * TITLE_WEIGHT
-            + tokenize(self.headings) * HEADING_WEIGHT
-            + tokenize(self.body)
-        )
+        title = tokenize(self.title)
+        named = set(title)
+        extra = [token for token in tokenize(self.name) if token not in named]
+        return (title + extra) * TITLE_WEIGHT + tokenize(self.headings) * HEADING_WEIGHT + tokenize(self.body)
 
 
 class LexicalIndex:
@@ -161,16 +227,48 @@ class LexicalIndex:
 
     def scores(self, query: str, kind: str | None = None) -> np.ndarray:
         scores = np.zeros(len(self.doc_ids), dtype=np.float32)
-        known = [self._vocab[token] for token in tokenize(query) if token in self._vocab]
+        known = [
+            (self._vocab[term], weight) for term, weight in query_terms(query).items() if term in self._vocab
+        ]
         if not known or not self.doc_ids:
             return scores
         pointers, rows, weights = self._weights()
-        for term in known:  # a word said twice counts twice, as in bm25s
+        for term, weight in known:
             start, end = pointers[term], pointers[term + 1]
-            np.add.at(scores, rows[start:end], weights[start:end])
+            np.add.at(scores, rows[start:end], weight * weights[start:end])
         if kind is not None:
             scores[self._kinds != kind] = 0.0
         return scores
+
+    def coverage(self, query: str, doc_ids: Iterable[str]) -> dict[str, float]:
+        """How much of the query each document holds, from 0 to 1: the idf-weighted share of the query's terms
+        found in it. A word no document has counts as the rarest, so a question about a system the knowledge
+        base never mentions covers little of any document, however many common words it shares."""
+        wanted = list(doc_ids)
+        terms = query_terms(query)
+        if not terms or not self.doc_ids:
+            return dict.fromkeys(wanted, 0.0)
+        pointers = self._weights()[0]
+        documents = len(self.doc_ids)
+        known: list[int] = []
+        shares: list[float] = []
+        total = 0.0
+        for term, weight in terms.items():
+            number = self._vocab.get(term)
+            frequency = 0 if number is None else int(pointers[number + 1] - pointers[number])
+            share = weight * float(np.log1p((documents - frequency + 0.5) / (frequency + 0.5)))
+            if not frequency:
+                share *= UNKNOWN_WEIGHT
+            total += share
+            if number is not None and frequency:
+                known.append(number)
+                shares.append(share)
+        result: dict[str, float] = {}
+        for doc_id in wanted:
+            row = self._row.get(doc_id)
+            held = np.isin(known, self._terms[row]) if row is not None and known else np.zeros(0, dtype=bool)
+            result[doc_id] = float(np.dot(held, shares[: len(held)])) / total if len(held) else 0.0
+        return result
 
     def kind_of(self, doc_id: str) -> str | None:
         row = self._row.get(doc_id)

@@ -9,12 +9,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from agent.knowledge.catalog import Catalog, CatalogDocument, Section
-from agent.knowledge.lexical import tokenize
+from agent.knowledge.lexical import spelled_out, tokenize
+from agent.knowledge.relevance import RELEVANCE_FLOOR, Mode, relevance
 from agent.models import SearchHit
 
 if TYPE_CHECKING:
@@ -22,14 +23,14 @@ if TYPE_CHECKING:
 
 __all__ = ["MODES", "Catalog", "CatalogDocument", "Mode", "search"]
 
-Mode = Literal["hybrid", "dense", "bm25"]
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "bm25")
 DENSE_CANDIDATES = 60
 LEXICAL_CANDIDATES = 60
-RRF_K = 20
+RRF_K = 5
 DENSE_WEIGHT = 1.0
 LEXICAL_WEIGHT = 1.0
 SNIPPET_CHARS = 240
+SPELL_OUT = True
 
 
 @dataclass
@@ -39,6 +40,11 @@ class _Candidate:
     lexical: float | None = None
     best_chunk: str | None = None  # chunk id of the best dense section
     fused: float = 0.0
+    similarity: float = (
+        0.0  # the dense similarity, or a bound on it for a document dense search did not return
+    )
+    coverage: float = 0.0  # share of the query's words the document holds (`LexicalIndex.coverage`)
+    relevance: float = 0.0  # calibrated: how likely the document is about the question (`relevance.py`)
 
 
 def search(
@@ -50,7 +56,36 @@ def search(
     kind: str | None = None,
     limit: int = 5,
     mode: Mode = "hybrid",
+    min_relevance: float = RELEVANCE_FLOOR,
+    calibration: Mode | None = None,
 ) -> list[SearchHit]:
+    """The best `limit` documents whose relevance reaches `min_relevance` (0: every candidate, scored).
+    `calibration` is the mode whose relevance calibration to use (default: `mode`'s own)."""
+    ranked = rank(
+        query,
+        collection=collection,
+        embed_query=embed_query,
+        catalog=catalog,
+        kind=kind,
+        mode=mode,
+        calibration=calibration,
+    )
+    best = [candidate for candidate in ranked if candidate.relevance >= min_relevance][:limit]
+    sections = catalog.read_sections(candidate.doc_id for candidate in best)
+    return [_hit(candidate, catalog.documents[candidate.doc_id], sections, query) for candidate in best]
+
+
+def rank(
+    query: str,
+    *,
+    collection: Collection,
+    embed_query: Callable[[str], list[float]],
+    catalog: Catalog,
+    kind: str | None = None,
+    mode: Mode = "hybrid",
+    calibration: Mode | None = None,
+) -> list[_Candidate]:
+    """Every candidate document, best first, each with its signals and its relevance."""
     if not query.strip() or not catalog.documents:
         return []
     candidates: dict[str, _Candidate] = {}
@@ -59,9 +94,19 @@ def search(
     if mode in ("hybrid", "bm25"):
         _add_lexical(query, catalog, kind, candidates)
     known = [candidate for candidate in candidates.values() if candidate.doc_id in catalog.documents]
-    best = _fuse(known, mode)[:limit]
-    sections = catalog.read_sections(candidate.doc_id for candidate in best)
-    return [_hit(candidate, catalog.documents[candidate.doc_id], sections, query) for candidate in best]
+    ranked = _fuse(known, mode)
+    _score_relevance(query, catalog, ranked, calibration or mode)
+    return ranked
+
+
+def _score_relevance(query: str, catalog: Catalog, ranked: list[_Candidate], calibration: Mode) -> None:
+    coverage = catalog.index.coverage(query, (c.doc_id for c in ranked)) if calibration != "dense" else {}
+    # A document the dense search did not return is no closer than the farthest one it did.
+    floor = min((c.dense for c in ranked if c.dense is not None), default=0.0)
+    for candidate in ranked:
+        candidate.coverage = coverage.get(candidate.doc_id, 0.0)
+        candidate.similarity = candidate.dense if candidate.dense is not None else floor
+        candidate.relevance = relevance(calibration, candidate.similarity, candidate.coverage)
 
 
 def _add_dense(
@@ -71,7 +116,7 @@ def _add_dense(
     kind: str | None,
     out: dict[str, _Candidate],
 ) -> None:
-    vector = embed_query(query)
+    vector = embed_query(spelled_out(query) if SPELL_OUT else query)
     rows = _nearest(collection, vector, DENSE_CANDIDATES * 2, None)
     if kind:
         # Filtering in Chroma costs ~5x an unfiltered query; filter here unless the kind is rare nearby.
@@ -143,6 +188,7 @@ def _hit(
         title=doc.title,
         heading=heading,
         score=round(candidate.fused, 6),
+        relevance=round(candidate.relevance, 3),
         snippet=_snippet(text),
     )
 

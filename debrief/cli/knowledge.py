@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from agent.knowledge.relevance import RELEVANCE_FLOOR
 from debrief.cli.app import echo, echo_json, emit, main, settings_of, user_errors
 
 
@@ -40,9 +41,16 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], kind: str | None, as_jso
 @click.argument("query")
 @click.option("--kind", type=click.Choice(["runbook", "incident", "any"]), default="any", show_default=True)
 @click.option("--limit", type=click.IntRange(1, 100), default=5, show_default=True)
+@click.option(
+    "--min-score",
+    type=click.FloatRange(0, 1),
+    default=RELEVANCE_FLOOR,
+    show_default=True,
+    help="Relevance floor (0-1, calibrated); 0 shows every candidate with its relevance.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
 @click.pass_context
-def search(ctx: click.Context, query: str, kind: str, limit: int, as_json: bool) -> None:
+def search(ctx: click.Context, query: str, kind: str, limit: int, min_score: float, as_json: bool) -> None:
     """Hybrid search of the knowledge base. QUERY '-' reads one query per line from stdin."""
     from agent.knowledge import open_knowledge_base
 
@@ -52,18 +60,21 @@ def search(ctx: click.Context, query: str, kind: str, limit: int, as_json: bool)
         for text in queries:
             if not text:
                 continue
-            hits = knowledge.search(text, kind=None if kind == "any" else kind, limit=limit)
+            hits = knowledge.search(
+                text, kind=None if kind == "any" else kind, limit=limit, min_relevance=min_score
+            )
             if as_json or query == "-":
                 echo_json({"query": text, "results": [hit.model_dump() for hit in hits]})
             else:
-                _print_hits(text, hits)
+                _print_hits(text, hits, min_score)
 
 
-def _print_hits(query: str, hits: list[Any]) -> None:
+def _print_hits(query: str, hits: list[Any], min_score: float) -> None:
     if not hits:
-        echo(f"no match for {query!r} in the knowledge base")
+        hint = "; --min-score 0 shows the nearest ones" if min_score > 0 else ""
+        echo(f"nothing in the knowledge base matches {query!r} (relevance below {min_score:g}{hint})")
         return
     for number, hit in enumerate(hits, start=1):
         where = f"{hit.title} > {hit.heading}" if hit.heading else hit.title
-        echo(f"{number}. {hit.source}  [{hit.kind}]  {where}")
+        echo(f"{number}. {hit.source}  [{hit.kind}]  {where}  (relevance {hit.relevance:.2f})")
         echo(f"   {hit.snippet}")
