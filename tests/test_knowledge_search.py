@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from agent.knowledge import KnowledgeBase
 from agent.knowledge.relevance import RELEVANCE_FLOOR, relevance
-from agent.knowledge.search import RRF_K, _Candidate, _fuse
+from agent.knowledge.search import DENSE_SCORE_WEIGHT, RRF_K, _Candidate, _fuse
 from tests.knowledge_fixtures import kb, knowledge_dir
 
 __all__ = ["kb", "knowledge_dir"]
@@ -54,11 +56,18 @@ def test_rrf_rewards_documents_ranked_well_by_both_lists() -> None:
     lexical_only = _Candidate("lexical-only", lexical=9.0)
     ranked = _fuse([dense_only, lexical_only, both], "hybrid")
     assert ranked[0].doc_id == "both"
-    assert ranked[0].fused == 2 / (RRF_K + 2)
-    assert {c.doc_id: c.fused for c in ranked[1:]} == {
-        "dense-only": 1 / (RRF_K + 1),
-        "lexical-only": 1 / (RRF_K + 1),
-    }
+    assert ranked[0].fused == pytest.approx(2 / (RRF_K + 2) + DENSE_SCORE_WEIGHT * 0.70)
+    assert {c.doc_id: c.fused for c in ranked[1:]} == pytest.approx(
+        {"dense-only": 1 / (RRF_K + 1) + DENSE_SCORE_WEIGHT * 0.90, "lexical-only": 1 / (RRF_K + 1)}
+    )
+
+
+def test_a_much_closer_meaning_outweighs_one_place_in_the_ranks() -> None:
+    # The starter knowledge's case: BM25 put a runbook that only links to the right one first.
+    linked = _Candidate("links-to-it", dense=0.32, lexical=1.56)
+    right = _Candidate("the-runbook", dense=0.63, lexical=1.26)
+    other = _Candidate("third", dense=0.28, lexical=1.30)
+    assert _fuse([linked, other, right], "hybrid")[0].doc_id == "the-runbook"
 
 
 def test_a_question_the_knowledge_base_does_not_cover_returns_nothing(kb: KnowledgeBase) -> None:
