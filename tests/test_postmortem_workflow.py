@@ -244,4 +244,8 @@ def test_an_unrelated_incident_lists_no_similar_incident_and_no_runbook(
     drafted = workflow.draft(other.id)
 
     assert drafted.postmortem.similar_incidents == [] and drafted.postmortem.runbooks == []
-    assert "## Similar past incidents\n\n_None found._" in drafted.markdown
+    assert (
+        "## Similar past incidents\n\n_No past incident in the knowledge base is similar enough._"
+        in drafted.markdown
+    )
+    assert "## Runbooks\n\n_No runbook in the knowledge base is relevant enough._" in drafted.markdown
