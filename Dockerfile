@@ -41,7 +41,7 @@ ENV PATH=/opt/debrief/bin:$PATH \
     HF_HUB_OFFLINE=1 \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
-    # fewer glibc malloc arenas for the bot's threads: 683 -> 665 MB resident (median of 3, BENCHMARKS.md)
+    # fewer glibc malloc arenas for the bot's threads: 311 -> 305 MB resident, peak 407 -> 382 MB (BENCHMARKS.md)
     MALLOC_ARENA_MAX=2
 VOLUME ["/data"]
 USER debrief
