@@ -212,7 +212,7 @@ class Filer:
                     fileable.append(checked.item)
                 else:
                     reason = "; ".join(checked.problems)
-                    stopped.append(_result(checked.item, FilingOutcome.NEEDS_REVISION, reason=reason))
+                    stopped.append(FilingResult.of(checked.item, FilingOutcome.NEEDS_REVISION, reason=reason))
         return fileable, stopped
 
     def _file_one(self, item: ActionItem, tracker: Tracker, by: str, *, due_only: bool) -> FilingResult:
@@ -220,14 +220,16 @@ class Filer:
             item.id, tracker.name, self.worker, self._clock(), self._lease, due_only=due_only
         )
         if claim is Claim.FILED:
-            return _result(item, FilingOutcome.ALREADY_FILED, tracker.name, ref=entry.ref)
+            return FilingResult.of(item, FilingOutcome.ALREADY_FILED, tracker.name, ref=entry.ref)
         if claim is Claim.BUSY:
-            return _result(item, FilingOutcome.BUSY, tracker.name, reason="another run is filing it now")
+            return FilingResult.of(
+                item, FilingOutcome.BUSY, tracker.name, reason="another run is filing it now"
+            )
         if claim is Claim.NOT_DUE:
             outcome = FilingOutcome.FAILED if entry.state is OutboxState.FAILED else FilingOutcome.PENDING
             if outcome is FilingOutcome.PENDING and entry.confirming(self._clock()):
                 outcome = FilingOutcome.CONFIRMING
-            return _result(item, outcome, tracker.name, entry.last_error, entry.next_attempt_at)
+            return FilingResult.of(item, outcome, tracker.name, entry.last_error, entry.next_attempt_at)
         return self._attempt(item, tracker, self._incident_title(item.incident_id), entry, by)
 
     def _incident_title(self, incident_id: str) -> str:
@@ -246,7 +248,9 @@ class Filer:
                 self._sleep(self._backoff_s * 2 ** (attempt - 1))
             current = self._outbox.renew(entry.id, self.worker, self._clock(), self._lease)
             if current is None:
-                return _result(item, FilingOutcome.BUSY, tracker.name, reason="another run took it over")
+                return FilingResult.of(
+                    item, FilingOutcome.BUSY, tracker.name, reason="another run took it over"
+                )
             try:
                 ref = tracker.find(item.idempotency_key)
                 found = ref is not None
@@ -256,7 +260,7 @@ class Filer:
                         continue  # look again after the backoff; never create inside the window
                     ref = self._create(item, tracker, incident_title, current)
                     if ref is None:
-                        return _result(
+                        return FilingResult.of(
                             item, FilingOutcome.BUSY, tracker.name, reason="another run took it over"
                         )
             except TrackerError as exc:
@@ -279,7 +283,7 @@ class Filer:
                 synced_revision=_stated_revision(item, found=found),
             )
             outcome = FilingOutcome.FOUND if found else FilingOutcome.FILED
-            return _result(item, outcome, tracker.name, ref=str(ref))
+            return FilingResult.of(item, outcome, tracker.name, ref=str(ref))
         return self._give_up(item, tracker, entry, error, self._attempts_per_run, by, failed=False)
 
     def _create(
@@ -333,7 +337,7 @@ class Filer:
             now=now,
             by=by,
         )
-        return _result(item, outcome, tracker.name, error, next_at)
+        return FilingResult.of(item, outcome, tracker.name, error, next_at)
 
     # -- status sync ---------------------------------------------------------------------------
     def sync_status(self, incident_id: str | None = None, *, by: str = "debrief") -> list[StatusResult]:
@@ -403,25 +407,3 @@ def _retry_delay(total_attempts: int, per_run: int) -> timedelta:
     """One minute after the first failed run, doubling per failed run, at most an hour."""
     failed_runs = max(1, -(-total_attempts // per_run))
     return min(RETRY_AFTER * (1 << (failed_runs - 1)), RETRY_AFTER_MAX)
-
-
-def _result(
-    item: ActionItem,
-    outcome: FilingOutcome,
-    tracker: str | None = None,
-    reason: str | None = None,
-    next_attempt_at: datetime | None = None,
-    *,
-    ref: str | None = None,
-) -> FilingResult:
-    return FilingResult(
-        action_id=item.id,
-        incident_id=item.incident_id,
-        title=item.title,
-        outcome=outcome,
-        tracker=tracker,
-        ref=ref,
-        reason=reason,
-        next_attempt_at=next_attempt_at,
-        number=item.number,
-    )

@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from agent.models import ActionItem
+
 
 class FilingOutcome(StrEnum):
     FILED = "filed"  # created now
@@ -57,6 +59,30 @@ class FilingResult:
     reason: str | None = None
     next_attempt_at: datetime | None = None
     number: int | None = None
+
+    @classmethod
+    def of(
+        cls,
+        item: ActionItem,
+        outcome: FilingOutcome,
+        tracker: str | None = None,
+        reason: str | None = None,
+        next_attempt_at: datetime | None = None,
+        *,
+        ref: str | None = None,
+    ) -> FilingResult:
+        """`item`'s outcome: filing (`agent.filing.filer`) and updates (`agent.filing.updates`) alike."""
+        return cls(
+            action_id=item.id,
+            incident_id=item.incident_id,
+            title=item.title,
+            outcome=outcome,
+            tracker=tracker,
+            ref=ref,
+            reason=reason,
+            next_attempt_at=next_attempt_at,
+            number=item.number,
+        )
 
     @property
     def item_ref(self) -> str:

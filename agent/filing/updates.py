@@ -71,7 +71,9 @@ class TicketUpdates:
         claimed = self._outbox.claim_update(entry.id, self._worker, self._clock(), self._lease)
         item = self._engine.actions.get(entry.action_id)
         if claimed is None:
-            return _result(item, entry, FilingOutcome.BUSY, "another run is updating it now")
+            return FilingResult.of(
+                item, FilingOutcome.BUSY, entry.tracker, "another run is updating it now", ref=entry.ref
+            )
         if claimed.synced_revision >= item.revision or claimed.ref is None:
             self._outbox.release(entry.id, self._worker, self._clock())  # another run was quicker
             return None
@@ -89,7 +91,13 @@ class TicketUpdates:
         self._outbox.record_updated(
             entry.id, self._worker, revision=item.revision, status=status, now=now, by=by
         )
-        return _result(item, claimed, FilingOutcome.UPDATED, f"closed: {status}" if status else None)
+        return FilingResult.of(
+            item,
+            FilingOutcome.UPDATED,
+            claimed.tracker,
+            f"closed: {status}" if status else None,
+            ref=claimed.ref,
+        )
 
     def _send(self, tracker: Tracker, ref: TicketRef, item: ActionItem) -> str | None:
         """The ticket states the item; closed when the item is done or dropped (its status then)."""
@@ -107,24 +115,4 @@ class TicketUpdates:
             entry.id, self._worker, error=error, next_attempt_at=next_at, now=now, by=by
         )
         outcome = FilingOutcome.UPDATE_PENDING if retryable else FilingOutcome.UPDATE_FAILED
-        return _result(item, entry, outcome, error, next_at)
-
-
-def _result(
-    item: ActionItem,
-    entry: OutboxEntry,
-    outcome: FilingOutcome,
-    reason: str | None = None,
-    next_attempt_at: datetime | None = None,
-) -> FilingResult:
-    return FilingResult(
-        action_id=item.id,
-        incident_id=item.incident_id,
-        title=item.title,
-        outcome=outcome,
-        tracker=entry.tracker,
-        ref=entry.ref,
-        reason=reason,
-        next_attempt_at=next_attempt_at,
-        number=item.number,
-    )
+        return FilingResult.of(item, outcome, entry.tracker, error, next_at, ref=entry.ref)
