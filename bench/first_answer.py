@@ -12,16 +12,11 @@ table gives medians of the first answer and of the last, and the first question 
 from __future__ import annotations
 
 import argparse
-import os
-import socket
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from bench.console_bot import console_bot
+
 QUESTIONS = (
     "!ask checkout returns 500s since the deploy, what do we do?",
     "!ask card payments time out at the provider",
@@ -63,64 +58,17 @@ def main() -> None:
 
 def ask_after_start(warm_up: bool, after: float, questions: int) -> list[float]:
     """Seconds from each question to its answer."""
-    with tempfile.TemporaryDirectory(prefix="debrief-first-answer-") as tmp:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("DEBRIEF_", "SLACK_", "OPENAI_"))}
-        env.update(
-            DEBRIEF_DATA_DIR=f"{tmp}/data",
-            DEBRIEF_KNOWLEDGE_DIR=str(REPO / "knowledge"),
-            DEBRIEF_HTTP_PORT=str(_free_port()),
-            DEBRIEF_TRACKERS="none",
-            DEBRIEF_WARM_UP=str(warm_up).lower(),
-        )
-        output = Path(tmp) / "console.txt"
-        with output.open("w") as stdout:
-            bot = subprocess.Popen(
-                [sys.executable, "-m", "debrief", "run"],
-                cwd=tmp,
-                env=env,
-                stdin=subprocess.PIPE,
-                stdout=stdout,
-                stderr=subprocess.STDOUT,
-                text=True,
-            )
-            assert bot.stdin is not None
-            try:
-                _send(bot.stdin, "!incident start Checkout 5xx --sev SEV2")
-                _wait_for(output, "INC-1 started", count=1)
-                time.sleep(after)
-                latencies = []
-                for n, question in enumerate((QUESTIONS * 10)[:questions], start=1):
-                    asked = time.monotonic()
-                    _send(bot.stdin, question)
-                    _wait_for(output, "Sources:", count=n)
-                    latencies.append(time.monotonic() - asked)
-            finally:
-                bot.stdin.close()
-                try:
-                    bot.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    bot.kill()
-                    bot.wait()
+    with console_bot(DEBRIEF_WARM_UP=str(warm_up).lower()) as bot:
+        bot.send("!incident start Checkout 5xx --sev SEV2")
+        bot.wait_for("INC-1 started")
+        time.sleep(after)
+        latencies = []
+        for n, question in enumerate((QUESTIONS * 10)[:questions], start=1):
+            asked = time.monotonic()
+            bot.send(question)
+            bot.wait_for("Sources:", count=n)
+            latencies.append(time.monotonic() - asked)
     return latencies
-
-
-def _send(stdin: object, line: str) -> None:
-    stdin.write(line + "\n")  # type: ignore[attr-defined]
-    stdin.flush()  # type: ignore[attr-defined]
-
-
-def _wait_for(path: Path, text: str, count: int, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while path.read_text(errors="replace").count(text) < count:
-        if time.monotonic() > deadline:
-            raise SystemExit(f"{text!r} never appeared:\n{path.read_text(errors='replace')[-2000:]}")
-        time.sleep(0.02)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 if __name__ == "__main__":
