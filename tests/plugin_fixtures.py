@@ -79,8 +79,8 @@ class Chat:
         return Engine.from_settings(self.settings)
 
 
-@pytest.fixture
-def debrief_settings(tmp_path: Path) -> Settings:
+def bot_settings(tmp_path: Path, **overrides: object) -> Settings:
+    """A test bot's settings under `tmp_path` (SQLite, no trackers, `root` the admin), with `overrides`."""
     return load_settings(
         DEBRIEF_DATA_DIR=tmp_path / "data",
         DEBRIEF_KNOWLEDGE_DIR=tmp_path / "knowledge",
@@ -88,7 +88,13 @@ def debrief_settings(tmp_path: Path) -> Settings:
         DEBRIEF_DATABASE_URL=None,
         DEBRIEF_ADMINS=ADMIN,
         DEBRIEF_TRACKERS="none",
+        **overrides,
     )
+
+
+@pytest.fixture
+def debrief_settings(tmp_path: Path) -> Settings:
+    return bot_settings(tmp_path)
 
 
 @pytest.fixture

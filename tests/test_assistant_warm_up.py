@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from agent.knowledge import open_knowledge_base
-from agent.settings import Settings, load_settings
-from tests.plugin_fixtures import ADMIN, Chat, chat
+from agent.settings import Settings
+from tests.plugin_fixtures import Chat, bot_settings, chat
 
 __all__ = ["chat"]
 
@@ -22,16 +22,7 @@ READY = "The assistant is ready"
 def debrief_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     (tmp_path / "knowledge" / "runbooks").mkdir(parents=True)
     (tmp_path / "knowledge" / "runbooks" / "redis.md").write_text(RUNBOOK, encoding="utf-8")
-    return load_settings(
-        DEBRIEF_DATA_DIR=tmp_path / "data",
-        DEBRIEF_KNOWLEDGE_DIR=tmp_path / "knowledge",
-        DEBRIEF_BACKEND="Test",
-        DEBRIEF_DATABASE_URL=None,
-        DEBRIEF_ADMINS=ADMIN,
-        DEBRIEF_TRACKERS="none",
-        DEBRIEF_WARM_UP=request.param,
-        OPENAI_API_KEY="",
-    )
+    return bot_settings(tmp_path, DEBRIEF_WARM_UP=request.param, OPENAI_API_KEY="")
 
 
 def bot_log(chat: Chat) -> str:

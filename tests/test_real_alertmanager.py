@@ -23,10 +23,10 @@ from typing import Any, TypeVar
 import pytest
 import requests
 
-from agent.settings import Settings, load_settings
+from agent.settings import Settings
 from agent.signals import unmatched_signals
 from debrief.cli.timeline import timeline_json
-from tests.plugin_fixtures import ADMIN, Chat, chat
+from tests.plugin_fixtures import Chat, bot_settings, chat
 from tests.test_plugin_webhooks import base_url, free_port
 
 __all__ = ["base_url", "chat"]
@@ -66,15 +66,7 @@ T = TypeVar("T")
 
 @pytest.fixture
 def debrief_settings(tmp_path: Path) -> Settings:
-    return load_settings(
-        DEBRIEF_DATA_DIR=tmp_path / "data",
-        DEBRIEF_KNOWLEDGE_DIR=tmp_path / "knowledge",
-        DEBRIEF_BACKEND="Test",
-        DEBRIEF_DATABASE_URL=None,
-        DEBRIEF_ADMINS=ADMIN,
-        DEBRIEF_TRACKERS="none",
-        DEBRIEF_WEBHOOK_SECRET=SECRET,
-    )
+    return bot_settings(tmp_path, DEBRIEF_WEBHOOK_SECRET=SECRET)
 
 
 @dataclass
