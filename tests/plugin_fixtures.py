@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from queue import Empty
@@ -97,24 +98,28 @@ def debrief_settings(tmp_path: Path) -> Settings:
     return bot_settings(tmp_path)
 
 
-@pytest.fixture
-def chat(debrief_settings: Settings, tmp_path: Path) -> Iterator[Chat]:
-    """A started bot with Debrief's plugins, stopped (and its log handlers closed) after the test."""
+@contextmanager
+def running_chat(settings: Settings, log_dir: Path) -> Iterator[Chat]:
+    """A started test bot with Debrief's plugins, stopped (and its log handlers closed) on exit."""
     root = logging.getLogger()
     level_before, handlers_before = root.level, list(root.handlers)
-    extra_config = {
-        **errbot_config(debrief_settings, backend="Test"),
-        "BOT_LOG_FILE": str(tmp_path / "errbot.log"),
-    }
+    extra_config = {**errbot_config(settings, backend="Test"), "BOT_LOG_FILE": str(log_dir / "errbot.log")}
     testbot = DebriefTestBot(
         extra_plugin_dir=str(plugins_dir()), loglevel=logging.INFO, extra_config=extra_config
     )
     testbot.start()
     try:
-        yield Chat(testbot, debrief_settings)
+        yield Chat(testbot, settings)
     finally:
         testbot.stop()
         for handler in set(root.handlers) - set(handlers_before):
             root.removeHandler(handler)
             handler.close()
         root.setLevel(level_before)
+
+
+@pytest.fixture
+def chat(debrief_settings: Settings, tmp_path: Path) -> Iterator[Chat]:
+    """A started bot with Debrief's plugins, for one test."""
+    with running_chat(debrief_settings, tmp_path) as started:
+        yield started

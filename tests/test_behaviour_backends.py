@@ -10,7 +10,6 @@ come from the platforms' own timestamps, so every backend must give exactly the 
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -19,11 +18,9 @@ from typing import TYPE_CHECKING, Protocol
 import pytest
 
 from agent.settings import load_settings
-from debrief.bot.config import errbot_config, plugins_dir
 from tests.fakes.slack_server import FakeSlack
-from tests.plugin_fixtures import Chat
+from tests.plugin_fixtures import Chat, running_chat
 from tests.slack_fixtures import SlackBot, add_workspace, slack_bot_process
-from tests.testbot import DebriefTestBot
 
 if TYPE_CHECKING:  # the Teams backend and its fakes may not be in the tree: imported where used
     from tests.fakes.teams_connector import FakeTeams, Sent
@@ -93,19 +90,8 @@ def text_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TextBacke
         DEBRIEF_ADMINS="alice",
         DEBRIEF_TRACKERS="none",
     )
-    logger = logging.getLogger()
-    level, handlers = logger.level, list(logger.handlers)
-    config = {**errbot_config(settings, backend="Test"), "BOT_LOG_FILE": str(root / "errbot.log")}
-    testbot = DebriefTestBot(extra_plugin_dir=str(plugins_dir()), loglevel=logging.INFO, extra_config=config)
-    testbot.start()
-    try:
-        yield TextBackend(Chat(testbot, settings))
-    finally:
-        testbot.stop()
-        for handler in set(logger.handlers) - set(handlers):
-            logger.removeHandler(handler)
-            handler.close()
-        logger.setLevel(level)
+    with running_chat(settings, root) as chat:
+        yield TextBackend(chat)
 
 
 # -- Slack ------------------------------------------------------------------------------------------------------

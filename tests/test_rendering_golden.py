@@ -14,7 +14,6 @@ the lines were typed). After an intended change, read the assertion's diff, then
 from __future__ import annotations
 
 import json
-import logging
 import os
 import re
 import shutil
@@ -26,11 +25,9 @@ from typing import TYPE_CHECKING, Protocol
 import pytest
 
 from agent.settings import load_settings
-from debrief.bot.config import errbot_config, plugins_dir
 from tests.fakes.slack_server import FakeSlack
-from tests.plugin_fixtures import Chat
+from tests.plugin_fixtures import Chat, running_chat
 from tests.slack_fixtures import SlackBot, add_workspace, eventually, slack_bot_process
-from tests.testbot import DebriefTestBot
 
 if TYPE_CHECKING:
     from tests.fakes.teams_connector import FakeTeams, Sent
@@ -108,19 +105,8 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
         DEBRIEF_ADMINS="alice",
         DEBRIEF_TRACKERS="none",
     )
-    logger = logging.getLogger()
-    level, handlers = logger.level, list(logger.handlers)
-    config = {**errbot_config(settings, backend="Test"), "BOT_LOG_FILE": str(root / "errbot.log")}
-    testbot = DebriefTestBot(extra_plugin_dir=str(plugins_dir()), loglevel=logging.INFO, extra_config=config)
-    testbot.start()
-    try:
-        yield Console(Chat(testbot, settings))
-    finally:
-        testbot.stop()
-        for handler in set(logger.handlers) - set(handlers):
-            logger.removeHandler(handler)
-            handler.close()
-        logger.setLevel(level)
+    with running_chat(settings, root) as chat:
+        yield Console(chat)
 
 
 # -- Slack ---------------------------------------------------------------------------------------------------
