@@ -66,6 +66,9 @@ def test_unmatched_alerts_are_listed_and_a_responder_attaches_one(chat: Chat, ba
     assert chat.ask("!incident signals attach alert") == (
         "'alert' is not a signal id; ids look like S3 (see !incident signals)"
     )
+    assert chat.ask("!incident signals attach S99999999999999999999") == (  # past SQLite's integers
+        "'S99999999999999999999' is not a signal id; ids look like S3 (see !incident signals)"
+    )
 
 
 def test_a_service_added_later_routes_the_next_alerts_and_can_be_removed(chat: Chat, base_url: str) -> None:
