@@ -18,7 +18,7 @@ from agent.errors import DebriefError
 from agent.excerpt import has_steps, lead
 from agent.markup import literal
 from agent.models import SearchHit
-from agent.repeats import incident_citation, incident_id_in, repeat_warning, still_open
+from agent.past_incidents import incident_citation, incident_id_in, repeat_warning, still_open
 from agent.tools import (
     STEPS_HEADING,
     describe_incident,

@@ -31,8 +31,8 @@ from agent.models import (
     SearchHit,
     TimelineEvent,
 )
+from agent.past_incidents import incident_citation, incident_id_in, repeat_warning
 from agent.redact import redact
-from agent.repeats import incident_citation, incident_id_in, repeat_warning
 from agent.salience import story as tell
 
 if TYPE_CHECKING:

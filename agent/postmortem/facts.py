@@ -20,9 +20,9 @@ from typing import Protocol
 from agent.engine import Engine
 from agent.errors import DebriefError
 from agent.models import ActionItem, EventKind, Incident, SearchHit, TimelineEvent
+from agent.past_incidents import incident_id_in, repeat_warning, still_open
 from agent.postmortem.model import KeyEvent, Reference, event_ref
 from agent.redact import redact
-from agent.repeats import incident_id_in, repeat_warning, still_open
 from agent.salience import StoryLine, story
 
 log = logging.getLogger(__name__)

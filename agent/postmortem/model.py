@@ -81,7 +81,7 @@ class Reference(BaseModel):
     score: float = 0.0
     snippet: str = ""
     mentioned: bool = False  # named in the incident's own timeline, i.e. actually used
-    # A similar past incident of this Debrief with action items still open (`agent.repeats`).
+    # A similar past incident of this Debrief with action items still open (`agent.past_incidents`).
     repeat_warning: str | None = None
 
 

@@ -52,7 +52,9 @@ class Attached:
 def parse_signal_id(text: str) -> int:
     """`S3` (or `s3`, `3`) -> 3."""
     value = text.strip().upper().removeprefix("S")
-    if not (value.isascii() and value.isdigit() and len(value) <= 9):  # like INC-n and An: no integer overflow
+    if not (
+        value.isascii() and value.isdigit() and len(value) <= 9
+    ):  # like INC-n and An: no integer overflow
         raise UnknownSignal(f"{text.strip()!r} is not a signal id; ids look like S3 (see !incident signals)")
     return int(value)
 

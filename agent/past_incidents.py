@@ -1,4 +1,5 @@
-"""The repeat-incident warning: a similar past incident whose action items are still open.
+"""Past incidents as answers and postmortems name them: their id, their citation, and the repeat-incident warning
+(a similar past incident whose action items are still open).
 
 What a responder most needs from a past incident is often what was promised after it and never done: "INC-7 was
 similar; its action item A2 (...) is still open". Only incidents of this Debrief have items to read; a past
