@@ -2,9 +2,10 @@
 
     python bench/retrieval.py [--corpus ../shared/corpus] [--scale-chunks 5000] [--store DIR] [--json out.json]
 
-Quality is measured on bench/queries.yaml (responder-phrased symptoms with hand-judged relevant files), per half:
-`tuning` (what retrieval choices were tuned on) and `held-out` (only measured), the held-out queries written from
-incident reports also on their own. `--store DIR` keeps the ingested store there and reuses it next time (an
+Quality is measured on bench/queries.yaml (responder-phrased symptoms with hand-judged relevant files), per split:
+`tuning` (what retrieval choices were tuned on), `held-out` (only measured; its queries written from incident
+reports also on their own), `fresh` (written blind by another writer, measured once, then fitted on for the
+relevance floor) and `blind` (written blind, only measured). `--store DIR` keeps the ingested store there and reuses it next time (an
 unchanged corpus is not re-embedded; the ingest numbers are then those of the run that embedded it).
 """
 
@@ -44,7 +45,10 @@ SUBSETS: dict[str, Callable[[dict[str, Any]], bool]] = {  # name -> which querie
     "tuning": lambda q: q["split"] == "tuning",
     "held-out": lambda q: q["split"] == "held-out",
     "held-out, from reports": lambda q: q["split"] == "held-out" and q.get("origin") == "report",
+    "fresh": lambda q: q["split"] == "fresh",
+    "blind": lambda q: q["split"] == "blind",
 }
+HALVES = ("tuning", "held-out", "fresh", "blind")  # the splits of queries.yaml and ood_queries.yaml
 
 
 def rank_of(kb: KnowledgeBase, case: dict[str, Any], mode: Mode) -> int | None:
@@ -81,7 +85,7 @@ def refusal(
     """Per half: the out-of-domain questions that get no runbook and no incident (the floor says "nothing
     matches"), and the in-domain queries whose right answer was in the top 5 and is no longer shown."""
     table: dict[str, dict[str, Any]] = {}
-    for half in ("tuning", "held-out"):
+    for half in HALVES:
         outside = [case["query"] for case in ood if case["split"] == half]
         answered = [case for case in outside if any(kb.search(case, kind=k, mode=mode) for k in KINDS)]
         inside = [case for case in queries if case["split"] == half]
@@ -209,7 +213,7 @@ def render(results: dict[str, Any]) -> str:
         "| queries | mode | out-of-domain: no result | in-domain: right answer lost to the floor |",
         "|---|---|---|---|",
     ]
-    for half in ("tuning", "held-out"):
+    for half in HALVES:
         for mode, table in results["refusal"].items():
             row = table[half]
             lines.append(

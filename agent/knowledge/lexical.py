@@ -18,8 +18,8 @@ import Stemmer
 
 from agent.knowledge.vocabulary import ALIASES
 
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
-_TOKEN = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
+CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+TOKEN = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
 _PLURAL_NUMBER = re.compile(r"\d+s")
 _CAMEL_NAME = re.compile(r"[A-Za-z0-9]*[a-z0-9][A-Z][A-Za-z0-9]*")
 _STOPWORDS = frozenset(
@@ -101,6 +101,17 @@ def _stemmer() -> Stemmer.Stemmer:
     return Stemmer.Stemmer("english")
 
 
+def stem_word(word: str) -> str:
+    """The stem a lower-case word is indexed under."""
+    stem: str = _stemmer().stemWord(word)
+    return stem
+
+
+def stem_words(words: list[str]) -> list[str]:
+    stems: list[str] = _stemmer().stemWords(words)
+    return stems
+
+
 def tokenize(text: str) -> list[str]:
     """Lower-cased, stemmed words. CamelCase alert names are split into words and kept whole
     (KubePodCrashLooping -> kube pod crash looping kubepodcrashlooping podcrash crashlooping ...), hyphenated words
@@ -122,16 +133,16 @@ def readable_name(name: str) -> str:
     pieces): "KubeAPIDown" -> "KubeAPIDown (Kube API Down)"; any other title unchanged."""
     if not _CAMEL_NAME.fullmatch(name):
         return name
-    return f"{name} ({' '.join(_CAMEL.split(name))})"
+    return f"{name} ({' '.join(CAMEL.split(name))})"
 
 
 def spelled_out(text: str) -> str:
     """The text followed by the long forms of its vocabulary words, for the embedder: "PLEG not healthy" ->
     "PLEG not healthy (pod lifecycle event generator)"."""
     added: list[str] = []
-    for token in _TOKEN.findall(text):
+    for token in TOKEN.findall(text):
         for word in [token.replace("-", ""), *token.split("-")]:
-            for part in {word.lower(), *(p.lower() for p in _CAMEL.split(word))}:
+            for part in {word.lower(), *(p.lower() for p in CAMEL.split(word))}:
                 long_form = ALIASES.get(part)
                 if long_form and long_form not in added:
                     added.append(long_form)
@@ -141,7 +152,7 @@ def spelled_out(text: str) -> str:
 def _stemmed(text: str) -> list[tuple[str, bool]]:
     """(stem, typed) pairs: typed is False for a long form the vocabulary added."""
     words: list[tuple[str, bool]] = []
-    for token in _TOKEN.findall(text):
+    for token in TOKEN.findall(text):
         pieces = token.split("-")
         if len(pieces) > 1:
             words.extend(_with_aliases("".join(pieces).lower()))
@@ -155,7 +166,7 @@ def _stemmed(text: str) -> list[tuple[str, bool]]:
 def _words(word: str) -> list[tuple[str, bool]]:
     if _PLURAL_NUMBER.fullmatch(word):
         word = word[:-1]  # 502s -> 502
-    parts = [part.lower() for part in (_CAMEL.split(word) if not word.isupper() else [word])]
+    parts = [part.lower() for part in (CAMEL.split(word) if not word.isupper() else [word])]
     words = [alias for part in parts for alias in _with_aliases(part)]
     if len(parts) > 1:
         words.extend(_with_aliases(word.lower()))
@@ -240,35 +251,54 @@ class LexicalIndex:
             scores[self._kinds != kind] = 0.0
         return scores
 
+    def knows(self, term: str) -> bool:
+        """Whether some document holds this (stemmed) term."""
+        number = self._vocab.get(term)
+        if number is None or not self.doc_ids:
+            return False
+        pointers = self._weights()[0]
+        return bool(pointers[number + 1] > pointers[number])
+
     def coverage(self, query: str, doc_ids: Iterable[str]) -> dict[str, float]:
         """How much of the query each document holds, from 0 to 1: the idf-weighted share of the query's terms
         found in it. A word no document has counts as the rarest, so a question about a system the knowledge
         base never mentions covers little of any document, however many common words it shares."""
         wanted = list(doc_ids)
-        terms = query_terms(query)
-        if not terms or not self.doc_ids:
+        weighed = self._term_shares(query)
+        if not weighed:
             return dict.fromkeys(wanted, 0.0)
-        pointers = self._weights()[0]
-        documents = len(self.doc_ids)
-        known: list[int] = []
-        shares: list[float] = []
-        total = 0.0
-        for term, weight in terms.items():
-            number = self._vocab.get(term)
-            frequency = 0 if number is None else int(pointers[number + 1] - pointers[number])
-            share = weight * float(np.log1p((documents - frequency + 0.5) / (frequency + 0.5)))
-            if not frequency:
-                share *= UNKNOWN_WEIGHT
-            total += share
-            if number is not None and frequency:
-                known.append(number)
-                shares.append(share)
+        total = sum(share for _, _, share in weighed)
+        known = [number for _, number, share in weighed if number is not None]
+        shares = [share for _, number, share in weighed if number is not None]
         result: dict[str, float] = {}
         for doc_id in wanted:
             row = self._row.get(doc_id)
             held = np.isin(known, self._terms[row]) if row is not None and known else np.zeros(0, dtype=bool)
             result[doc_id] = float(np.dot(held, shares[: len(held)])) / total if len(held) else 0.0
         return result
+
+    def share_of(self, query: str, terms: set[str]) -> float:
+        """The idf-weighted share of the query (as `coverage` weighs it) that these of its terms hold."""
+        weighed = self._term_shares(query)
+        total = sum(share for _, _, share in weighed)
+        return sum(share for term, _, share in weighed if term in terms) / total if total else 0.0
+
+    def _term_shares(self, query: str) -> list[tuple[str, int | None, float]]:
+        """(term, its number if some document holds it, its idf-weighted share) for each of the query's terms."""
+        terms = query_terms(query)
+        if not terms or not self.doc_ids:
+            return []
+        pointers = self._weights()[0]
+        documents = len(self.doc_ids)
+        weighed: list[tuple[str, int | None, float]] = []
+        for term, weight in terms.items():
+            number = self._vocab.get(term)
+            frequency = 0 if number is None else int(pointers[number + 1] - pointers[number])
+            share = weight * float(np.log1p((documents - frequency + 0.5) / (frequency + 0.5)))
+            if not frequency:
+                share *= UNKNOWN_WEIGHT
+            weighed.append((term, number if frequency else None, share))
+        return weighed
 
     def kind_of(self, doc_id: str) -> str | None:
         row = self._row.get(doc_id)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from agent.knowledge.catalog import Catalog, CatalogDocument, Section
+from agent.knowledge.foreign import foreign_terms
 from agent.knowledge.lexical import spelled_out, tokenize
 from agent.knowledge.relevance import RELEVANCE_FLOOR, Mode, relevance
 from agent.models import SearchHit
@@ -48,6 +49,7 @@ class _Candidate:
         0.0  # the dense similarity, or a bound on it for a document dense search did not return
     )
     coverage: float = 0.0  # share of the query's words the document holds (`LexicalIndex.coverage`)
+    foreign: float = 0.0  # share of the query held by names the knowledge base never heard of (`foreign.py`)
     relevance: float = 0.0  # calibrated: how likely the document is about the question (`relevance.py`)
 
 
@@ -105,12 +107,14 @@ def rank(
 
 def _score_relevance(query: str, catalog: Catalog, ranked: list[_Candidate], calibration: Mode) -> None:
     coverage = catalog.index.coverage(query, (c.doc_id for c in ranked)) if calibration != "dense" else {}
+    foreign = catalog.index.share_of(query, foreign_terms(query, catalog.index.knows)) if ranked else 0.0
     # A document the dense search did not return is no closer than the farthest one it did.
     floor = min((c.dense for c in ranked if c.dense is not None), default=0.0)
     for candidate in ranked:
         candidate.coverage = coverage.get(candidate.doc_id, 0.0)
+        candidate.foreign = foreign
         candidate.similarity = candidate.dense if candidate.dense is not None else floor
-        candidate.relevance = relevance(calibration, candidate.similarity, candidate.coverage)
+        candidate.relevance = relevance(calibration, candidate.similarity, candidate.coverage, foreign)
 
 
 def _add_dense(
