@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agent.knowledge import KnowledgeBase, open_knowledge_base
+from agent.knowledge import KnowledgeBase, lexical, open_knowledge_base
 from agent.knowledge.catalog import Catalog
 from agent.knowledge.lexical import LexicalDocument, LexicalIndex
 from agent.settings import load_settings
@@ -111,3 +111,14 @@ def test_the_kind_filter_zeroes_other_kinds() -> None:
     index.update([_doc("a", "disk full"), _doc("b", "disk full again", kind="incident")])
     assert index.scores("disk", kind="incident")[0] == 0.0
     assert index.scores("disk", kind="incident")[1] > 0.0
+
+
+def test_an_index_built_with_another_vocabulary_is_not_loaded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = LexicalIndex()
+    index.update([_doc("a", "masters not ready")])
+    index.save(tmp_path / "index.npz", {})
+    assert LexicalIndex.load(tmp_path / "index.npz") is not None
+    monkeypatch.setattr(lexical, "_FORMAT", "3:another-vocabulary")
+    assert LexicalIndex.load(tmp_path / "index.npz") is None  # rebuilt from the store by its caller

@@ -4,6 +4,7 @@ adds long forms."""
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import os
@@ -93,7 +94,14 @@ ALIAS_WEIGHT = 0.5  # a query word the vocabulary added, against one typed
 HEADING_WEIGHT = 1
 K1 = 1.5
 B = 0.75
-_FORMAT = 2
+# What a saved index was built with: its layout, and a fingerprint of how documents are turned into terms, so that
+# a new vocabulary or weighting rebuilds the index from the store instead of scoring new queries on old terms.
+_FORMAT = (
+    "3:"
+    + hashlib.sha1(
+        json.dumps([sorted(ALIASES.items()), sorted(_STOPWORDS), TITLE_WEIGHT, HEADING_WEIGHT]).encode()
+    ).hexdigest()[:12]
+)
 
 
 @lru_cache(maxsize=1)
