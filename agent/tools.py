@@ -54,6 +54,12 @@ STORY_WINDOW = 2000  # the latest chat lines a retelling looks through (key even
 NOTE_AUTHOR = "debrief"
 QUERY_CHARS = 120  # of a query, repeated in an empty search's answer
 NOTHING_MATCHES = {"runbook": "No runbook matches", "incident": "No similar past incident was found"}
+# Told to the model after an empty search (not to people): responders type symptoms in their own words ("kubectl
+# just hangs"), runbooks are written around component and alert names, so one restated search often finds it.
+SEARCH_AGAIN = (
+    "If the question can be put in the words a runbook would use (the component, alert or error name and the "
+    "symptom), search once more that way; otherwise say plainly that nothing matches."
+)
 STEPS_HEADING = re.compile(
     r"mitigat|remediat|resolution|resolve|fix|steps|procedure|recover|workaround", re.I
 )
@@ -142,7 +148,9 @@ class Toolbox:
         """
         hits = self.deps.knowledge.search(query, kind="runbook", limit=top_k)
         blocks = [block for hit in hits for block in self._runbook_blocks(hit)]
-        return self._render(blocks, empty=nothing_matches(self.deps.knowledge, query, "runbook"))
+        return self._render(
+            blocks, empty=f"{nothing_matches(self.deps.knowledge, query, 'runbook')} {SEARCH_AGAIN}"
+        )
 
     @_reported
     def find_similar_incidents(self, query: str, top_k: int = TOP_K) -> str:
@@ -155,7 +163,9 @@ class Toolbox:
         hits = self.deps.knowledge.search(query, kind="incident", limit=top_k + 1)
         hits = [hit for hit in hits if not own or incident_id_in(hit.title, hit.source) != own][:top_k]
         blocks = [self._incident_block(hit) for hit in hits]
-        return self._render(blocks, empty=nothing_matches(self.deps.knowledge, query, "incident"))
+        return self._render(
+            blocks, empty=f"{nothing_matches(self.deps.knowledge, query, 'incident')} {SEARCH_AGAIN}"
+        )
 
     @_reported
     def read_timeline(

@@ -124,6 +124,27 @@ def test_tool_loop_over_http_gives_an_answer_with_checked_citations(
     assert "checkout pods restarting since the 09:55 deploy" in third["messages"][-1]["content"]
 
 
+def test_an_empty_search_asks_the_model_to_restate_it_and_the_second_search_finds_the_runbook(
+    llm: FakeOpenAI, assistant: Assistant
+) -> None:
+    llm.script(
+        Reply.tool_call("search_runbooks", query="the orbital flux capacitor is humming"),
+        Reply.tool_call("search_runbooks", query="pods crash looping CrashLoopBackOff after deploy"),
+        Reply.text(f"Roll back the deploy {MITIGATION}."),
+    )
+
+    answer = assistant.ask("the thing keeps falling over since the deploy")
+
+    assert answer.mode == "llm" and answer.answer.startswith(f"Roll back the deploy {MITIGATION}.")
+    assert [(c.source, c.heading) for c in answer.citations] == [("runbooks/crashloop.md", "Mitigation")]
+    system = llm.chat_requests[0]["messages"][0]["content"]
+    assert "search once more" in system
+    empty = llm.chat_requests[1]["messages"][-1]["content"]
+    assert empty.startswith("No runbook matches (searched")
+    assert "the component, alert or error name" in empty and "search once more" in empty
+    assert MITIGATION in llm.chat_requests[2]["messages"][-1]["content"]
+
+
 def test_a_timeout_falls_back_to_retrieval(llm: FakeOpenAI, assistant: Assistant) -> None:
     # Both replies come 5x past DEBRIEF_LLM_TIMEOUT: an assistant that waited for them would answer "too late".
     llm.script(Reply.text("too late", delay_s=10), Reply.text("too late", delay_s=10))
