@@ -57,8 +57,8 @@ NOTHING_MATCHES = {"runbook": "No runbook matches", "incident": "No similar past
 # Told to the model after an empty search (not to people): responders type symptoms in their own words ("kubectl
 # just hangs"), runbooks are written around component and alert names, so one restated search often finds it.
 SEARCH_AGAIN = (
-    "If the question can be put in the words a runbook would use (the component, alert or error name and the "
-    "symptom), search once more that way; otherwise say plainly that nothing matches."
+    "If the question can be put in the words a runbook or postmortem would use (the component, alert or error "
+    "name and the symptom), search once more that way; otherwise say plainly that nothing matches."
 )
 STEPS_HEADING = re.compile(
     r"mitigat|remediat|resolution|resolve|fix|steps|procedure|recover|workaround", re.I

@@ -49,6 +49,7 @@ def test_everyday_english_and_the_knowledge_base_own_words_are_not(index: Lexica
     assert not _foreign(index, "etcd leader flapping, handshakes flaky, cant deploy, dont know why")
     assert not _foreign(index, "https api returns sql errors, cert about to expire, pvc full")
     assert not _foreign(index, "KubePodCrashLooping fired for the checkout pods")
+    assert not _foreign(index, "is there a runbook or a postmortem for payment timeouts?")
 
 
 def test_a_typo_of_a_known_word_is_not_a_name(index: LexicalIndex) -> None:

@@ -5,7 +5,7 @@ symptom words with runbooks it does cover (etcd leader elections), so similarity
 tell is a word that no document holds and that is not everyday English either: a product's name. Everyday words are
 pyspellchecker's English word list (160k words with their inflections, from subtitles), the whole words of the
 local embedder's vocabulary (BERT's 30k, which knows "https", "api" and "sql") and the operations vocabulary
-(`vocabulary.py`: "cert", "oom", "pvc"); a word one slip of the keyboard away from a word the knowledge base
+(`vocabulary.py`: "cert", "oom", "pvc"), and "runbook" or "postmortem"; a word one slip of the keyboard away from a word the knowledge base
 holds ("promethues") is a typo, not a name. System names that are English words ("jenkins", "envoy", "spark")
 are not caught: telling those apart takes knowing the world, or an LLM.
 """
@@ -32,6 +32,9 @@ _NEGATIONS = frozenset(
     for stem in ("ca", "do", "wo", "does", "is", "are", "was", "were", "did", "could", "would", "has")
 )
 
+# Words for the knowledge itself ("is there a runbook for payment timeouts?"): asked about, never a system's name.
+_ABOUT_KNOWLEDGE = ("runbook", "runbooks", "postmortem", "postmortems", "playbook", "playbooks", "oncall")
+
 
 def foreign_terms(query: str, known: Callable[[str], bool]) -> set[str]:
     """Stems of the query's words that `known` (does a document hold this stem?) rejects, that are not everyday
@@ -48,9 +51,10 @@ def foreign_terms(query: str, known: Callable[[str], bool]) -> set[str]:
 
 @lru_cache(maxsize=1)
 def everyday_words() -> frozenset[str]:
-    """The English word list, the embedder's whole words and the operations vocabulary (read once: 0.2 s)."""
+    """The English word list, the embedder's whole words, the operations vocabulary and the words for the
+    knowledge itself (read once: 0.4 s)."""
     words = set(SpellChecker(language="en", distance=1).word_frequency.dictionary)
-    words.update(ALIASES, *(long_form.split() for long_form in ALIASES.values()))
+    words.update(_ABOUT_KNOWLEDGE, ALIASES, *(long_form.split() for long_form in ALIASES.values()))
     try:  # the tokenizer alone is checked: hashing the weights too would double the time
         path = verified_files(expected={"tokenizer.json": SHA256["tokenizer.json"]}).tokenizer
         vocab = json.loads(path.read_text(encoding="utf-8"))["model"]["vocab"]
