@@ -32,7 +32,7 @@ def test_an_incident_started_with_two_services_takes_the_alerts_of_both(chat: Ch
     reply = chat.ask(
         "!incident start Nodes down --service node,prometheus", at=datetime(2018, 12, 26, 9, 40, tzinfo=UTC)
     )
-    assert reply.startswith("INC-1 started: Nodes down (service node)")
+    assert reply.startswith("INC-1 started: Nodes down (services node, prometheus).")
     assert chat.ask("!incident services") == (
         "INC-1 services: node, prometheus. Alerts and deploys naming them go on its timeline."
     )
