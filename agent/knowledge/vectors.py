@@ -18,6 +18,10 @@ if TYPE_CHECKING:
 # two threads at once breaks it ("'RustBindingsAPI' object has no attribute 'bindings'"): the bot opens the store
 # from its warm-up, the assistant and the postmortem threads.
 _OPENING = threading.Lock()
+# How many candidates HNSW weighs per query. Chroma's default, 100, is below the 120 nearest pieces a search asks
+# for (`search.DENSE_CANDIDATES` x 2): the answer was then approximate and differed from one process to the next
+# (3 different sets in 5 runs of one query). At 500 it equals exact search on the benchmark corpus, every run.
+EF_SEARCH = 500
 
 
 def open_client(settings: Settings) -> ClientAPI:
@@ -47,11 +51,20 @@ def collection_name(embedder_name: str, prefix: str = "debrief") -> str:
 
 
 def open_collection(client: ClientAPI, embedder_name: str, prefix: str = "debrief") -> Collection:
+    """The embedder's collection, made or brought up to EF_SEARCH."""
     try:
-        return client.get_or_create_collection(
+        collection = client.get_or_create_collection(
             collection_name(embedder_name, prefix),
-            configuration={"hnsw": {"space": "cosine"}},
+            configuration={"hnsw": {"space": "cosine", "ef_search": EF_SEARCH}},
             embedding_function=None,
         )
+        if ef_search_of(collection) < EF_SEARCH:  # a collection made before the setting
+            collection.modify(configuration={"hnsw": {"ef_search": EF_SEARCH}})
+        return collection
     except Exception as exc:  # chromadb's errors (server down, bad name) share no useful base class
         raise KnowledgeError(f"cannot open the Chroma collection: {exc}") from exc
+
+
+def ef_search_of(collection: Collection) -> int:
+    hnsw = (collection.configuration or {}).get("hnsw") or {}
+    return int(hnsw.get("ef_search") or 0)
