@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import json
 import string
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 
+import numpy as np
 from spellchecker import SpellChecker
 
 from agent.errors import KnowledgeError
@@ -25,6 +26,7 @@ from agent.knowledge.model_files import SHA256, verified_files
 from agent.knowledge.vocabulary import ALIASES
 
 MIN_LETTERS = 3  # shorter pieces ("ha", "tx") are abbreviations, not names
+_WIDTH = 24  # bytes per word in WordList; the few longer words go in a set
 MIN_TYPO_LETTERS = 6  # below this, one edit away from a known word is most words ("redis" -> "reds")
 # Negations typed without their apostrophe ("cant deploy"): everyday words the vocabulary holds only in parts.
 _NEGATIONS = frozenset(
@@ -49,8 +51,27 @@ def foreign_terms(query: str, known: Callable[[str], bool]) -> set[str]:
     return found
 
 
+class WordList:
+    """A sorted array of fixed-width byte strings: 4 MB for the 162k everyday words where a set of str takes 17."""
+
+    def __init__(self, words: Iterable[str]) -> None:
+        encoded = {word.encode() for word in words}
+        self._words = np.array(sorted(w for w in encoded if len(w) <= _WIDTH), dtype=f"S{_WIDTH}")
+        self._long = frozenset(w for w in encoded if len(w) > _WIDTH)
+
+    def __contains__(self, word: str) -> bool:
+        key = word.encode()
+        if len(key) > _WIDTH:
+            return key in self._long
+        at = int(np.searchsorted(self._words, key))
+        return at < len(self._words) and self._words[at] == key
+
+    def __len__(self) -> int:
+        return len(self._words) + len(self._long)
+
+
 @lru_cache(maxsize=1)
-def everyday_words() -> frozenset[str]:
+def everyday_words() -> WordList:
     """The English word list, the embedder's whole words, the operations vocabulary and the words for the
     knowledge itself (read once: 0.4 s)."""
     words = set(SpellChecker(language="en", distance=1).word_frequency.dictionary)
@@ -61,7 +82,7 @@ def everyday_words() -> frozenset[str]:
     except KnowledgeError:
         vocab = {}  # the local model is not installed: the other two lists still serve
     words.update(word for word in vocab if word.isalpha() and word.islower())
-    return frozenset(words)
+    return WordList(words)
 
 
 def _words(query: str) -> Iterator[str]:
@@ -75,7 +96,7 @@ def _words(query: str) -> Iterator[str]:
                     yield part.lower()
 
 
-def _is_everyday(word: str, everyday: frozenset[str]) -> bool:
+def _is_everyday(word: str, everyday: WordList) -> bool:
     return word in everyday or word in _NEGATIONS
 
 
