@@ -4,9 +4,10 @@ knowledge base's own words do not."""
 from __future__ import annotations
 
 import pytest
+from spellchecker import SpellChecker
 
 from agent.knowledge import KnowledgeBase
-from agent.knowledge.foreign import foreign_terms
+from agent.knowledge.foreign import WIDTH, everyday_words, foreign_terms
 from agent.knowledge.lexical import LexicalDocument, LexicalIndex, stem_word
 from agent.knowledge.relevance import RELEVANCE_FLOOR, relevance
 from agent.knowledge.search import MODES
@@ -50,6 +51,13 @@ def test_everyday_english_and_the_knowledge_base_own_words_are_not(index: Lexica
     assert not _foreign(index, "https api returns sql errors, cert about to expire, pvc full")
     assert not _foreign(index, "KubePodCrashLooping fired for the checkout pods")
     assert not _foreign(index, "is there a runbook or a postmortem for payment timeouts?")
+
+
+def test_the_english_list_is_read_whole_from_pyspellchecker_data_file() -> None:
+    everyday = everyday_words()
+    listed = SpellChecker(language="en").word_frequency.dictionary
+    assert all(word in everyday for word in listed if len(word.encode()) <= WIDTH)
+    assert len(listed) > 150_000 and "kubelet" not in everyday
 
 
 def test_a_typo_of_a_known_word_is_not_a_name(index: LexicalIndex) -> None:

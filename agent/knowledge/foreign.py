@@ -3,7 +3,8 @@
 A question about a system the knowledge base does not cover ("mongodb primary keeps re-electing") shares its
 symptom words with runbooks it does cover (etcd leader elections), so similarity and coverage let it through. Its
 tell is a word that no document holds and that is not everyday English either: a product's name. Everyday words are
-pyspellchecker's English word list (160k words with their inflections, from subtitles), the whole words of the
+pyspellchecker's English word list (160k words with their inflections, from subtitles; its data file is read,
+not its spell checker), the whole words of the
 local embedder's vocabulary (BERT's 30k, which knows "https", "api" and "sql") and the operations vocabulary
 (`vocabulary.py`: "cert", "oom", "pvc"), and "runbook" or "postmortem"; a word one slip of the keyboard away from a word the knowledge base
 holds ("promethues") is a typo, not a name. System names that are English words ("jenkins", "envoy", "spark")
@@ -12,13 +13,14 @@ are not caught: telling those apart takes knowing the world, or an LLM.
 
 from __future__ import annotations
 
-import json
+import gzip
+import re
 import string
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
+from importlib import resources
 
 import numpy as np
-from spellchecker import SpellChecker
 
 from agent.errors import KnowledgeError
 from agent.knowledge.lexical import CAMEL, TOKEN, stem_word, stem_words
@@ -26,8 +28,10 @@ from agent.knowledge.model_files import SHA256, verified_files
 from agent.knowledge.vocabulary import ALIASES
 
 MIN_LETTERS = 3  # shorter pieces ("ha", "tx") are abbreviations, not names
-_WIDTH = 24  # bytes per word in WordList; the few longer words go in a set
 MIN_TYPO_LETTERS = 6  # below this, one edit away from a known word is most words ("redis" -> "reds")
+WIDTH = 32  # bytes per word in a WordList: the English list's longest word has 45, and 45 have over 20
+_BATCH = 8192  # words cut out of the English list at a time
+_VOCABULARY_WORD = re.compile(rb'"([a-z]+)":\d+')  # a whole lower-case word in tokenizer.json's vocab
 # Negations typed without their apostrophe ("cant deploy"): everyday words the vocabulary holds only in parts.
 _NEGATIONS = frozenset(
     stem + "nt"
@@ -52,37 +56,68 @@ def foreign_terms(query: str, known: Callable[[str], bool]) -> set[str]:
 
 
 class WordList:
-    """A sorted array of fixed-width byte strings: 4 MB for the 162k everyday words where a set of str takes 17."""
+    """Words as sorted arrays of fixed-width byte strings (5 MB for 162k words), built without a Python object per
+    word: a set of them took 17 MB and its building left as much again of fragmented heap (BENCHMARKS.md)."""
 
-    def __init__(self, words: Iterable[str]) -> None:
-        encoded = {word.encode() for word in words}
-        self._words = np.array(sorted(w for w in encoded if len(w) <= _WIDTH), dtype=f"S{_WIDTH}")
-        self._long = frozenset(w for w in encoded if len(w) > _WIDTH)
+    def __init__(self, *sorted_words: np.ndarray) -> None:
+        self._arrays = [words if _is_sorted(words) else np.sort(words) for words in sorted_words]
 
     def __contains__(self, word: str) -> bool:
         key = word.encode()
-        if len(key) > _WIDTH:
-            return key in self._long
-        at = int(np.searchsorted(self._words, key))
-        return at < len(self._words) and self._words[at] == key
+        if len(key) > WIDTH:
+            return False
+        for words in self._arrays:
+            at = int(np.searchsorted(words, key))
+            if at < len(words) and bytes(words[at]) == key:
+                return True
+        return False
 
     def __len__(self) -> int:
-        return len(self._words) + len(self._long)
+        return sum(len(words) for words in self._arrays)
 
 
 @lru_cache(maxsize=1)
 def everyday_words() -> WordList:
     """The English word list, the embedder's whole words, the operations vocabulary and the words for the
-    knowledge itself (read once: 0.4 s)."""
-    words = set(SpellChecker(language="en", distance=1).word_frequency.dictionary)
-    words.update(_ABOUT_KNOWLEDGE, ALIASES, *(long_form.split() for long_form in ALIASES.values()))
+    knowledge itself (read once: 0.1 s)."""
+    small = {
+        *_ABOUT_KNOWLEDGE,
+        *ALIASES,
+        *(word for long_form in ALIASES.values() for word in long_form.split()),
+    }
     try:  # the tokenizer alone is checked: hashing the weights too would double the time
         path = verified_files(expected={"tokenizer.json": SHA256["tokenizer.json"]}).tokenizer
-        vocab = json.loads(path.read_text(encoding="utf-8"))["model"]["vocab"]
+        vocabulary = path.read_bytes()
+        small.update(
+            word.decode() for word in _VOCABULARY_WORD.findall(vocabulary, vocabulary.find(b'"vocab"'))
+        )
     except KnowledgeError:
-        vocab = {}  # the local model is not installed: the other two lists still serve
-    words.update(word for word in vocab if word.isalpha() and word.islower())
-    return WordList(words)
+        pass  # the local model is not installed: the other lists still serve
+    return WordList(_english_words(), np.array(sorted(w.encode() for w in small), dtype=f"S{WIDTH}"))
+
+
+def _is_sorted(words: np.ndarray) -> bool:
+    return bool(np.all(words[1:] >= words[:-1]))
+
+
+def _english_words() -> np.ndarray:
+    """pyspellchecker's English words (its `en.json.gz`, one `"word": count` per line, no escapes) as fixed-width
+    byte strings, cut straight out of the file's bytes."""
+    raw = gzip.decompress((resources.files("spellchecker") / "resources" / "en.json.gz").read_bytes())
+    data = np.frombuffer(raw, dtype=np.uint8)
+    quotes = np.flatnonzero(data == ord('"')).astype(np.int64)
+    starts, ends = quotes[0::2] + 1, quotes[1::2]
+    keep = ends - starts <= WIDTH
+    starts, lengths = starts[keep], (ends - starts)[keep]
+    offsets = np.arange(WIDTH, dtype=np.int64)
+    letters = np.zeros((len(starts), WIDTH), dtype=np.uint8)
+    for first in range(
+        0, len(starts), _BATCH
+    ):  # in batches: a few MB at a time, not 40 MB of indexes at once
+        rows = slice(first, first + _BATCH)
+        cells = np.minimum(starts[rows, None] + offsets, len(data) - 1)
+        letters[rows] = np.where(offsets < lengths[rows, None], data[cells], 0)
+    return letters.view(f"S{WIDTH}").ravel()
 
 
 def _words(query: str) -> Iterator[str]:
