@@ -48,3 +48,20 @@ def test_the_nearest_pieces_are_the_exact_ones(tmp_path: Path) -> None:
         found = collection.query(query_embeddings=[query.tolist()], n_results=120)["ids"][0]
         exact = [ids[i] for i in np.argsort(-(vectors @ query), kind="stable")[:120]]
         assert set(found) == set(exact)
+
+
+def test_a_store_that_cannot_raise_it_still_opens_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from chromadb.api.models.Collection import Collection
+
+    client = open_client(load_settings(**_settings(tmp_path, None)))
+    client.create_collection(collection_name("old"), configuration={"hnsw": {"space": "cosine"}})
+
+    def refuse(self: Collection, **_: object) -> None:  # an older Chroma server, say
+        raise ValueError("configuration cannot be modified")
+
+    monkeypatch.setattr(Collection, "modify", refuse)
+    collection = open_collection(client, "old")
+    assert collection.name == collection_name("old") and ef_search_of(collection) < EF_SEARCH
+    assert "cannot raise ef_search" in caplog.text and "configuration cannot be modified" in caplog.text

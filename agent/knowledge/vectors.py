@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from typing import TYPE_CHECKING
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 # two threads at once breaks it ("'RustBindingsAPI' object has no attribute 'bindings'"): the bot opens the store
 # from its warm-up, the assistant and the postmortem threads.
 _OPENING = threading.Lock()
+log = logging.getLogger(__name__)
 # How many candidates HNSW weighs per query. Chroma's default, 100, is below the 120 nearest pieces a search asks
 # for (`search.DENSE_CANDIDATES` x 2): the answer was then approximate and differed from one process to the next
 # (3 different sets in 5 runs of one query). At 500 it equals exact search on the benchmark corpus, every run.
@@ -58,11 +60,14 @@ def open_collection(client: ClientAPI, embedder_name: str, prefix: str = "debrie
             configuration={"hnsw": {"space": "cosine", "ef_search": EF_SEARCH}},
             embedding_function=None,
         )
-        if ef_search_of(collection) < EF_SEARCH:  # a collection made before the setting
-            collection.modify(configuration={"hnsw": {"ef_search": EF_SEARCH}})
-        return collection
     except Exception as exc:  # chromadb's errors (server down, bad name) share no useful base class
         raise KnowledgeError(f"cannot open the Chroma collection: {exc}") from exc
+    if ef_search_of(collection) < EF_SEARCH:  # a collection made before the setting
+        try:
+            collection.modify(configuration={"hnsw": {"ef_search": EF_SEARCH}})
+        except Exception as exc:  # a server that cannot change it still serves, approximately
+            log.warning("cannot raise ef_search of %s to %d: %s", collection.name, EF_SEARCH, exc)
+    return collection
 
 
 def ef_search_of(collection: Collection) -> int:
