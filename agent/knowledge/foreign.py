@@ -29,8 +29,8 @@ from agent.knowledge.vocabulary import ALIASES
 
 MIN_LETTERS = 3  # shorter pieces ("ha", "tx") are abbreviations, not names
 MIN_TYPO_LETTERS = 6  # below this, one edit away from a known word is most words ("redis" -> "reds")
-WIDTH = 32  # bytes per word in a WordList: the English list's longest word has 45, and 45 have over 20
-_BATCH = 8192  # words cut out of the English list at a time
+WIDTH = 32  # bytes per word in a WordList; longer words (2 of the English list's) are never everyday
+_BATCH = 8192  # words cut out of the English list at a time: a few MB of indexes, not 40 MB at once
 _VOCABULARY_WORD = re.compile(rb'"([a-z]+)":\d+')  # a whole lower-case word in tokenizer.json's vocab
 # Negations typed without their apostrophe ("cant deploy"): everyday words the vocabulary holds only in parts.
 _NEGATIONS = frozenset(
@@ -111,9 +111,7 @@ def _english_words() -> np.ndarray:
     starts, lengths = starts[keep], (ends - starts)[keep]
     offsets = np.arange(WIDTH, dtype=np.int64)
     letters = np.zeros((len(starts), WIDTH), dtype=np.uint8)
-    for first in range(
-        0, len(starts), _BATCH
-    ):  # in batches: a few MB at a time, not 40 MB of indexes at once
+    for first in range(0, len(starts), _BATCH):
         rows = slice(first, first + _BATCH)
         cells = np.minimum(starts[rows, None] + offsets, len(data) - 1)
         letters[rows] = np.where(offsets < lengths[rows, None], data[cells], 0)
