@@ -7,7 +7,7 @@ import pytest
 from spellchecker import SpellChecker
 
 from agent.knowledge import KnowledgeBase
-from agent.knowledge.foreign import WIDTH, everyday_words, foreign_terms
+from agent.knowledge.foreign import MAX_TYPO_CHECKS, WIDTH, everyday_words, foreign_terms
 from agent.knowledge.lexical import LexicalDocument, LexicalIndex, stem_word
 from agent.knowledge.relevance import RELEVANCE_FLOOR, relevance
 from agent.knowledge.search import MODES
@@ -63,6 +63,14 @@ def test_the_english_list_is_read_whole_from_pyspellchecker_data_file() -> None:
 def test_a_typo_of_a_known_word_is_not_a_name(index: LexicalIndex) -> None:
     assert not _foreign(index, "promethues drops samples")
     assert _foreign(index, "prometheus-adapter and grafanna broke") == {stem_word("grafanna")}
+
+
+def test_typo_checks_are_bounded_for_a_pasted_wall_of_unknown_words(index: LexicalIndex) -> None:
+    noise = " ".join(f"zq{chr(97 + i // 26)}{chr(97 + i % 26)}xwv" for i in range(MAX_TYPO_CHECKS))
+    assert stem_word("promethues") not in _foreign(index, f"promethues {noise}")  # checked first: a typo
+    assert stem_word("promethues") in _foreign(
+        index, f"{noise} promethues"
+    )  # past the bound: counted as unknown
 
 
 def test_numbers_host_names_and_short_abbreviations_are_left_out(index: LexicalIndex) -> None:

@@ -29,6 +29,9 @@ from agent.knowledge.vocabulary import ALIASES
 
 MIN_LETTERS = 3  # shorter pieces ("ha", "tx") are abbreviations, not names
 MIN_TYPO_LETTERS = 6  # below this, one edit away from a known word is most words ("redis" -> "reds")
+# Typo checks per question (each stems ~600 variants): a pasted 60k-character question of nonsense took 5 s
+# without a bound. A question with more unknown words than this is not about the knowledge base anyway.
+MAX_TYPO_CHECKS = 24
 WIDTH = 32  # bytes per word in a WordList; longer words (2 of the English list's) are never everyday
 _BATCH = 8192  # words cut out of the English list at a time: a few MB of indexes, not 40 MB at once
 _VOCABULARY_WORD = re.compile(rb'"([a-z]+)":\d+')  # a whole lower-case word in tokenizer.json's vocab
@@ -47,10 +50,15 @@ def foreign_terms(query: str, known: Callable[[str], bool]) -> set[str]:
     English and that are not a typo of a known word."""
     everyday = everyday_words()
     found: set[str] = set()
-    for word in _words(query):
+    checks = MAX_TYPO_CHECKS
+    for word in dict.fromkeys(_words(query)):
         stem = stem_word(word)
-        if known(stem) or _is_everyday(word, everyday) or _is_typo(word, known):
+        if known(stem) or _is_everyday(word, everyday):
             continue
+        if checks and len(word) >= MIN_TYPO_LETTERS:
+            checks -= 1
+            if _is_typo(word, known):
+                continue
         found.add(stem)
     return found
 
@@ -134,7 +142,7 @@ def _is_everyday(word: str, everyday: WordList) -> bool:
 
 
 def _is_typo(word: str, known: Callable[[str], bool]) -> bool:
-    return len(word) >= MIN_TYPO_LETTERS and any(known(stem) for stem in stem_words(sorted(_one_edit(word))))
+    return any(known(stem) for stem in stem_words(sorted(_one_edit(word))))
 
 
 def _one_edit(word: str) -> set[str]:
