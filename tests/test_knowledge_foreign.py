@@ -83,10 +83,11 @@ def test_camel_case_names_are_read_word_by_word(index: LexicalIndex) -> None:
 
 def test_the_foreign_share_is_the_part_of_the_query_they_hold(index: LexicalIndex) -> None:
     query = "mongodb leader keeps changing"
-    share = index.share_of(query, _foreign(index, query))
+    share = index.weigh(query).share_of(_foreign(index, query))
     assert 0.0 < share < 1.0
-    assert index.share_of("etcd leader keeps changing", _foreign(index, "etcd leader keeps changing")) == 0.0
-    assert index.share_of(query, set()) == 0.0
+    known = "etcd leader keeps changing"
+    assert index.weigh(known).share_of(_foreign(index, known)) == 0.0
+    assert index.weigh(query).share_of(set()) == 0.0
 
 
 def test_relevance_falls_with_the_foreign_share() -> None:

@@ -190,6 +190,23 @@ def _with_aliases(word: str) -> list[tuple[str, bool]]:
 
 
 @dataclass(frozen=True)
+class WeighedQuery:
+    """A query's terms as (term, its number if some document holds it, its idf-weighted share)."""
+
+    terms: list[tuple[str, int | None, float]]
+
+    @property
+    def total(self) -> float:
+        return sum(share for _, _, share in self.terms)
+
+    def share_of(self, terms: set[str]) -> float:
+        """The share of the query that these of its terms hold."""
+        return (
+            sum(share for term, _, share in self.terms if term in terms) / self.total if self.total else 0.0
+        )
+
+
+@dataclass(frozen=True)
 class LexicalDocument:
     doc_id: str
     kind: str
@@ -267,35 +284,12 @@ class LexicalIndex:
         pointers = self._weights()[0]
         return bool(pointers[number + 1] > pointers[number])
 
-    def coverage(self, query: str, doc_ids: Iterable[str]) -> dict[str, float]:
-        """How much of the query each document holds, from 0 to 1: the idf-weighted share of the query's terms
-        found in it. A word no document has counts as the rarest, so a question about a system the knowledge
-        base never mentions covers little of any document, however many common words it shares."""
-        wanted = list(doc_ids)
-        weighed = self._term_shares(query)
-        if not weighed:
-            return dict.fromkeys(wanted, 0.0)
-        total = sum(share for _, _, share in weighed)
-        known = [number for _, number, share in weighed if number is not None]
-        shares = [share for _, number, share in weighed if number is not None]
-        result: dict[str, float] = {}
-        for doc_id in wanted:
-            row = self._row.get(doc_id)
-            held = np.isin(known, self._terms[row]) if row is not None and known else np.zeros(0, dtype=bool)
-            result[doc_id] = float(np.dot(held, shares[: len(held)])) / total if len(held) else 0.0
-        return result
-
-    def share_of(self, query: str, terms: set[str]) -> float:
-        """The idf-weighted share of the query (as `coverage` weighs it) that these of its terms hold."""
-        weighed = self._term_shares(query)
-        total = sum(share for _, _, share in weighed)
-        return sum(share for term, _, share in weighed if term in terms) / total if total else 0.0
-
-    def _term_shares(self, query: str) -> list[tuple[str, int | None, float]]:
-        """(term, its number if some document holds it, its idf-weighted share) for each of the query's terms."""
+    def weigh(self, query: str) -> WeighedQuery:
+        """The query's terms, each with its idf-weighted share (a word no document has counts as twice the
+        rarest) and its number where some document holds it: what `coverage` and the foreign share read."""
         terms = query_terms(query)
         if not terms or not self.doc_ids:
-            return []
+            return WeighedQuery([])
         pointers = self._weights()[0]
         documents = len(self.doc_ids)
         weighed: list[tuple[str, int | None, float]] = []
@@ -306,7 +300,23 @@ class LexicalIndex:
             if not frequency:
                 share *= UNKNOWN_WEIGHT
             weighed.append((term, number if frequency else None, share))
-        return weighed
+        return WeighedQuery(weighed)
+
+    def coverage(self, query: WeighedQuery, doc_ids: Iterable[str]) -> dict[str, float]:
+        """How much of the query each document holds, from 0 to 1: the idf-weighted share of the query's terms
+        found in it. A word no document has counts as the rarest, so a question about a system the knowledge
+        base never mentions covers little of any document, however many common words it shares."""
+        wanted = list(doc_ids)
+        if not query.total:
+            return dict.fromkeys(wanted, 0.0)
+        known = [number for _, number, _ in query.terms if number is not None]
+        shares = [share for _, number, share in query.terms if number is not None]
+        result: dict[str, float] = {}
+        for doc_id in wanted:
+            row = self._row.get(doc_id)
+            held = np.isin(known, self._terms[row]) if row is not None and known else np.zeros(0, dtype=bool)
+            result[doc_id] = float(np.dot(held, shares[: len(held)])) / query.total if len(held) else 0.0
+        return result
 
     def kind_of(self, doc_id: str) -> str | None:
         row = self._row.get(doc_id)

@@ -106,8 +106,9 @@ def rank(
 
 
 def _score_relevance(query: str, catalog: Catalog, ranked: list[_Candidate], calibration: Mode) -> None:
-    coverage = catalog.index.coverage(query, (c.doc_id for c in ranked)) if calibration != "dense" else {}
-    foreign = catalog.index.share_of(query, foreign_terms(query, catalog.index.knows)) if ranked else 0.0
+    weighed = catalog.index.weigh(query)
+    coverage = catalog.index.coverage(weighed, (c.doc_id for c in ranked)) if calibration != "dense" else {}
+    foreign = weighed.share_of(foreign_terms(query, catalog.index.knows)) if ranked else 0.0
     # A document the dense search did not return is no closer than the farthest one it did.
     floor = min((c.dense for c in ranked if c.dense is not None), default=0.0)
     for candidate in ranked:
