@@ -142,7 +142,7 @@ def add_participants(session: Session, entries: Iterable[tuple[int, str, datetim
     )
 
 
-def to_incident(row: IncidentRow, participants: list[str]) -> Incident:
+def to_incident(row: IncidentRow, participants: list[str], services: list[str]) -> Incident:
     return Incident(
         id=format_id(row.number),
         title=row.title,
@@ -150,6 +150,7 @@ def to_incident(row: IncidentRow, participants: list[str]) -> Incident:
         severity_reason=row.severity_reason,
         status=IncidentStatus(row.status),
         service=row.service,
+        services=services,
         room=row.room,
         commander=row.commander,
         participants=participants,
@@ -240,10 +241,24 @@ def service_names(names: Iterable[str]) -> list[str]:
 
 
 def _services_of(session: Session, row: IncidentRow) -> list[str]:
-    query = select(IncidentServiceRow.name).where(IncidentServiceRow.incident_number == row.number)
-    names = sorted(session.scalars(query))
-    first = [row.service] if row.service in names else []
-    return first + [name for name in names if name != row.service]
+    return _services_by_number(session, [row])[row.number]
+
+
+def _services_by_number(session: Session, rows: list[IncidentRow]) -> dict[int, list[str]]:
+    """Each incident's services, its first service first, the others by name."""
+    names: dict[int, list[str]] = {row.number: [] for row in rows}
+    query = (
+        select(IncidentServiceRow.incident_number, IncidentServiceRow.name)
+        .where(IncidentServiceRow.incident_number.in_(names))
+        .order_by(IncidentServiceRow.name)
+    )
+    for number, name in session.execute(query):
+        names[number].append(name)
+    found: dict[int, list[str]] = {}
+    for row in rows:
+        first = [row.service] if row.service in names[row.number] else []
+        found[row.number] = first + [name for name in names[row.number] if name != row.service]
+    return found
 
 
 def _not_before_start(row: IncidentRow, at: datetime, what: str) -> None:
@@ -317,8 +332,7 @@ class IncidentService:
     def get(self, incident: IncidentRef) -> Incident:
         """The incident by id, or a room's latest (`NoIncidentInRoom` says how to start one)."""
         with self._store.read() as session:
-            row = load_row(session, incident, roles=self.roles)
-            return to_incident(row, self._participants(session, [row.number])[row.number])
+            return self._incidents(session, [load_row(session, incident, roles=self.roles)])[0]
 
     def latest_in_room(self, room: str) -> Incident | None:
         """The room's latest incident, resolved or not, if it ever had one."""
@@ -344,12 +358,6 @@ class IncidentService:
         """Open incidents (investigating or mitigated), oldest first."""
         return self._open()
 
-    def services(self, incident: IncidentRef) -> list[str]:
-        """The incident's services, its first service first."""
-        with self._store.read() as session:
-            row = load_row(session, incident, roles=self.roles)
-            return _services_of(session, row)
-
     def add_service(self, incident: IncidentRef, name: str, by: str, at: datetime) -> list[str]:
         """Add a service (anyone who sees the incident may): its alerts and deploys come here from now on."""
         names = service_names([name])
@@ -365,7 +373,8 @@ class IncidentService:
             session.add(IncidentServiceRow(incident_number=row.number, name=service))
             row.service = row.service or service
             self._log(session, row, by, at, "add_service", f"Service added: {service}", {"service": service})
-            return [*known, service]
+            session.flush()
+            return _services_of(session, row)  # in the order every other reply lists them
 
     def remove_service(self, incident: IncidentRef, name: str, by: str, at: datetime) -> list[str]:
         """Remove a service named by mistake; its alerts stop coming here."""
@@ -502,8 +511,7 @@ class IncidentService:
             rows = list(session.scalars(query))
             if asked_in is not None and not self.roles.is_admin(asker):
                 rows = [row for row in rows if not row.private or row.room == asked_in.room.strip()]
-            participants = self._participants(session, [row.number for row in rows])
-            return [to_incident(row, participants[row.number]) for row in rows]
+            return self._incidents(session, rows)
 
     def mark_replayed(self, numbers_after: int) -> list[str]:
         """Incidents numbered above `numbers_after` came from a replay: drills, never reminded of anything."""
@@ -570,9 +578,12 @@ class IncidentService:
     def _open(self, *where: Any) -> list[Incident]:
         query = select(IncidentRow).where(IncidentRow.status.in_(OPEN_STATUSES), *where)
         with self._store.read() as session:
-            rows = list(session.scalars(query.order_by(IncidentRow.number)))
-            participants = self._participants(session, [row.number for row in rows])
-            return [to_incident(row, participants[row.number]) for row in rows]
+            return self._incidents(session, list(session.scalars(query.order_by(IncidentRow.number))))
+
+    def _incidents(self, session: Session, rows: list[IncidentRow]) -> list[Incident]:
+        participants = self._participants(session, [row.number for row in rows])
+        services = _services_by_number(session, rows)
+        return [to_incident(row, participants[row.number], services[row.number]) for row in rows]
 
     @staticmethod
     def _participants(session: Session, numbers: list[int]) -> dict[int, list[str]]:

@@ -64,7 +64,9 @@ class Incident(BaseModel):
     severity: Severity | None = None
     severity_reason: str | None = None
     status: IncidentStatus = IncidentStatus.INVESTIGATING
-    service: str | None = None
+    service: str | None = None  # the first of `services`
+    # Every service it is about, `service` first: alerts and deploys naming any of them come to it.
+    services: list[str] = Field(default_factory=list)
     room: str
     commander: str | None = None
     participants: list[str] = Field(default_factory=list)

@@ -54,7 +54,7 @@ class DebriefIncidents(UsesRuntime, BotPlugin):
             services=request.services,
         )
         return (
-            f"{incident.id} started: {literal(incident.title)}{_tags(incident, request.services)}. "
+            f"{incident.id} started: {literal(incident.title)}{_tags(incident)}. "
             f"{ctx.author} runs it until `!incident commander @user` names a commander; "
             "everything said here goes on its timeline."
         )
@@ -243,9 +243,9 @@ def _age(delta: timedelta) -> str:
     return f"{hours}h" if hours < 48 else f"{hours // 24}d"
 
 
-def _tags(incident: Incident, services: tuple[str, ...] = ()) -> str:
-    """The tags after a title, "(SEV2, services a, b)": `services` when given, else the incident's first one."""
-    named = services or ((incident.service,) if incident.service else ())
+def _tags(incident: Incident) -> str:
+    """The tags after a title, "(SEV2, services a, b)"."""
+    named = incident.services
     service = named and f"service{'s' if len(named) > 1 else ''} {', '.join(named)}"
     tags = [tag for tag in (incident.severity, service) if tag]
     return f" ({', '.join(tags)})" if tags else ""

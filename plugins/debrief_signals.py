@@ -27,11 +27,8 @@ class DebriefSignals(UsesRuntime, BotPlugin):
             raise ChatInputError(
                 "!incident services takes no arguments; add one with !incident service add NAME"
             )
-        ctx = context_of(msg)
-        incident = ctx.incident()
-        return _services_line(
-            self.engine.incidents.get(incident).id, self.engine.incidents.services(incident)
-        )
+        incident = self.engine.incidents.get(context_of(msg).incident())
+        return _services_line(incident.id, incident.services)
 
     @botcmd
     @replies_errors

@@ -104,6 +104,19 @@ def test_timeline_of_the_current_incident_starts_with_its_status(kb: KnowledgeBa
     assert "bob (message): checkout pods restarting since the 09:55 deploy" in result
 
 
+def test_the_incidents_status_names_every_service(kb: KnowledgeBase, engine: Engine) -> None:
+    incident_id = start_incident(engine)
+    engine.incidents.add_service(incident_id, "checkout-api", "alice", T0)
+    engine.incidents.add_service(incident_id, "payments", "alice", T0)
+
+    result = toolbox(kb, engine, incident_id).read_timeline()
+
+    assert (
+        "Checkout pods restarting: investigating; severity not set; services checkout-api, payments;"
+        in result
+    )
+
+
 def test_tool_errors_come_back_as_text_the_model_can_act_on(kb: KnowledgeBase, engine: Engine) -> None:
     assert toolbox(kb, engine).read_timeline("INC-99").startswith("read_timeline failed: no incident is open")
     assert "no incident is open" in toolbox(kb, engine).read_timeline()

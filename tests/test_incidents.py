@@ -113,7 +113,7 @@ def test_an_incident_has_its_services_first_one_first(engine: Engine) -> None:
     incident = engine.incidents.start(
         "#inc-db", "DB slow", "bob", at(1), service="orders-db", services=("orders-api, orders-db", " ")
     )
-    assert (incident.service, engine.incidents.services(incident.id)) == (
+    assert (incident.service, incident.services) == (
         "orders-db",
         ["orders-db", "orders-api"],
     )

@@ -43,6 +43,18 @@ def test_an_incident_started_with_two_services_takes_the_alerts_of_both(chat: Ch
     assert len(key_events(chat)) == 13
 
 
+def test_status_and_the_incident_list_name_every_service(chat: Chat) -> None:
+    chat.ask("!incident start Nodes down --sev SEV2 --service node,prometheus", at=T0)
+    added = chat.ask("!incident service add alertmanager")
+
+    status = chat.ask("!incident status").splitlines()[0]
+    listed = chat.ask("!incidents").splitlines()[-1]
+
+    assert added.startswith("INC-1 services: node, alertmanager, prometheus.")  # the first, then by name
+    assert status == "INC-1 Nodes down: investigating (SEV2, services node, alertmanager, prometheus)"
+    assert listed.startswith("INC-1 Nodes down (SEV2, services node, alertmanager, prometheus) investigating")
+
+
 def test_unmatched_alerts_are_listed_and_a_responder_attaches_one(chat: Chat, base_url: str) -> None:
     chat.ask("!incident start Checkout 5xx --service checkout-api", at=T0)
     response = post(f"{base_url}/debrief/alertmanager", GROUP)

@@ -413,7 +413,7 @@ def test_a_pagerduty_trigger_of_a_configured_priority_starts_an_incident_in_its_
         datetime(2021, 6, 4, 13, 35, 29, 781000, tzinfo=UTC),
         "pagerduty",
     )
-    assert engine.incidents.services("INC-1") == ["pig208"]
+    assert incident.services == ["pig208"]
     acknowledged_elsewhere = pagerduty(engine, "acknowledged", paging)  # same service: routed there
     assert acknowledged_elsewhere.body["incidents"] == ["INC-1"]
 

@@ -167,7 +167,7 @@ def references(
     used, a similar incident of this Debrief with action items still open carries the repeat-incident warning."""
     if knowledge is None:
         return [], []
-    query = " ".join(p for p in (incident.title, incident.service, incident.cause, incident.impact) if p)
+    query = " ".join(p for p in (incident.title, *incident.services, incident.cause, incident.impact) if p)
     try:
         if knowledge.count() == 0:
             return [], []

@@ -29,7 +29,7 @@ def template_narrative(facts: Facts, note: str | None = None) -> Narrative:
 
 def _summary(facts: Facts) -> Finding:
     incident, times = facts.incident, facts.times
-    tags = ", ".join(t for t in (incident.severity, incident.service) if t)
+    tags = ", ".join(t for t in (incident.severity, *incident.services) if t)
     ended = [
         f"{label} after {duration(times.since_start(at))}"
         for label, at in (("mitigated", times.mitigated_at), ("resolved", times.resolved_at))

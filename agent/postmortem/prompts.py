@@ -30,7 +30,7 @@ def facts_block(facts: Facts) -> str:
         f"Incident {incident.id}: {incident.title}",
         f"Severity: {incident.severity or 'not set'}"
         + (f" ({incident.severity_reason})" if incident.severity_reason else ""),
-        f"Service: {incident.service or 'not set'}",
+        f"Services: {', '.join(incident.services) or 'not set'}",
         f"Status: {incident.status.value}",
         f"Started: {times.started_at.isoformat()}",
         f"Detected: {_at(times.detected_at)}" + (f" (first {by.kind.value})" if by else ""),
