@@ -90,7 +90,7 @@ def test_command_is_answered_in_its_thread_with_the_bots_token(
 
     [reply] = teams.wait_for_replies(activity_id)
     assert re.match(
-        r"INC-\d+ started: Checkout 5xx \(SEV2, service checkout-api\)\. 29:alice runs it", reply.text
+        r"INC-\d+ started: Checkout 5xx \(SEV2, service checkout-api\)\. Alice runs it", reply.text
     )
     assert reply.conversation_id == f"{channel.id};messageid={activity_id}"
     assert reply.body["replyToId"] == activity_id
@@ -128,7 +128,7 @@ def test_mention_is_answered_in_its_thread(channel: Channel, bot: TeamsBot, team
 
 
 def test_command_after_the_bots_mention_runs_and_mentioned_people_are_their_teams_ids(
-    channel: Channel, teams: FakeTeams
+    channel: Channel, bot: TeamsBot, teams: FakeTeams
 ) -> None:
     incident_id = channel.start_incident()
 
@@ -138,7 +138,9 @@ def test_command_after_the_bots_mention_runs_and_mentioned_people_are_their_team
     )
 
     [reply] = teams.wait_for_replies(activity_id)
-    assert reply.text == f"29:bob is now the commander of {incident_id}."
+    assert reply.text == f"Bob Jones is now the commander of {incident_id}."  # the reply names him
+    with bot.engine() as engine:
+        assert engine.incidents.get(incident_id).commander == "29:bob"  # roles go by the id
 
 
 def test_status_is_sent_as_an_adaptive_card_with_a_text_fallback(channel: Channel, teams: FakeTeams) -> None:
@@ -255,7 +257,9 @@ def test_direct_message_is_answered_in_the_one_to_one_chat(bot: TeamsBot, teams:
 
     [reply] = teams.wait_for_replies("d1")
     assert reply.conversation_id == "a:1direct-chat"
-    assert "\nperson   | 29:alice\n" in reply.text  # Errbot's Markdown table, as aligned columns
+    assert (
+        "\nperson   | 29:alice\n" in reply.text
+    )  # Errbot's Markdown table, as aligned columns: the id, asked for
 
 
 def test_reminders_are_posted_to_the_channel_without_a_message_to_reply_to(

@@ -22,7 +22,7 @@ from errbot.backends.base import Message
 
 from backends.redaction import RedactsOutgoing
 from backends.rendering.console import render_console
-from backends.rendering.outgoing import AsWritten, Part, RendersOutgoing
+from backends.rendering.outgoing import AsWritten, Names, Part, RendersOutgoing
 
 INTRO = """
 ---
@@ -50,5 +50,5 @@ class DebriefTextBackend(RedactsOutgoing, RendersOutgoing, text.TextBackend):
             msg.body = INTRO.format(name=str(self.bot_identifier).lstrip("@"))
         super().send_message(msg)
 
-    def render_reply(self, markdown: str, limit: int) -> list[Part]:
+    def render_reply(self, markdown: str, limit: int, names: Names | None) -> list[Part]:
         return [Part(part) for part in render_console(markdown, limit)]

@@ -13,7 +13,7 @@ from errbot.backends import test
 
 from backends.redaction import RedactsOutgoing
 from backends.rendering.console import render_console
-from backends.rendering.outgoing import AsWritten, Part, RendersOutgoing
+from backends.rendering.outgoing import AsWritten, Names, Part, RendersOutgoing
 
 
 class DebriefTestBackend(RedactsOutgoing, RendersOutgoing, test.TestBackend):
@@ -21,5 +21,5 @@ class DebriefTestBackend(RedactsOutgoing, RendersOutgoing, test.TestBackend):
         super().__init__(config)
         self.md = AsWritten()  # Errbot's test backend would convert the rendered text again
 
-    def render_reply(self, markdown: str, limit: int) -> list[Part]:
+    def render_reply(self, markdown: str, limit: int, names: Names | None) -> list[Part]:
         return [Part(part) for part in render_console(markdown, limit)]

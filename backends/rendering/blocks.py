@@ -10,8 +10,8 @@ A line break in a reply is a line break: Debrief's replies are written line by l
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from markdown_it import MarkdownIt
@@ -59,9 +59,23 @@ def plain(line: Line) -> str:
     return "".join(span.text for span in line)
 
 
-def parse(markdown: str) -> list[Block]:
-    """The reply's blocks, in order."""
-    return list(_Reader(_MARKDOWN.parse(markdown)).blocks())
+def parse(markdown: str, names: Callable[[str], str] | None = None) -> list[Block]:
+    """The reply's blocks, in order; `names` rewrites their text, code included (people's ids as their names:
+    `backends.people`), before a platform escapes it."""
+    blocks = list(_Reader(_MARKDOWN.parse(markdown)).blocks())
+    return [_renamed(block, names) for block in blocks] if names else blocks
+
+
+def _renamed(block: Block, names: Callable[[str], str]) -> Block:
+    def line(spans: Line) -> Line:
+        return tuple(Span(names(span.text), span.styles, span.url) for span in spans)
+
+    return replace(
+        block,
+        lines=tuple(line(spans) for spans in block.lines),
+        code=names(block.code),
+        rows=tuple(tuple(line(cell) for cell in row) for row in block.rows),
+    )
 
 
 @dataclass

@@ -7,6 +7,8 @@ text is printed as it is.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from backends.rendering.blocks import Line
 from backends.rendering.layout import Layout
 from backends.rendering.split import Piece, join, split
@@ -43,6 +45,6 @@ def render_console(markdown: str, limit: int) -> list[str]:
     return split(_CONSOLE.pieces(markdown), limit)
 
 
-def plain_text(markdown: str) -> str:
+def plain_text(markdown: str, names: Callable[[str], str] | None = None) -> str:
     """The whole reply as plain text."""
-    return join(_CONSOLE.pieces(markdown))
+    return join(_CONSOLE.pieces(markdown, names))

@@ -6,7 +6,7 @@ block and a rule; the result is `Piece`s that `split` cuts into messages.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from backends.rendering.blocks import Block, Line, parse, plain
 from backends.rendering.split import Piece
@@ -20,9 +20,10 @@ class Layout:
     blank = "\n\n"  # between blocks that a blank line separated in the source
     newline = "\n"  # between the lines of one block
 
-    def pieces(self, markdown: str) -> list[Piece]:
+    def pieces(self, markdown: str, names: Callable[[str], str] | None = None) -> list[Piece]:
+        """The reply laid out; `names` rewrites its text first (`parse`)."""
         pieces: list[Piece] = []
-        for block in parse(markdown):
+        for block in parse(markdown, names):
             gap = self.blank if block.gap else "\n"
             for piece in self.block(block):
                 pieces.append(Piece(piece.text, gap, piece.fence))

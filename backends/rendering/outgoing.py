@@ -3,19 +3,25 @@
 Plugins reply in CommonMark, the same on every platform. A backend lists `RendersOutgoing` after
 `RedactsOutgoing`, says how its platform writes a reply (`render_reply`) and, where its base class converts a
 body with Python-Markdown, swaps that converter for `AsWritten`; a platform with cards says how a part is sent
-(`send_rendered`). The reply is rendered whole and cut into parts
+(`send_rendered`); a platform whose ids of people read as noise keeps `people`, and its replies name them
+(except `!whoami`'s, which is asked for the id). The reply is rendered whole and cut into parts
 only where a cut is safe (`split`), never inside a code block, instead of Errbot's cut every N characters; each
 part is redacted once more, as sent (rendering removes escapes: `ghp\\_...` reads as a token only afterwards).
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from errbot.backends.base import Message
 
 from agent.redact import redact
+from backends.people import People
+
+Names = Callable[[str], str]  # rewrites a reply's text: people's ids as their names
 
 
 @dataclass(frozen=True)
@@ -29,7 +35,9 @@ class Part:
 class RendersOutgoing:
     """Mix into an `ErrBot` backend after `RedactsOutgoing`: `class B(RedactsOutgoing, RendersOutgoing, Base)`."""
 
-    def render_reply(self, markdown: str, limit: int) -> list[Part]:
+    people: People | None = None
+
+    def render_reply(self, markdown: str, limit: int, names: Names | None) -> list[Part]:
         raise NotImplementedError
 
     def send_rendered(self, msg: Message, part: Part) -> None:
@@ -41,7 +49,8 @@ class RendersOutgoing:
 
     def send_message(self, msg: Message) -> None:
         limit = int(getattr(self, "message_size_limit", 0) or 10_000)
-        parts = self.render_reply(msg.body if isinstance(msg.body, str) else str(msg.body), limit)
+        names = self.people.named if self.people is not None and not _asks_for_ids(msg) else None
+        parts = self.render_reply(msg.body if isinstance(msg.body, str) else str(msg.body), limit, names)
         for part in parts:
             piece = msg if len(parts) == 1 else _copy(msg)
             piece.body = redact(part.text)
@@ -54,6 +63,13 @@ class AsWritten:
 
     def convert(self, text: str) -> str:
         return text
+
+
+def _asks_for_ids(msg: Message) -> bool:
+    """A reply to `!whoami`, which people send to learn their id (for DEBRIEF_ADMINS)."""
+    parent = getattr(msg, "parent", None)
+    said = parent.body if parent is not None and isinstance(parent.body, str) else ""
+    return re.match(r"\W?whoami\b", said.strip(), re.IGNORECASE) is not None
 
 
 def _copy(msg: Message) -> Message:

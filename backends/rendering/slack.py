@@ -17,6 +17,7 @@ the channel when `!timeline` shows it). Here:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from backends.rendering.blocks import Line, Span
 from backends.rendering.layout import Layout, wrap
@@ -55,9 +56,9 @@ class Slack(Layout):
 _SLACK = Slack()
 
 
-def render_slack(markdown: str, limit: int) -> list[str]:
-    """The reply as mrkdwn messages of at most `limit` characters."""
-    return split(_SLACK.pieces(markdown), limit)
+def render_slack(markdown: str, limit: int, names: Callable[[str], str] | None = None) -> list[str]:
+    """The reply as mrkdwn messages of at most `limit` characters; `names` writes people's ids as names."""
+    return split(_SLACK.pieces(markdown, names), limit)
 
 
 def escape(text: str) -> str:

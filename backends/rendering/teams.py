@@ -14,6 +14,7 @@ is escaped.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from backends.rendering.blocks import Line, Span
 from backends.rendering.layout import Layout, fenced, wrap
@@ -33,8 +34,8 @@ class TeamsText(Layout):
     def __init__(self, entities: bool) -> None:
         self.entities = entities
 
-    def pieces(self, markdown: str) -> list[Piece]:
-        return [Piece(piece.text, self.blank, piece.fence) for piece in super().pieces(markdown)]
+    def pieces(self, markdown: str, names: Callable[[str], str] | None = None) -> list[Piece]:
+        return [Piece(piece.text, self.blank, piece.fence) for piece in super().pieces(markdown, names)]
 
     def line(self, line: Line, start: bool) -> str:
         return "".join(self.span(span, start and index == 0) for index, span in enumerate(line))
@@ -74,9 +75,9 @@ _MESSAGE = TeamsText(entities=True)
 _CARD = TeamsText(entities=False)
 
 
-def render_teams_text(markdown: str, limit: int) -> list[str]:
+def render_teams_text(markdown: str, limit: int, names: Callable[[str], str] | None = None) -> list[str]:
     """The reply as Teams message texts of at most `limit` characters."""
-    return split(_MESSAGE.pieces(markdown), limit)
+    return split(_MESSAGE.pieces(markdown, names), limit)
 
 
 def card_line(line: Line, start: bool = True) -> str:

@@ -7,6 +7,9 @@
 - In a command, a person Slack writes as `<@U123>` reads `@U123`, as on every other backend.
 - Every message carries what Debrief reads on any backend (`extras`): its time (Slack's `ts`, exactly), a stable
   source key (channel and `ts`, for dedupe and pins) and its room keyed by channel id (a rename keeps the incident).
+- A message's author is recorded by the name Slack shows (`extras["author_name"]`), as on Teams; roles still go
+  by the Slack id, and replies write the ids of the people the backend has seen (authors, mentioned people) as
+  their names (`backends/people.py`).
 - A reply to a message inside a thread goes to the thread's root, as `chat.postMessage` asks.
 - An event is acknowledged (Socket Mode ack, Events API 200) only once what it made Debrief record is committed.
 - An edited message (`message_changed`) or a deleted one (`message_deleted`) is a chat change for the plugins
@@ -44,8 +47,9 @@ from slackv3 import slackv3 as upstream
 from agent.chat_edits import ChatChange
 from backends.acknowledgement import Acknowledgement
 from backends.chat_changes import dispatch_chat_change
+from backends.people import People
 from backends.redaction import RedactsOutgoing
-from backends.rendering.outgoing import AsWritten, Part, RendersOutgoing
+from backends.rendering.outgoing import AsWritten, Names, Part, RendersOutgoing
 from backends.rendering.slack import render_slack
 
 log = logging.getLogger(__name__)
@@ -92,14 +96,17 @@ PIN = "pin"
 
 
 class DebriefSlackBackend(RedactsOutgoing, RendersOutgoing, upstream.SlackBackend):
+    people: People
+
     def __init__(self, config: Any) -> None:
         super().__init__(config)
         api_url = (getattr(config, "BOT_IDENTITY", None) or {}).get("api_url")
         self.api_url = api_url.rstrip("/") + "/" if api_url else None
         self.md = AsWritten()  # replies arrive as mrkdwn already (`render_reply`)
+        self.people = People()  # replies name people, not their Slack ids
 
-    def render_reply(self, markdown: str, limit: int) -> list[Part]:
-        return [Part(part) for part in render_slack(markdown, limit)]
+    def render_reply(self, markdown: str, limit: int, names: Names | None) -> list[Part]:
+        return [Part(part) for part in render_slack(markdown, limit, names)]
 
     # -- clients -----------------------------------------------------------------------------------
     def web_client(self) -> WebClient:
@@ -260,10 +267,22 @@ class DebriefSlackBackend(RedactsOutgoing, RendersOutgoing, upstream.SlackBacken
         ack = _incoming.get()
         if ack is not None:
             msg.extras["ack"] = ack
+        author = msg.frm
+        shown = shown_name(author)
+        if shown:
+            msg.extras["author_name"] = shown
+            self.people.learn(str(getattr(author, "userid", "") or ""), shown)
         prefix = str(getattr(self.bot_config, "BOT_PREFIX", "!"))
         if isinstance(msg.body, str) and msg.body.startswith(prefix):
             msg.body = plain_mentions(msg.body)
         super().callback_message(msg)
+
+    def process_mentions(self, text: str) -> tuple[str, list[Any]]:
+        """Upstream's, which looks every mentioned person up: replies may name them from now on."""
+        text, mentioned = super().process_mentions(text)
+        for identifier in mentioned:
+            self.people.learn(str(getattr(identifier, "userid", "") or ""), shown_name(identifier))
+        return text, mentioned
 
     def callback_reaction(self, reaction: Reaction) -> None:
         item = reaction.reacted_to
@@ -278,6 +297,11 @@ class DebriefSlackBackend(RedactsOutgoing, RendersOutgoing, upstream.SlackBacken
             msg.extras["thread_ts"] = root
             msg.parent = None  # else the backend would thread it under the reply's own ts again
         return super().send_message(msg)
+
+
+def shown_name(person: object) -> str:
+    """The name Slack shows for a person: the display name, else the full name ("" for a bot or a room)."""
+    return str(getattr(person, "username", "") or getattr(person, "fullname", "") or "").strip()
 
 
 def message_facts(event: dict[str, Any]) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -54,12 +54,13 @@ def wants_card(text: str) -> bool:
     return text.count("\n") + 1 >= CARD_MIN_LINES or len(text) >= CARD_MIN_CHARS
 
 
-def text_card(markdown: str) -> Element | None:
+def text_card(markdown: str, names: Callable[[str], str] | None = None) -> Element | None:
     """The card for a long reply, or None when it would be too big for one Teams message.
 
     The first line of a reply of several lines is its title; the fallback text is the reply as plain text.
+    `names` writes people's ids as their names (`backends.people`).
     """
-    blocks = parse(markdown)
+    blocks = parse(markdown, names)
     body: list[Element] = []
     if blocks and blocks[0].kind in ("text", "heading") and not blocks[0].depth and not blocks[0].quote:
         first, *rest = blocks[0].lines
@@ -67,7 +68,7 @@ def text_card(markdown: str) -> Element | None:
             body.append(_title(plain(first)))
             blocks[0] = replace(blocks[0], kind="text", lines=tuple(rest))
     body += _elements(blocks)
-    return _sized(_card(body, plain_text(markdown)))
+    return _sized(_card(body, plain_text(markdown, names)))
 
 
 def errbot_card(

@@ -12,7 +12,8 @@ delivers it again (its id makes that a no-op). A crash after a 200 loses nothing
 Edits (`messageUpdate`, `editMessage`) and deletions (`messageDelete`, `softDeleteMessage`) of a message are chat
 changes for the plugins (`backends/chat_changes.py`); the configured reaction (`messageReaction`,
 DEBRIEF_TEAMS_KEY_REACTION) marks the message it is on as key, as a pin does on Slack. A message's author is
-recorded by display name (`extras["author_name"]`); roles and admins still go by the Teams id.
+recorded by display name (`extras["author_name"]`); roles and admins still go by the Teams id, and replies write
+the ids of the people the backend has seen (authors, mentioned people) as their names (`backends/people.py`).
 
 Outbound: replies go to the message's thread (`replyToId`) at its `serviceUrl`, with the bot's client-credentials
 token; long replies go as Adaptive Cards, others as the Markdown Teams renders (`backends/rendering/teams.py`).
@@ -47,8 +48,9 @@ from microsoft_agents.activity import Activity, Attachment, ChannelAccount, Conv
 from agent.chat_edits import ChatChange
 from backends.acknowledgement import Acknowledgement
 from backends.chat_changes import dispatch_chat_change
+from backends.people import People
 from backends.redaction import RedactsOutgoing
-from backends.rendering.outgoing import Part, RendersOutgoing
+from backends.rendering.outgoing import Names, Part, RendersOutgoing
 from backends.rendering.teams import render_teams_text
 from backends.request_body import DROP_WAIT_S, BodyTooLarge, MalformedBody, drop_unread, read_body
 from backends.teams.activities import channel_of, message_source, read_message, room_of
@@ -80,6 +82,8 @@ Response = tuple[dict[str, Any], int]
 
 
 class TeamsBackend(RedactsOutgoing, RendersOutgoing, ErrBot):
+    people: People
+
     def __init__(self, config: Any) -> None:
         super().__init__(config)
         self.teams = TeamsConfig.from_identity(getattr(config, "BOT_IDENTITY", None) or {})
@@ -93,6 +97,7 @@ class TeamsBackend(RedactsOutgoing, RendersOutgoing, ErrBot):
         self._inbox: queue.Queue[tuple[Activity, Acknowledgement]] = queue.Queue()
         self._stopping = threading.Event()
         self._conversations = Conversations()
+        self.people = People()  # replies name people, not their Teams ids
 
     @property
     def mode(self) -> str:
@@ -205,6 +210,9 @@ class TeamsBackend(RedactsOutgoing, RendersOutgoing, ErrBot):
         extras: dict[str, Any] = {"source": incoming.source, "teams_activity": activity, "ack": ack}
         if sender.name:
             extras["author_name"] = sender.name
+        self.people.learn(sender.id, sender.name)
+        for account in incoming.mentioned:
+            self.people.learn(account.id, account.name)
         if incoming.at is not None:
             extras["at"] = incoming.at
         msg = Message(incoming.text, extras=extras)
@@ -256,12 +264,12 @@ class TeamsBackend(RedactsOutgoing, RendersOutgoing, ErrBot):
         self.callback_reaction(reaction)
 
     # -- sending -------------------------------------------------------------------------------------
-    def render_reply(self, markdown: str, limit: int) -> list[Part]:
+    def render_reply(self, markdown: str, limit: int, names: Names | None) -> list[Part]:
         """A long reply as one Adaptive Card when it fits one, else Teams Markdown text, cut where it may be."""
-        card = text_card(markdown) if wants_card(markdown) else None
+        card = text_card(markdown, names) if wants_card(markdown) else None
         if card is not None:
             return [Part(str(card["fallbackText"]), card)]
-        return [Part(text) for text in render_teams_text(markdown, limit)]
+        return [Part(text) for text in render_teams_text(markdown, limit, names)]
 
     def send_rendered(self, msg: Message, part: Part) -> None:
         super().send_rendered(msg, part)  # Errbot's own bookkeeping
