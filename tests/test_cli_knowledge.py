@@ -101,6 +101,27 @@ def test_search_human_output_names_source_and_section(runner: CliRunner) -> None
     assert empty.exit_code == 0
 
 
+def test_search_of_a_knowledge_base_never_ingested_ingests_the_knowledge_dir_first(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["search", "certificate expires soon", "--limit", "1"])
+
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith(f"the knowledge base was empty: ingested {len(RUNBOOKS)} files from ")
+    assert result.stdout.startswith("1. runbooks/tls-expiry.md  [runbook]  ")
+
+
+def test_search_with_nothing_to_ingest_says_where_knowledge_goes(tmp_path: Path) -> None:
+    (tmp_path / "knowledge").mkdir()
+    env = {"DEBRIEF_DATA_DIR": str(tmp_path / "data"), "DEBRIEF_KNOWLEDGE_DIR": str(tmp_path / "knowledge")}
+
+    result = CliRunner(env=env).invoke(main, ["search", "certificate expires soon"])
+
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == (
+        f"debrief: error: the knowledge base is empty: put Markdown runbooks and postmortems in "
+        f"{tmp_path / 'knowledge'} (DEBRIEF_KNOWLEDGE_DIR) or run `debrief ingest PATH`"
+    )
+
+
 def test_ask_without_an_llm_answers_from_retrieval_with_citations(runner: CliRunner) -> None:
     # no `debrief ingest` first: ask ingests the knowledge dir itself
     result = runner.invoke(main, ["ask", "--json", "the node disk is almost full, what now?"])

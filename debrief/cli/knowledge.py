@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from agent.errors import DebriefError
 from agent.knowledge.relevance import RELEVANCE_FLOOR
 from debrief.cli.app import echo, echo_json, emit, main, settings_of, user_errors
 
@@ -51,11 +52,26 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], kind: str | None, as_jso
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
 @click.pass_context
 def search(ctx: click.Context, query: str, kind: str, limit: int, min_score: float, as_json: bool) -> None:
-    """Hybrid search of the knowledge base. QUERY '-' reads one query per line from stdin."""
+    """Hybrid search of the knowledge base. QUERY '-' reads one query per line from stdin.
+
+    A knowledge base never ingested is filled from the knowledge dir first, as `ask` and the bot do.
+    """
     from agent.knowledge import open_knowledge_base
 
+    settings = settings_of(ctx)
     with user_errors():
-        knowledge = open_knowledge_base(settings_of(ctx))
+        knowledge = open_knowledge_base(settings)
+        if knowledge.count() == 0:
+            report = knowledge.ingest(progress=False)
+            echo(
+                f"the knowledge base was empty: ingested {report.files} files from {settings.knowledge_dir}",
+                err=True,
+            )
+        if knowledge.count() == 0:
+            raise DebriefError(
+                f"the knowledge base is empty: put Markdown runbooks and postmortems in {settings.knowledge_dir} "
+                "(DEBRIEF_KNOWLEDGE_DIR) or run `debrief ingest PATH`"
+            )
         queries = (line.strip() for line in sys.stdin) if query == "-" else iter([query])
         for text in queries:
             if not text:
