@@ -14,10 +14,16 @@ from collections.abc import Callable, Sequence
 from agent.citations import Citation
 from agent.engine import Engine
 from agent.errors import DebriefError
-from agent.models import OPEN_ACTION_STATUSES, ActionItem
+from agent.models import OPEN_ACTION_STATUSES, ActionItem, Incident
 from agent.redact import redact
 
 _INCIDENT_ID = re.compile(r"\bINC-\d+\b", re.IGNORECASE)
+
+
+def incident_query(incident: Incident) -> str:
+    """What an incident is about, as a search for its runbooks and similar past incidents: its title, services,
+    cause and impact."""
+    return " ".join(p for p in (incident.title, *incident.services, incident.cause, incident.impact) if p)
 
 
 def incident_id_in(title: str, source: str) -> str | None:

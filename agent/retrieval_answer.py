@@ -3,7 +3,9 @@
 A responder mid-incident reads the first screen: it holds the closest runbook section that says what to do (the
 matching section when it has steps or commands, else the runbook's mitigation), its first steps whole with their
 code blocks, and where to read on. Other runbooks and similar past incidents are cited, not excerpted; the
-conversation's incident adds its state and latest events. Every source shown or cited is in the citations.
+conversation's incident adds its state and latest events. A question that matches nothing ("what should I do
+first?") asked about an incident is answered for the incident: its title, services, cause and impact are
+searched instead, and the answer says so. Every source shown or cited is in the citations.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from agent.citations import Citation
 from agent.errors import DebriefError
 from agent.excerpt import has_steps, lead
 from agent.markup import literal
-from agent.models import SearchHit
-from agent.past_incidents import incident_citation, incident_id_in, repeat_warning, still_open
+from agent.models import Incident, SearchHit
+from agent.past_incidents import incident_citation, incident_id_in, incident_query, repeat_warning, still_open
 from agent.tools import (
     STEPS_HEADING,
     describe_incident,
@@ -57,16 +59,24 @@ def retrieval_answer(
     question: str, knowledge: KnowledgeBase, engine: Engine | None, incident_id: str | None, reason: str
 ) -> RetrievalAnswer:
     """Answer `question` from the knowledge base (and the incident), saying why no model answered."""
-    runbooks = _search(knowledge, question, "runbook", RUNBOOKS)
-    past = [hit for hit in _search(knowledge, question, "incident", INCIDENTS + 1) if _id(hit) != incident_id]
+    runbooks, past = _find(knowledge, question, incident_id)
+    incident = engine.incidents.get(incident_id) if incident_id and engine is not None else None
+    advice = "check these steps against what you see."
+    if not runbooks and not past and incident is not None:
+        about = incident_query(incident)
+        runbooks, past = _find(knowledge, about, incident_id)
+        if runbooks or past:
+            question = about
+            advice = (
+                f"nothing in the knowledge base matches the question itself; for {incident.id} "
+                f"({literal(incident.title)}), {advice}"
+            )
     if not runbooks and not past:
         lead = f"Retrieval-only answer ({reason}): no runbook or past incident in the knowledge base matches this question."
         answer = RetrievalAnswer([lead, literal(nothing_matches(knowledge, question, "runbook"))])
         answer.parts.append(literal(nothing_matches(knowledge, question, "incident")))
     else:
-        answer = RetrievalAnswer(
-            [f"Retrieval-only answer ({reason}): check these steps against what you see."]
-        )
+        answer = RetrievalAnswer([f"Retrieval-only answer ({reason}): {advice}"])
     if runbooks:
         _lead_runbook(answer, knowledge, runbooks[0])
         answer.citations += [Citation(source=hit.source, heading=hit.heading) for hit in runbooks[1:]]
@@ -78,9 +88,18 @@ def retrieval_answer(
         warning = repeat_warning(past_id, still_open(engine, past_id)) if past_id else None
         if warning:
             answer.parts.append(f"**Repeat risk:** {literal(warning)}")
-    if incident_id and engine is not None:
-        _incident_so_far(answer, engine, incident_id)
+    if incident is not None and engine is not None:
+        _incident_so_far(answer, engine, incident)
     return answer
+
+
+def _find(
+    knowledge: KnowledgeBase, query: str, incident_id: str | None
+) -> tuple[list[SearchHit], list[SearchHit]]:
+    """The runbooks and the past incidents (never the incident asked about) that match `query`."""
+    runbooks = _search(knowledge, query, "runbook", RUNBOOKS)
+    past = [hit for hit in _search(knowledge, query, "incident", INCIDENTS + 1) if _id(hit) != incident_id]
+    return runbooks, past
 
 
 def _id(hit: SearchHit) -> str | None:
@@ -110,8 +129,7 @@ def _steps_section(knowledge: KnowledgeBase, hit: SearchHit) -> tuple[str, str]:
     return hit.heading, matched or hit.snippet
 
 
-def _incident_so_far(answer: RetrievalAnswer, engine: Engine, incident_id: str) -> None:
-    incident = engine.incidents.get(incident_id)
+def _incident_so_far(answer: RetrievalAnswer, engine: Engine, incident: Incident) -> None:
     lines = [f"**{incident.id} so far:** {literal(describe_incident(incident))}"]
     answer.citations.append(Citation(source=incident.id, heading="status"))
     for event in recent_events(engine, incident.id, EVENTS):

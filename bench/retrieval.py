@@ -49,6 +49,8 @@ SUBSETS: dict[str, Callable[[dict[str, Any]], bool]] = {  # name -> which querie
     "blind": lambda q: q["split"] == "blind",
 }
 HALVES = ("tuning", "held-out", "fresh", "blind")  # the splits of queries.yaml and ood_queries.yaml
+# Questions that name nothing ("what now"): ood_queries.yaml's `split: vague`, only measured, never fitted on.
+REFUSAL_SETS = (*HALVES, "vague")
 
 
 def rank_of(kb: KnowledgeBase, case: dict[str, Any], mode: Mode) -> int | None:
@@ -85,7 +87,7 @@ def refusal(
     """Per half: the out-of-domain questions that get no runbook and no incident (the floor says "nothing
     matches"), and the in-domain queries whose right answer was in the top 5 and is no longer shown."""
     table: dict[str, dict[str, Any]] = {}
-    for half in HALVES:
+    for half in REFUSAL_SETS:
         outside = [case["query"] for case in ood if case["split"] == half]
         answered = [case for case in outside if any(kb.search(case, kind=k, mode=mode) for k in KINDS)]
         inside = [case for case in queries if case["split"] == half]
@@ -213,13 +215,14 @@ def render(results: dict[str, Any]) -> str:
         "| queries | mode | out-of-domain: no result | in-domain: right answer lost to the floor |",
         "|---|---|---|---|",
     ]
-    for half in HALVES:
+    for half in REFUSAL_SETS:
         for mode, table in results["refusal"].items():
             row = table[half]
-            lines.append(
-                f"| {half} | {mode} | {row['ood_refused']:.0%} of {row['ood']} | "
-                f"{len(row['lost'])} of {row['in_domain']} ({len(row['lost']) / row['in_domain']:.1%}) |"
+            lost = len(row["lost"])
+            share = (
+                f"{lost} of {row['in_domain']} ({lost / row['in_domain']:.1%})" if row["in_domain"] else "-"
             )
+            lines.append(f"| {half} | {mode} | {row['ood_refused']:.0%} of {row['ood']} | {share} |")
     ingest = results["ingest"]
     first = (
         f"ingest: {ingest['files']} files, {ingest['chunks']} chunks in {ingest['seconds']:.1f} s "

@@ -95,6 +95,26 @@ def test_without_an_llm_the_answer_comes_from_retrieval_and_says_so(
     assert {"runbooks/crashloop.md", "incidents/2023-11-02-crashloop.md", incident_id} <= cited
 
 
+@pytest.mark.parametrize("question", ["what should I do first?", "what now", "any ideas?"])
+def test_a_question_that_names_nothing_is_answered_for_the_incident_it_is_asked_in(
+    settings: Settings, kb: KnowledgeBase, engine: Engine, question: str
+) -> None:
+    incident_id = start_incident(engine)
+
+    answer = Assistant(settings, kb, engine).ask(question, incident_id=incident_id)
+    outside = Assistant(settings, kb, engine).ask(question)
+
+    lead, steps = answer.answer.split("\n\n")[:2]
+    assert lead == (
+        "Retrieval-only answer (no LLM is configured): nothing in the knowledge base matches the question itself; "
+        f"for {incident_id} (Checkout pods restarting), check these steps against what you see."
+    )
+    assert steps.startswith("**Pods crash looping: Mitigation**\n1. Roll back the deploy")
+    assert outside.answer.startswith(
+        "Retrieval-only answer (no LLM is configured): no runbook or past incident in the knowledge base matches"
+    )
+
+
 def test_model_failure_falls_back_to_a_labelled_retrieval_answer(
     settings: Settings, kb: KnowledgeBase, engine: Engine
 ) -> None:

@@ -150,3 +150,17 @@ def test_ask_about_an_unknown_incident_is_one_clear_error(runner: CliRunner) -> 
     assert result.exit_code == 1
     assert result.stderr.startswith("debrief: error: ")
     assert "INC-99" in result.stderr
+
+
+@pytest.mark.parametrize("question", ["what should I do first?", "what now"])
+def test_a_question_that_names_nothing_finds_nothing_in_the_starter_knowledge(
+    tmp_path: Path, question: str
+) -> None:
+    # Its one content word ("first", "now") is in some runbook: coverage alone would show that runbook.
+    starter = Path(__file__).resolve().parent.parent / "knowledge"
+    env = {"DEBRIEF_DATA_DIR": str(tmp_path / "data"), "DEBRIEF_KNOWLEDGE_DIR": str(starter)}
+
+    result = CliRunner(env=env).invoke(main, ["search", "--json", question])
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["results"] == []

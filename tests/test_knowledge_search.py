@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agent.knowledge import KnowledgeBase
-from agent.knowledge.relevance import RELEVANCE_FLOOR, relevance
+from agent.knowledge.relevance import MIN_SIMILARITY, RELEVANCE_FLOOR, relevance
 from agent.knowledge.search import DENSE_SCORE_WEIGHT, RRF_K, _Candidate, _fuse
 from tests.knowledge_fixtures import kb, knowledge_dir
 
@@ -96,3 +96,13 @@ def test_relevance_rises_with_similarity_and_with_the_share_of_words_held() -> N
     assert relevance("hybrid", 0.7, 0.6) > relevance("hybrid", 0.4, 0.6) > relevance("hybrid", 0.4, 0.1)
     assert relevance("dense", 0.8, 0.0) > RELEVANCE_FLOOR > relevance("dense", 0.2, 1.0)
     assert relevance("bm25", 0.0, 0.9) > relevance("bm25", 0.0, 0.3) > relevance("bm25", 1.0, 0.05)
+
+
+def test_a_document_the_embedder_sees_no_relation_to_is_not_relevant_whatever_words_it_shares() -> None:
+    assert (
+        relevance("hybrid", MIN_SIMILARITY - 0.01, 1.0)
+        == relevance("dense", MIN_SIMILARITY - 0.01, 0.0)
+        == 0.0
+    )
+    assert relevance("hybrid", MIN_SIMILARITY, 1.0) > RELEVANCE_FLOOR
+    assert relevance("bm25", 0.0, 1.0) > RELEVANCE_FLOOR  # no dense signal: no gate

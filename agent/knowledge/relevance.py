@@ -29,7 +29,16 @@ CALIBRATION: dict[str, tuple[float, float, float, float]] = {
 }
 
 
+# Below this dense similarity a document is not about the question whatever words it shares with it: a question
+# with one content word ("what should I do first?", "what now") is fully "covered" by any runbook that says
+# "first" or "now", at similarity 0.07-0.30. On the tuning and fresh splits no right answer shown has a
+# similarity under 0.30 (`bench/retrieval.py`, BENCHMARKS.md). Modes without a dense signal are not gated.
+MIN_SIMILARITY = 0.255
+
+
 def relevance(mode: Mode, dense: float, coverage: float, foreign: float = 0.0) -> float:
     """How likely a document with these signals is about the question, by the mode's calibration."""
     a, b, c, bias = CALIBRATION[mode]
+    if a > 0 and dense < MIN_SIMILARITY:
+        return 0.0
     return 1.0 / (1.0 + math.exp(-(a * dense + b * coverage + c * foreign + bias)))

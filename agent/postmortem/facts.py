@@ -20,7 +20,7 @@ from typing import Protocol
 from agent.engine import Engine
 from agent.errors import DebriefError
 from agent.models import ActionItem, EventKind, Incident, SearchHit, TimelineEvent
-from agent.past_incidents import incident_id_in, repeat_warning, still_open
+from agent.past_incidents import incident_id_in, incident_query, repeat_warning, still_open
 from agent.postmortem.model import KeyEvent, Reference, event_ref
 from agent.redact import redact
 from agent.salience import StoryLine, story
@@ -167,7 +167,7 @@ def references(
     used, a similar incident of this Debrief with action items still open carries the repeat-incident warning."""
     if knowledge is None:
         return [], []
-    query = " ".join(p for p in (incident.title, *incident.services, incident.cause, incident.impact) if p)
+    query = incident_query(incident)
     try:
         if knowledge.count() == 0:
             return [], []
