@@ -139,6 +139,16 @@ def test_markdown_shows_facts_and_durations(draft: Postmortem) -> None:
     assert "- 2024-03-05 10:04:00 UTC frank [note] pgbouncer pool at 100% since the 09:50 deploy" in markdown
 
 
+def test_an_incident_of_several_services_names_them_all(draft: Postmortem) -> None:
+    assert draft.services == ["orders-api"]
+    assert "| Service | orders-api |" in render_markdown(draft)
+
+    several = draft.model_copy(update={"services": ["orders-api", "pgbouncer"]})
+
+    markdown = render_markdown(several)
+    assert "| Services | orders-api, pgbouncer |" in markdown and "| Service |" not in markdown
+
+
 def test_json_is_the_postmortem_model(draft: Postmortem) -> None:
     data = json.loads(render_json(draft))
     assert data["started_at"] == "2024-03-05T10:00:00Z"

@@ -47,6 +47,7 @@ def assemble(facts: Facts, narrative: Narrative) -> Postmortem:
         title=incident.title,
         severity=incident.severity,
         service=incident.service,
+        services=incident.services,
         incident_status=incident.status,
         commander=incident.commander,
         participants=incident.participants,

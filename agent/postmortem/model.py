@@ -122,7 +122,8 @@ class Postmortem(BaseModel):
     incident_id: str
     title: str
     severity: Severity | None = None
-    service: str | None = None
+    service: str | None = None  # the first of `services`
+    services: list[str] = Field(default_factory=list)  # every service of the incident (empty in old drafts)
     incident_status: IncidentStatus
     commander: str | None = None
     participants: list[str] = Field(default_factory=list)
