@@ -106,6 +106,22 @@ def test_an_updated_index_scores_as_one_built_from_scratch(tmp_path: Path) -> No
     assert fresh.scores("latency").max() == 0.0
 
 
+def test_a_question_of_one_common_word_is_not_wholly_covered_by_the_documents_holding_it() -> None:
+    index = LexicalIndex()
+    index.update(
+        [
+            _doc(name, f"update the {name} config, then check" + (" etcd" if name == "a" else ""))
+            for name in "abcdefgh"
+        ]
+    )
+
+    common = index.coverage(index.weigh("any update?"), ["a"])["a"]
+    rare = index.coverage(index.weigh("etcd"), ["a"])["a"]
+
+    assert rare == 1.0  # "etcd" is in one document: a whole rare word's worth
+    assert 0.0 < common < 0.2  # "update" is in all eight: little of a question
+
+
 def test_the_kind_filter_zeroes_other_kinds() -> None:
     index = LexicalIndex()
     index.update([_doc("a", "disk full"), _doc("b", "disk full again", kind="incident")])

@@ -91,6 +91,9 @@ _STOPWORDS = frozenset(
 TITLE_WEIGHT = 3
 UNKNOWN_WEIGHT = 2.0  # in `coverage`, a word no document has: as if twice the rarest (tuned: BENCHMARKS.md)
 ALIAS_WEIGHT = 0.5  # a query word the vocabulary added, against one typed
+# In `coverage`, a question holds at least this many rare words' worth of information (the weight of a word only
+# one document has): "any update?" is not wholly covered by every runbook that says "update".
+MIN_INFORMATION = 1.0
 HEADING_WEIGHT = 1
 K1 = 1.5
 B = 0.75
@@ -305,17 +308,20 @@ class LexicalIndex:
     def coverage(self, query: WeighedQuery, doc_ids: Iterable[str]) -> dict[str, float]:
         """How much of the query each document holds, from 0 to 1: the idf-weighted share of the query's terms
         found in it. A word no document has counts as the rarest, so a question about a system the knowledge
-        base never mentions covers little of any document, however many common words it shares."""
+        base never mentions covers little of any document, however many common words it shares; a question
+        of a few common words (`MIN_INFORMATION`) is covered by none."""
         wanted = list(doc_ids)
         if not query.total:
             return dict.fromkeys(wanted, 0.0)
         known = [number for _, number, _ in query.terms if number is not None]
         shares = [share for _, number, share in query.terms if number is not None]
         result: dict[str, float] = {}
+        documents = len(self.doc_ids)
+        whole = max(query.total, MIN_INFORMATION * float(np.log1p((documents - 0.5) / 1.5)))
         for doc_id in wanted:
             row = self._row.get(doc_id)
             held = np.isin(known, self._terms[row]) if row is not None and known else np.zeros(0, dtype=bool)
-            result[doc_id] = float(np.dot(held, shares[: len(held)])) / query.total if len(held) else 0.0
+            result[doc_id] = float(np.dot(held, shares[: len(held)])) / whole if len(held) else 0.0
         return result
 
     def kind_of(self, doc_id: str) -> str | None:
