@@ -150,7 +150,7 @@ def test_a_pin_reaction_makes_the_message_a_key_event(bot: SlackBot) -> None:
     bot.slack.push(reaction_event("C0PIN", ADMIN, "pushpin", pinned, item_user=BOB))
 
     event = eventually(lambda: timeline_event(bot, "pool exhausted", key_only=True), what="the pin")
-    assert (event.author, event.source) == ("bob", f"slack:C0PIN:{pinned}")  # the name Slack shows
+    assert (event.author, event.source) == (BOB, f"slack:C0PIN:{pinned}")
     assert event.at == slack_time(pinned) and event.at - said < timedelta(seconds=1)  # Slack's time, not ours
     assert timeline_event(bot, "still looking", key_only=True) is None
 

@@ -7,9 +7,8 @@
 - In a command, a person Slack writes as `<@U123>` reads `@U123`, as on every other backend.
 - Every message carries what Debrief reads on any backend (`extras`): its time (Slack's `ts`, exactly), a stable
   source key (channel and `ts`, for dedupe and pins) and its room keyed by channel id (a rename keeps the incident).
-- A message's author is recorded by the name Slack shows (`extras["author_name"]`), as on Teams; roles still go
-  by the Slack id, and replies write the ids of the people the backend has seen (authors, mentioned people) as
-  their names (`backends/people.py`).
+- People are kept by their Slack id (roles, commanders, owners, the timeline); replies write the ids of the people
+  the backend has seen (authors, mentioned people) as the names Slack shows (`backends/people.py`).
 - A reply to a message inside a thread goes to the thread's root, as `chat.postMessage` asks.
 - An event is acknowledged (Socket Mode ack, Events API 200) only once what it made Debrief record is committed.
 - An edited message (`message_changed`) or a deleted one (`message_deleted`) is a chat change for the plugins
@@ -267,11 +266,7 @@ class DebriefSlackBackend(RedactsOutgoing, RendersOutgoing, upstream.SlackBacken
         ack = _incoming.get()
         if ack is not None:
             msg.extras["ack"] = ack
-        author = msg.frm
-        shown = shown_name(author)
-        if shown:
-            msg.extras["author_name"] = shown
-            self.people.learn(str(getattr(author, "userid", "") or ""), shown)
+        self.people.learn(str(getattr(msg.frm, "userid", "") or ""), shown_name(msg.frm))
         prefix = str(getattr(self.bot_config, "BOT_PREFIX", "!"))
         if isinstance(msg.body, str) and msg.body.startswith(prefix):
             msg.body = plain_mentions(msg.body)
