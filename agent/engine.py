@@ -8,13 +8,14 @@ from agent.actions import ActionService
 from agent.capture import CaptureWriter
 from agent.identity import Roles
 from agent.incidents import IncidentService
+from agent.people import Directory
 from agent.settings import Settings
 from agent.store import Store
 from agent.timeline import Timeline
 
 
 class Engine:
-    """Incidents, timeline and actions over one database. Cheap to build: no models, no network."""
+    """Incidents, timeline, actions and people's names over one database. Cheap to build: no models, no network."""
 
     def __init__(self, store: Store, roles: Roles | None = None) -> None:
         self.store = store
@@ -22,6 +23,7 @@ class Engine:
         self.incidents = IncidentService(store, self.roles)
         self.timeline = Timeline(store, self.roles)
         self.actions = ActionService(store, self.roles)
+        self.people = Directory(store)
         self._capture: CaptureWriter | None = None
         self._lock = threading.Lock()
 

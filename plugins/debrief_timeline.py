@@ -7,6 +7,7 @@ incident and commits, off that thread); reading commands flush first to show eve
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from errbot import BotPlugin, botcmd
 from errbot.backends.base import REACTION_ADDED, Message, Reaction
@@ -75,14 +76,24 @@ class DebriefTimeline(UsesRuntime, BotPlugin):
         return f"E{event.id} is a key event of {event.incident_id}: {literal(event.text)}"
 
     def callback_message(self, msg: Message) -> None:
-        """Queue a room message (not a command: commands record their own events) for its open incident."""
-        if msg.body.startswith(self._bot.bot_config.BOT_PREFIX) or not msg.body.strip():
-            return
-        ctx, ack = context_of(msg), acknowledgement(msg)
-        if ack is not None:
-            ack.hold()  # the platform hears "got it" once the line is committed
-        message = RoomMessage(ctx.room, ctx.at, ctx.name, msg.body, ctx.source)
-        self.runtime.capture(message, ack.done if ack is not None else None)
+        """Queue a room message (not a command: commands record their own events) for its open incident; remember
+        the name the platform shows for its author (commands' authors too)."""
+        ctx = context_of(msg)
+        if not msg.body.startswith(self._bot.bot_config.BOT_PREFIX) and msg.body.strip():
+            ack = acknowledgement(msg)
+            if ack is not None:
+                ack.hold()  # the platform hears "got it" once the line is committed
+            message = RoomMessage(ctx.room, ctx.at, ctx.name, msg.body, ctx.source)
+            self.runtime.capture(message, ack.done if ack is not None else None)
+        if ctx.shown and not self.engine.people.knows(ctx.author, ctx.shown):
+            self.runtime.background.submit(self._remember, ctx.author, ctx.shown, ctx.at)
+
+    def _remember(self, person_id: str, name: str, at: datetime) -> None:
+        """Off the message's path: the platform's acknowledgement never waits for a name."""
+        try:
+            self.engine.people.learn(person_id, name, at)
+        except Exception:  # documents show the id instead
+            self.log.warning("Could not remember the name of %s", person_id, exc_info=True)
 
     def callback_reaction(self, reaction: Reaction) -> None:
         """A pin reaction marks the pinned message as a key event (backends that emit reactions, e.g. Slack)."""

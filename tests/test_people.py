@@ -1,11 +1,20 @@
-"""Replies name people, not their platform ids: `backends.people` and the renderers that use it."""
+"""People by name, not by platform id: `agent.people` (replies, the directory) and the renderers that use it."""
 
 from __future__ import annotations
 
-from backends.people import People
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from agent.engine import Engine
+from agent.people import People
+from agent.postmortem import PostmortemWorkflow
+from agent.store.tables import PersonRow
 from backends.rendering.slack import render_slack
 from backends.rendering.teams import render_teams_text
 from backends.teams.cards import text_card
+from tests.postmortem_fixtures import settings_in
 
 STATUS = "INC-3 Checkout 5xx: investigating\nCommander: 29:f8a1-b2\nOwner of `A1`: U04QX9R2K"
 
@@ -75,3 +84,45 @@ def test_a_hostile_display_name_is_text_not_markup() -> None:
 
     assert slack == "Commander: &lt;!channel&gt; [click](https://evil.example)"
     assert teams == "Commander: 29:x &lt;!channel> [click\\](https://evil.example)"  # no tag, no link
+
+
+T0 = datetime(2024, 3, 1, 10, 0, tzinfo=UTC)
+
+
+def test_the_directory_keeps_names_in_the_database_and_writes_only_a_change(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    engine = Engine.open(url)
+    engine.people.learn("U04QX9R2K", "Bob | *Smith*", T0)
+    engine.people.learn("U04QX9R2K", "Bob | *Smith*", T0 + timedelta(hours=1))  # unchanged: not written
+    engine.people.learn("29:f8a1", "29:f8a1", T0)  # the id itself names no one
+    engine.close()
+
+    again = Engine.open(url)
+    try:
+        assert again.people.names() == {"U04QX9R2K": "Bob Smith"}  # no table cell, no emphasis in a document
+        with again.store.read() as session:
+            [row] = session.scalars(select(PersonRow))
+        assert row.seen_at == T0
+        again.people.learn("U04QX9R2K", "Robert", T0 + timedelta(days=1))
+        assert again.people.named("owner U04QX9R2K") == "owner Robert"
+    finally:
+        again.close()
+
+
+def test_a_stored_postmortem_names_people_the_platform_named(tmp_path: Path) -> None:
+    settings = settings_in(tmp_path)
+    engine = Engine.from_settings(settings)
+    try:
+        engine.people.learn("29:frank", "Frank Castle", T0)
+        started = engine.incidents.start("#inc-orders", "Orders API timeouts", "29:dana", T0)
+        engine.incidents.set_commander(started.id, "29:frank", "29:dana", T0 + timedelta(minutes=1))
+        engine.incidents.resolve(started.id, "29:frank", T0 + timedelta(minutes=20))
+
+        stored = PostmortemWorkflow(engine, settings).draft(started.id, by="29:frank")
+    finally:
+        engine.close()
+
+    assert stored.postmortem.commander == "29:frank"  # the document keeps the id: roles and filing use it
+    assert "| Commander | Frank Castle |" in stored.markdown
+    assert "29:frank" not in stored.markdown
+    assert "29:dana" in stored.markdown  # never named by the platform: stays the id

@@ -122,12 +122,13 @@ class Slack:
 
     def say(self, who: str, text: str, at: datetime, replies: int) -> list[str]:
         fake = self.bot.slack
-        seen, acked = len(fake.posted), len(fake.acks)
+        seen = len(fake.posted)
         # The Slack client sends a typed @name as the person's id, and @channel as <!channel>.
         text = re.sub(r"@(\w+)", lambda m: f"<@{SLACK_IDS[m[1]]}>" if m[1] in SLACK_IDS else m[0], text)
         self.bot.say(self.channel, SLACK_IDS[who], text, at)
-        if not replies:
-            fake.wait_until(lambda: len(fake.acks) > acked, what=f"the ack of {text!r}")
+        envelope = fake.pushed[-1]
+        if not replies:  # its own ack: an earlier message's may come after that message's reply
+            fake.wait_until(lambda: envelope in fake.acks, what=f"the ack of {text!r}")
             return []
 
         def posts() -> list[dict[str, object]] | None:

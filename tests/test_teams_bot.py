@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from tests.fakes.teams_connector import BOT_ID, FakeTeams, SigningKey
+from tests.slack_fixtures import eventually
 from tests.teams_fixtures import ADMIN, TeamsBot, teams_bot
 
 T0 = datetime(2024, 3, 1, 10, 0, tzinfo=UTC)
@@ -141,6 +142,12 @@ def test_command_after_the_bots_mention_runs_and_mentioned_people_are_their_team
     assert reply.text == f"Bob Jones is now the commander of {incident_id}."  # the reply names him
     with bot.engine() as engine:
         assert engine.incidents.get(incident_id).commander == "29:bob"  # roles go by the id
+
+    def named() -> str | None:  # remembered off the message's path, for documents
+        with bot.engine() as engine:
+            return engine.people.names().get("29:alice")
+
+    assert eventually(named, what="Alice's name in the database") == "Alice"
 
 
 def test_status_is_sent_as_an_adaptive_card_with_a_text_fallback(channel: Channel, teams: FakeTeams) -> None:

@@ -68,7 +68,7 @@ class Records:
         document = self.document(row)
         if status is not None:
             document = document.model_copy(update={"status": status})
-        return render_markdown(document, self.templates_dir)
+        return self._engine.people.named(render_markdown(document, self.templates_dir))
 
     def save(self, row: PostmortemRow, postmortem: Postmortem) -> None:
         """Store the document (every string redacted: people's text is in it) and its Markdown."""

@@ -451,6 +451,17 @@ def _v14_signals(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE timeline_events ADD COLUMN context BOOLEAN NOT NULL DEFAULT FALSE"))
 
 
+def _v15_people(conn: Connection) -> None:
+    """The names chat platforms show for person ids, for documents that name people."""
+    Table(
+        "people",
+        MetaData(),
+        Column("person_id", String(255), primary_key=True),
+        Column("name", String(255), nullable=False),
+        Column("seen_at", UTCDateTime, nullable=False),
+    ).create(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "incidents, participants, timeline events, action items, append-only audit log", _v1_core),
     Migration(2, "nudges sent, so a restart never repeats a reminder", _v2_nudges),
@@ -479,6 +490,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         13, "postmortem revisions: who changed which section, when, and to what", _v13_postmortem_revisions
     ),
     Migration(14, "incident services, signals kept until attached, context events", _v14_signals),
+    Migration(15, "the names chat platforms show for person ids", _v15_people),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -107,6 +107,17 @@ class IncidentServiceRow(Base):
     name: Mapped[str] = mapped_column(primary_key=True)
 
 
+class PersonRow(Base):
+    """The name a chat platform shows for a person id (`agent.people.Directory`): documents name people, while
+    roles, commanders and owners stay ids."""
+
+    __tablename__ = "people"
+
+    person_id: Mapped[str] = mapped_column(primary_key=True)
+    name: Mapped[str]
+    seen_at: Mapped[datetime]
+
+
 class SignalRow(Base):
     """An alert, deploy, page or generic event as received, once per `source`; `incident_number` is where it
     went (NULL: unmatched, waiting for `!incident signals attach`). `thread` groups a signal with the ones it

@@ -61,7 +61,7 @@ def plain(line: Line) -> str:
 
 def parse(markdown: str, names: Callable[[str], str] | None = None) -> list[Block]:
     """The reply's blocks, in order; `names` rewrites their text, code included (people's ids as their names:
-    `backends.people`), before a platform escapes it."""
+    `agent.people`), before a platform escapes it."""
     blocks = list(_Reader(_MARKDOWN.parse(markdown)).blocks())
     return [_renamed(block, names) for block in blocks] if names else blocks
 

@@ -18,8 +18,8 @@ from typing import Any
 
 from errbot.backends.base import Message
 
+from agent.people import People
 from agent.redact import redact
-from backends.people import People
 
 Names = Callable[[str], str]  # rewrites a reply's text: people's ids as their names
 

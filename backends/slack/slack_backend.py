@@ -8,7 +8,7 @@
 - Every message carries what Debrief reads on any backend (`extras`): its time (Slack's `ts`, exactly), a stable
   source key (channel and `ts`, for dedupe and pins) and its room keyed by channel id (a rename keeps the incident).
 - People are kept by their Slack id (roles, commanders, owners, the timeline); replies write the ids of the people
-  the backend has seen (authors, mentioned people) as the names Slack shows (`backends/people.py`).
+  the backend has seen (authors, mentioned people) as the names Slack shows (`agent/people.py`).
 - A reply to a message inside a thread goes to the thread's root, as `chat.postMessage` asks.
 - An event is acknowledged (Socket Mode ack, Events API 200) only once what it made Debrief record is committed.
 - An edited message (`message_changed`) or a deleted one (`message_deleted`) is a chat change for the plugins
@@ -44,9 +44,9 @@ from slackeventsapi import SlackEventAdapter
 from slackv3 import slackv3 as upstream
 
 from agent.chat_edits import ChatChange
+from agent.people import People
 from backends.acknowledgement import Acknowledgement
 from backends.chat_changes import dispatch_chat_change
-from backends.people import People
 from backends.redaction import RedactsOutgoing
 from backends.rendering.outgoing import AsWritten, Names, Part, RendersOutgoing
 from backends.rendering.slack import render_slack
@@ -266,7 +266,10 @@ class DebriefSlackBackend(RedactsOutgoing, RendersOutgoing, upstream.SlackBacken
         ack = _incoming.get()
         if ack is not None:
             msg.extras["ack"] = ack
-        self.people.learn(str(getattr(msg.frm, "userid", "") or ""), shown_name(msg.frm))
+        shown = shown_name(msg.frm)
+        self.people.learn(str(getattr(msg.frm, "userid", "") or ""), shown)
+        if shown:
+            msg.extras["author_shown"] = shown  # documents name people (`agent.people.Directory`)
         prefix = str(getattr(self.bot_config, "BOT_PREFIX", "!"))
         if isinstance(msg.body, str) and msg.body.startswith(prefix):
             msg.body = plain_mentions(msg.body)

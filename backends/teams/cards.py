@@ -58,7 +58,7 @@ def text_card(markdown: str, names: Callable[[str], str] | None = None) -> Eleme
     """The card for a long reply, or None when it would be too big for one Teams message.
 
     The first line of a reply of several lines is its title; the fallback text is the reply as plain text.
-    `names` writes people's ids as their names (`backends.people`).
+    `names` writes people's ids as their names (`agent.people`).
     """
     blocks = parse(markdown, names)
     body: list[Element] = []

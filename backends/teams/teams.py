@@ -13,7 +13,7 @@ Edits (`messageUpdate`, `editMessage`) and deletions (`messageDelete`, `softDele
 changes for the plugins (`backends/chat_changes.py`); the configured reaction (`messageReaction`,
 DEBRIEF_TEAMS_KEY_REACTION) marks the message it is on as key, as a pin does on Slack. A message's author is
 recorded by display name (`extras["author_name"]`); roles and admins still go by the Teams id, and replies write
-the ids of the people the backend has seen (authors, mentioned people) as their names (`backends/people.py`).
+the ids of the people the backend has seen (authors, mentioned people) as their names (`agent/people.py`).
 
 Outbound: replies go to the message's thread (`replyToId`) at its `serviceUrl`, with the bot's client-credentials
 token; long replies go as Adaptive Cards, others as the Markdown Teams renders (`backends/rendering/teams.py`).
@@ -46,9 +46,9 @@ from flask import request
 from microsoft_agents.activity import Activity, Attachment, ChannelAccount, ConversationAccount
 
 from agent.chat_edits import ChatChange
+from agent.people import People
 from backends.acknowledgement import Acknowledgement
 from backends.chat_changes import dispatch_chat_change
-from backends.people import People
 from backends.redaction import RedactsOutgoing
 from backends.rendering.outgoing import Names, Part, RendersOutgoing
 from backends.rendering.teams import render_teams_text
@@ -209,7 +209,7 @@ class TeamsBackend(RedactsOutgoing, RendersOutgoing, ErrBot):
         person = TeamsPerson(sender.id, sender.name, sender.aad_object_id)
         extras: dict[str, Any] = {"source": incoming.source, "teams_activity": activity, "ack": ack}
         if sender.name:
-            extras["author_name"] = sender.name
+            extras["author_name"] = extras["author_shown"] = sender.name
         self.people.learn(sender.id, sender.name)
         for account in incoming.mentioned:
             self.people.learn(account.id, account.name)

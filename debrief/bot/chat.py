@@ -2,9 +2,10 @@
 
 Backends put the platform's facts into `msg.extras`: `at` (the platform's timestamp; a replay passes the
 transcript's), `source` (a stable key of the message, for dedupe and pins), where the platform's room name is
-not stable, `room` (Slack keys a channel by id, so a renamed channel keeps its incident), and where the author's
-id is opaque, `author_name` (Teams: the display name the timeline shows; roles still go by the id). Every plugin reads
-messages through `context_of`, so they all agree on these facts.
+not stable, `room` (Slack keys a channel by id, so a renamed channel keeps its incident), where the author's id
+is opaque, `author_name` (Teams: the display name the timeline shows; roles still go by the id), and
+`author_shown`, the name the platform shows for the author (Slack, Teams), which documents use for the id. Every
+plugin reads messages through `context_of`, so they all agree on these facts.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class ChatContext:
     at: datetime
     source: str | None
     name: str = ""  # how the timeline names the author: the display name where the id is opaque (Teams)
+    shown: str = ""  # the name the platform shows for the author, where it has one (`agent.people`)
 
     def incident(self, incident_id: str | None = None) -> IncidentRef:
         """The incident a command means: the one it names (`INC-n`, seen only from its own room or by an admin),
@@ -41,13 +43,14 @@ class ChatContext:
 def context_of(msg: Message) -> ChatContext:
     extras = msg.extras or {}
     author = user_name(msg.frm)
-    shown = extras.get("author_name")
+    named, shown = extras.get("author_name"), extras.get("author_shown")
     return ChatContext(
         room=room_of(msg),
         author=author,
         at=message_time(extras),
         source=message_source(extras),
-        name=shown.strip() if isinstance(shown, str) and shown.strip() else author,
+        name=named.strip() if isinstance(named, str) and named.strip() else author,
+        shown=shown.strip() if isinstance(shown, str) else "",
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from agent.capture import RoomMessage, Settled
 from agent.engine import Engine
+from agent.people import People
 from agent.settings import Settings, load_settings
 
 FLUSH_TIMEOUT_S = 5.0
@@ -55,8 +56,17 @@ def acquire(bot: object) -> Runtime:
             settings = getattr(getattr(bot, "bot_config", None), "DEBRIEF_SETTINGS", None) or load_settings()
             runtime = Runtime(settings=settings, engine=Engine.from_settings(settings))
             _runtimes[id(bot)] = runtime
+            _name_people(bot, runtime.engine)
         runtime.users += 1
         return runtime
+
+
+def _name_people(bot: object, engine: Engine) -> None:
+    """A backend that names people in its replies starts with the names the database remembers."""
+    people = getattr(bot, "people", None)
+    if isinstance(people, People):
+        for person_id, name in engine.people.names().items():
+            people.learn(person_id, name)
 
 
 def release(bot: object) -> None:

@@ -56,11 +56,11 @@ def postmortem_text(
         if published is not None:
             return render_json(published.postmortem) if fmt == "json" else published.markdown
         document = workflow.preview(incident_id)
+        if fmt != "json":  # people by name, as in the stored Markdown
+            return engine.people.named(render_markdown(document, settings.data_dir / "templates"))
     finally:
         engine.close()
-    if fmt == "json":
-        return render_json(document)
-    return render_markdown(document, settings.data_dir / "templates")
+    return render_json(document)
 
 
 def export_postmortem(settings: Settings, incident_id: str, path: Path) -> str:
