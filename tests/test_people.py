@@ -15,6 +15,9 @@ from backends.rendering.slack import render_slack
 from backends.rendering.teams import render_teams_text
 from backends.teams.cards import text_card
 from tests.postmortem_fixtures import settings_in
+from tests.store_fixtures import backend, db_url
+
+__all__ = ["backend", "db_url"]
 
 STATUS = "INC-3 Checkout 5xx: investigating\nCommander: 29:f8a1-b2\nOwner of `A1`: U04QX9R2K"
 
@@ -89,8 +92,8 @@ def test_a_hostile_display_name_is_text_not_markup() -> None:
 T0 = datetime(2024, 3, 1, 10, 0, tzinfo=UTC)
 
 
-def test_the_directory_keeps_names_in_the_database_and_writes_only_a_change(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+def test_the_directory_keeps_names_in_the_database_and_writes_only_a_change(db_url: str) -> None:
+    url = db_url
     engine = Engine.open(url)
     engine.people.learn("U04QX9R2K", "Bob | *Smith*", T0)
     engine.people.learn("U04QX9R2K", "Bob | *Smith*", T0 + timedelta(hours=1))  # unchanged: not written
@@ -116,6 +119,8 @@ def test_a_stored_postmortem_names_people_the_platform_named(tmp_path: Path) -> 
         engine.people.learn("29:frank", "Frank Castle", T0)
         started = engine.incidents.start("#inc-orders", "Orders API timeouts", "29:dana", T0)
         engine.incidents.set_commander(started.id, "29:frank", "29:dana", T0 + timedelta(minutes=1))
+        # Teams records chat lines under the display name: the same person, once by id and once by name.
+        engine.timeline.record(started.id, T0 + timedelta(minutes=2), "Frank Castle", "rolling back")
         engine.incidents.resolve(started.id, "29:frank", T0 + timedelta(minutes=20))
 
         stored = PostmortemWorkflow(engine, settings).draft(started.id, by="29:frank")
@@ -124,5 +129,6 @@ def test_a_stored_postmortem_names_people_the_platform_named(tmp_path: Path) -> 
 
     assert stored.postmortem.commander == "29:frank"  # the document keeps the id: roles and filing use it
     assert "| Commander | Frank Castle |" in stored.markdown
+    assert "| Participants | 29:dana, Frank Castle |" in stored.markdown
     assert "29:frank" not in stored.markdown
     assert "29:dana" in stored.markdown  # never named by the platform: stays the id

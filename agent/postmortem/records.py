@@ -40,6 +40,15 @@ class StoredPostmortem:
     note: str | None = None  # what the last step changed besides the obvious (e.g. an approval was reset)
 
 
+def render_named(engine: Engine, postmortem: Postmortem, templates_dir: Path) -> str:
+    """The postmortem's Markdown with people by the names their chat platform shows (`agent.people`): the
+    document keeps their ids (roles and filing use them); a person named twice (by id and by name) is one."""
+    names = engine.people.names()
+    participants = list(dict.fromkeys(names.get(person, person) for person in postmortem.participants))
+    named = postmortem.model_copy(update={"participants": participants})
+    return engine.people.named(render_markdown(named, templates_dir))
+
+
 class Records:
     """The postmortems table of one engine, and the files next to it."""
 
@@ -68,7 +77,7 @@ class Records:
         document = self.document(row)
         if status is not None:
             document = document.model_copy(update={"status": status})
-        return self._engine.people.named(render_markdown(document, self.templates_dir))
+        return render_named(self._engine, document, self.templates_dir)
 
     def save(self, row: PostmortemRow, postmortem: Postmortem) -> None:
         """Store the document (every string redacted: people's text is in it) and its Markdown."""

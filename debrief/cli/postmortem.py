@@ -23,9 +23,9 @@ from agent.errors import DebriefError
 from agent.knowledge import open_knowledge_or_none
 from agent.llm import make_chat_model
 from agent.models import PostmortemStatus
-from agent.postmortem import PostmortemWorkflow, StoredPostmortem, render_json, render_markdown
+from agent.postmortem import PostmortemWorkflow, StoredPostmortem, render_json
 from agent.postmortem.editing import Imported
-from agent.postmortem.records import NoDraft
+from agent.postmortem.records import NoDraft, render_named
 from agent.settings import Settings
 from debrief.bot.chat import clock
 from debrief.cli.app import echo, echo_json, main, read_json_file, settings_of, user_errors
@@ -57,7 +57,7 @@ def postmortem_text(
             return render_json(published.postmortem) if fmt == "json" else published.markdown
         document = workflow.preview(incident_id)
         if fmt != "json":  # people by name, as in the stored Markdown
-            return engine.people.named(render_markdown(document, settings.data_dir / "templates"))
+            return render_named(engine, document, settings.data_dir / "templates")
     finally:
         engine.close()
     return render_json(document)
