@@ -33,7 +33,7 @@ CALIBRATION: dict[str, tuple[float, float, float, float]] = {
 # with one content word ("what should I do first?", "what now") is fully "covered" by any runbook that says
 # "first" or "now", at similarity 0.07-0.30. On the tuning and fresh splits no right answer shown has a
 # similarity under 0.30 (`bench/retrieval.py`, BENCHMARKS.md). Modes without a dense signal are not gated.
-MIN_SIMILARITY = 0.255
+MIN_SIMILARITY = 0.25
 
 
 def relevance(mode: Mode, dense: float, coverage: float, foreign: float = 0.0) -> float:
