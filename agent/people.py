@@ -25,6 +25,8 @@ REMEMBERED = 10_000
 
 
 class People:
+    """Person ids and the names shown for them, in memory: what a backend's replies and the directory read."""
+
     def __init__(self, limit: int = REMEMBERED) -> None:
         self._names: OrderedDict[str, str] = OrderedDict()
         self._limit = limit
@@ -66,6 +68,7 @@ class People:
 
 # What a name may not hold in a document: table cells, code, emphasis, links, HTML.
 _MARKUP = re.compile(r"[|`*<>\[\]\\]")
+NAME_CHARS = 200  # a display name longer than this is cut (the column holds 255)
 
 
 class Directory:
@@ -78,7 +81,7 @@ class Directory:
 
     def learn(self, person_id: str, name: str | None, at: datetime) -> None:
         """`person_id` is shown as `name` (written once per change, not per message)."""
-        person_id, shown = person_id.strip(), " ".join(_MARKUP.sub(" ", name or "").split())
+        person_id, shown = person_id.strip(), _clean(name or "")
         known = self._people()
         if not person_id or not shown or shown == person_id or known.name_of(person_id) == shown:
             return
@@ -95,7 +98,7 @@ class Directory:
 
     def knows(self, person_id: str, name: str) -> bool:
         """Whether `person_id` is already known as `name` (nothing to write)."""
-        return self._people().name_of(person_id.strip()) == " ".join(_MARKUP.sub(" ", name).split())
+        return self._people().name_of(person_id.strip()) == _clean(name)
 
     def names(self) -> dict[str, str]:
         """Every known person id and its name."""
@@ -114,3 +117,7 @@ class Directory:
                         known.learn(person_id, name)
                 self._known = known
             return self._known
+
+
+def _clean(name: str) -> str:
+    return " ".join(_MARKUP.sub(" ", name).split())[:NAME_CHARS].strip()
