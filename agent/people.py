@@ -15,8 +15,8 @@ from collections import OrderedDict
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
+from agent.store.dedupe import upsert
 from agent.store.store import Store
 from agent.store.tables import PersonRow
 
@@ -85,15 +85,8 @@ class Directory:
         known = self._people()
         if not person_id or not shown or shown == person_id or known.name_of(person_id) == shown:
             return
-        with self._store.write() as session:  # one statement: two bots naming the same person cannot collide
-            dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-            statement = dialect.insert(PersonRow).values(person_id=person_id, name=shown, seen_at=at)
-            session.execute(
-                statement.on_conflict_do_update(
-                    index_elements=[PersonRow.person_id],
-                    set_={"name": statement.excluded.name, "seen_at": statement.excluded.seen_at},
-                )
-            )
+        with self._store.write() as session:  # two bots naming the same person cannot collide
+            upsert(session, PersonRow, {"person_id": person_id, "name": shown, "seen_at": at}, ("person_id",))
         known.learn(person_id, shown)
 
     def knows(self, person_id: str, name: str) -> bool:

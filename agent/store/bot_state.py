@@ -8,9 +8,8 @@ returned and bots sharing one PostgreSQL database see each other's writes.
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 
+from agent.store.dedupe import upsert
 from agent.store.store import Store
 from agent.store.tables import BotStateRow
 
@@ -33,7 +32,8 @@ class BotState:
     def put(self, key: str, value: bytes) -> None:
         """Store `value` under `key`, replacing what was there; committed when this returns."""
         with self.store.write() as session:
-            _upsert(session, {"namespace": self.namespace, "key": key, "value": value})
+            row = {"namespace": self.namespace, "key": key, "value": value}
+            upsert(session, BotStateRow, row, ("namespace", "key"))
 
     def remove(self, key: str) -> None:
         """Delete `key`; committed when this returns. `KeyError` when there is none."""
@@ -57,14 +57,3 @@ class BotState:
 
     def _is(self, key: str) -> ColumnElement[bool]:
         return (BotStateRow.namespace == self.namespace) & (BotStateRow.key == key)
-
-
-def _upsert(session: Session, row: dict[str, object]) -> None:
-    """INSERT ... ON CONFLICT DO UPDATE: one statement, so two bots setting a new key at once cannot collide."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = insert(BotStateRow).values(row)
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[BotStateRow.namespace, BotStateRow.key], set_={"value": statement.excluded.value}
-        )
-    )

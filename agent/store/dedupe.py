@@ -1,4 +1,4 @@
-"""INSERT ... ON CONFLICT DO NOTHING for SQLite and PostgreSQL: how duplicates are skipped, not failed."""
+"""INSERT ... ON CONFLICT for SQLite and PostgreSQL: how duplicates are skipped (or a row replaced), not failed."""
 
 from __future__ import annotations
 
@@ -55,3 +55,15 @@ def insert_ignore_one(
     statement = _statement(session, model, conflict, where).values(row).returning(*table.primary_key.columns)
     found = session.execute(statement).scalar_one_or_none()
     return None if found is None else int(found)
+
+
+def upsert(
+    session: Session, model: type[DeclarativeBase], row: dict[str, Any], conflict: Sequence[str]
+) -> None:
+    """Insert `row`, or update the row it collides with on `conflict` to its other values: one statement, so two
+    writers inserting the same key at once cannot collide."""
+    table = cast(Table, model.__table__)
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).values(row)
+    changed = {column: statement.excluded[column] for column in row if column not in conflict}
+    session.execute(statement.on_conflict_do_update(index_elements=list(conflict), set_=changed))
