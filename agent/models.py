@@ -85,6 +85,12 @@ class Incident(BaseModel):
     # Came from `debrief replay`: a drill, never reminded of anything.
     replayed: bool = False
 
+    @property
+    def services_label(self) -> str:
+        """How replies name its services: "service a", "services a, b", or "" when it has none."""
+        names = self.services
+        return f"service{'s' if len(names) > 1 else ''} {', '.join(names)}" if names else ""
+
 
 class TimelineEvent(BaseModel):
     id: int

@@ -373,8 +373,7 @@ def describe_incident(incident: Incident) -> str:
     """One line with everything known about the incident's state."""
     parts = [f"{incident.id} {incident.title}: {incident.status.value}"]
     parts += [f"severity {incident.severity.value}"] if incident.severity else ["severity not set"]
-    services = incident.services
-    parts += [f"service{'s' if len(services) > 1 else ''} {', '.join(services)}"] if services else []
+    parts += [incident.services_label] if incident.services else []
     parts.append(f"commander {incident.commander}" if incident.commander else "no commander yet")
     parts.append(f"started {_clock(incident.started_at)}")
     parts += [f"mitigated {_clock(incident.mitigated_at)}"] if incident.mitigated_at else []

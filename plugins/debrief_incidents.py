@@ -245,9 +245,7 @@ def _age(delta: timedelta) -> str:
 
 def _tags(incident: Incident) -> str:
     """The tags after a title, "(SEV2, services a, b)"."""
-    named = incident.services
-    service = named and f"service{'s' if len(named) > 1 else ''} {', '.join(named)}"
-    tags = [tag for tag in (incident.severity, service) if tag]
+    tags = [tag for tag in (incident.severity, incident.services_label) if tag]
     return f" ({', '.join(tags)})" if tags else ""
 
 
