@@ -31,7 +31,8 @@ class People:
         self._names: OrderedDict[str, str] = OrderedDict()
         self._limit = limit
         self._lock = threading.Lock()
-        self._pattern: re.Pattern[str] | None = None
+        self._pattern: re.Pattern[str] | None = None  # with `_shown`, rebuilt after a change, not per reply
+        self._shown: dict[str, str] = {}
 
     def learn(self, person_id: str, name: str | None) -> None:
         """`person_id` is shown as `name` from now on (a blank name, or the id itself, teaches nothing)."""
@@ -62,8 +63,9 @@ class People:
             if self._pattern is None:
                 ids = "|".join(re.escape(known) for known in sorted(self._names, key=len, reverse=True))
                 self._pattern = re.compile(rf"(?<![\w@<:/.-])(?:{ids})(?![\w>|:/-])")
-            pattern, names = self._pattern, dict(self._names)
-        return pattern.sub(lambda match: names[match[0]], text)
+                self._shown = dict(self._names)
+            pattern, shown = self._pattern, self._shown
+        return pattern.sub(lambda match: shown[match[0]], text)
 
 
 # What a name may not hold in a document: table cells, code, emphasis, links, HTML.

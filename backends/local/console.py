@@ -21,8 +21,9 @@ from errbot.backends import text
 from errbot.backends.base import Message
 
 from backends.redaction import RedactsOutgoing
+from backends.rendering.blocks import Names
 from backends.rendering.console import render_console
-from backends.rendering.outgoing import AsWritten, Names, Part, RendersOutgoing
+from backends.rendering.outgoing import AsWritten, Part, RendersOutgoing
 
 INTRO = """
 ---

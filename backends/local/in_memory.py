@@ -12,8 +12,9 @@ from typing import Any
 from errbot.backends import test
 
 from backends.redaction import RedactsOutgoing
+from backends.rendering.blocks import Names
 from backends.rendering.console import render_console
-from backends.rendering.outgoing import AsWritten, Names, Part, RendersOutgoing
+from backends.rendering.outgoing import AsWritten, Part, RendersOutgoing
 
 
 class DebriefTestBackend(RedactsOutgoing, RendersOutgoing, test.TestBackend):

@@ -20,6 +20,7 @@ from markdown_it.token import Token
 _MARKDOWN = MarkdownIt("commonmark").enable("table")
 
 Style = Literal["strong", "em", "code"]
+Names = Callable[[str], str]  # rewrites a reply's text before a platform escapes it: people's ids as names
 Kind = Literal["text", "heading", "code", "table", "rule"]
 
 
@@ -59,14 +60,14 @@ def plain(line: Line) -> str:
     return "".join(span.text for span in line)
 
 
-def parse(markdown: str, names: Callable[[str], str] | None = None) -> list[Block]:
+def parse(markdown: str, names: Names | None = None) -> list[Block]:
     """The reply's blocks, in order; `names` rewrites their text, code included (people's ids as their names:
     `agent.people`), before a platform escapes it."""
     blocks = list(_Reader(_MARKDOWN.parse(markdown)).blocks())
     return [_renamed(block, names) for block in blocks] if names else blocks
 
 
-def _renamed(block: Block, names: Callable[[str], str]) -> Block:
+def _renamed(block: Block, names: Names) -> Block:
     def line(spans: Line) -> Line:
         return tuple(Span(names(span.text), span.styles, span.url) for span in spans)
 

@@ -7,9 +7,7 @@ text is printed as it is.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from backends.rendering.blocks import Line
+from backends.rendering.blocks import Line, Names
 from backends.rendering.layout import Layout
 from backends.rendering.split import Piece, join, split
 
@@ -45,6 +43,6 @@ def render_console(markdown: str, limit: int) -> list[str]:
     return split(_CONSOLE.pieces(markdown), limit)
 
 
-def plain_text(markdown: str, names: Callable[[str], str] | None = None) -> str:
+def plain_text(markdown: str, names: Names | None = None) -> str:
     """The whole reply as plain text."""
     return join(_CONSOLE.pieces(markdown, names))

@@ -6,9 +6,9 @@ block and a rule; the result is `Piece`s that `split` cuts into messages.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
-from backends.rendering.blocks import Block, Line, parse, plain
+from backends.rendering.blocks import Block, Line, Names, parse, plain
 from backends.rendering.split import Piece
 
 NEST = "   "  # a nested list item, or a paragraph inside an item, starts this much further in
@@ -20,7 +20,7 @@ class Layout:
     blank = "\n\n"  # between blocks that a blank line separated in the source
     newline = "\n"  # between the lines of one block
 
-    def pieces(self, markdown: str, names: Callable[[str], str] | None = None) -> list[Piece]:
+    def pieces(self, markdown: str, names: Names | None = None) -> list[Piece]:
         """The reply laid out; `names` rewrites its text first (`parse`)."""
         pieces: list[Piece] = []
         for block in parse(markdown, names):

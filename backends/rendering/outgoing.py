@@ -12,7 +12,6 @@ part is redacted once more, as sent (rendering removes escapes: `ghp\\_...` read
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,8 +19,7 @@ from errbot.backends.base import Message
 
 from agent.people import People
 from agent.redact import redact
-
-Names = Callable[[str], str]  # rewrites a reply's text: people's ids as their names
+from backends.rendering.blocks import Names
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,8 @@ the channel when `!timeline` shows it). Here:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
-from backends.rendering.blocks import Line, Span
+from backends.rendering.blocks import Line, Names, Span
 from backends.rendering.layout import Layout, wrap
 from backends.rendering.markers import keep_literal
 from backends.rendering.split import Piece, split
@@ -56,7 +55,7 @@ class Slack(Layout):
 _SLACK = Slack()
 
 
-def render_slack(markdown: str, limit: int, names: Callable[[str], str] | None = None) -> list[str]:
+def render_slack(markdown: str, limit: int, names: Names | None = None) -> list[str]:
     """The reply as mrkdwn messages of at most `limit` characters; `names` writes people's ids as names."""
     return split(_SLACK.pieces(markdown, names), limit)
 

@@ -14,9 +14,8 @@ is escaped.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
-from backends.rendering.blocks import Line, Span
+from backends.rendering.blocks import Line, Names, Span
 from backends.rendering.layout import Layout, fenced, wrap
 from backends.rendering.markers import keep_literal
 from backends.rendering.split import Piece, split
@@ -34,7 +33,7 @@ class TeamsText(Layout):
     def __init__(self, entities: bool) -> None:
         self.entities = entities
 
-    def pieces(self, markdown: str, names: Callable[[str], str] | None = None) -> list[Piece]:
+    def pieces(self, markdown: str, names: Names | None = None) -> list[Piece]:
         return [Piece(piece.text, self.blank, piece.fence) for piece in super().pieces(markdown, names)]
 
     def line(self, line: Line, start: bool) -> str:
@@ -75,7 +74,7 @@ _MESSAGE = TeamsText(entities=True)
 _CARD = TeamsText(entities=False)
 
 
-def render_teams_text(markdown: str, limit: int, names: Callable[[str], str] | None = None) -> list[str]:
+def render_teams_text(markdown: str, limit: int, names: Names | None = None) -> list[str]:
     """The reply as Teams message texts of at most `limit` characters."""
     return split(_MESSAGE.pieces(markdown, names), limit)
 

@@ -48,7 +48,8 @@ from agent.people import People
 from backends.acknowledgement import Acknowledgement
 from backends.chat_changes import dispatch_chat_change
 from backends.redaction import RedactsOutgoing
-from backends.rendering.outgoing import AsWritten, Names, Part, RendersOutgoing
+from backends.rendering.blocks import Names
+from backends.rendering.outgoing import AsWritten, Part, RendersOutgoing
 from backends.rendering.slack import render_slack
 
 log = logging.getLogger(__name__)

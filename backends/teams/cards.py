@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
-from backends.rendering.blocks import Block, parse, plain
+from backends.rendering.blocks import Block, Names, parse, plain
 from backends.rendering.console import plain_text
 from backends.rendering.layout import Layout, columns
 from backends.rendering.teams import card_line
@@ -54,7 +54,7 @@ def wants_card(text: str) -> bool:
     return text.count("\n") + 1 >= CARD_MIN_LINES or len(text) >= CARD_MIN_CHARS
 
 
-def text_card(markdown: str, names: Callable[[str], str] | None = None) -> Element | None:
+def text_card(markdown: str, names: Names | None = None) -> Element | None:
     """The card for a long reply, or None when it would be too big for one Teams message.
 
     The first line of a reply of several lines is its title; the fallback text is the reply as plain text.

@@ -50,7 +50,8 @@ from agent.people import People
 from backends.acknowledgement import Acknowledgement
 from backends.chat_changes import dispatch_chat_change
 from backends.redaction import RedactsOutgoing
-from backends.rendering.outgoing import Names, Part, RendersOutgoing
+from backends.rendering.blocks import Names
+from backends.rendering.outgoing import Part, RendersOutgoing
 from backends.rendering.teams import render_teams_text
 from backends.request_body import DROP_WAIT_S, BodyTooLarge, MalformedBody, drop_unread, read_body
 from backends.teams.activities import channel_of, message_source, read_message, room_of
