@@ -42,6 +42,7 @@ CHANNELS = {
     "G0PRIVATE": "inc-private",
     "C0EDIT": "inc-edit",
     "C0PINNED": "inc-pinned",
+    "C0NAMES": "inc-names",
 }
 SAMPLES = Path(__file__).parent / "data" / "signals" / "slack"
 RUNBOOK = (
@@ -135,6 +136,34 @@ def test_a_question_asked_inside_a_thread_is_answered_in_that_thread(bot: SlackB
 
     assert question != root
     assert answers[0]["thread_ts"] == root  # Slack threads under the root message, never under a reply
+
+
+def test_replies_and_the_directory_name_people_as_slack_shows_them(bot: SlackBot) -> None:
+    # Slack's documented users.info answer ("Egon Spengler", display name "spengler"), as published.
+    published = json.loads((SAMPLES / "err-backend-slackv3-users.info.json").read_text())
+    egon = bot.slack.add_published_user(published)
+    bot.say("C0NAMES", ADMIN, "!incident start Ghosts in the DB --sev SEV3", T0)
+    bot.slack.wait_for_post(lambda post: post["channel"] == "C0NAMES")
+    bot.say("C0NAMES", egon, "PKE meter spiking on db-2", T0 + timedelta(minutes=1))
+
+    seen = len(bot.slack.posted)
+    bot.say("C0NAMES", ADMIN, f"!incident commander <@{egon}>", T0 + timedelta(minutes=2))
+    [reply] = bot.slack.wait_until(
+        lambda: [post for post in bot.slack.posted[seen:] if post["channel"] == "C0NAMES"] or None,
+        what="the commander reply",
+    )
+
+    assert str(reply["text"]).startswith("spengler is now the commander of INC-")
+    assert open_incident(bot, "C0NAMES").commander == egon  # roles keep the id
+    assert eventually(lambda: _name_in_directory(bot, egon), what="the name in the directory") == "spengler"
+
+
+def _name_in_directory(bot: SlackBot, person_id: str) -> str | None:
+    engine = Engine.from_settings(bot.settings)
+    try:
+        return engine.people.names().get(person_id)
+    finally:
+        engine.close()
 
 
 def test_a_pin_reaction_makes_the_message_a_key_event(bot: SlackBot) -> None:

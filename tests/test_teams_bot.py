@@ -294,6 +294,34 @@ def test_reminders_are_posted_to_the_channel_without_a_message_to_reply_to(
     assert "no commander" in nudges[0].text
 
 
+MESSAGE_SAMPLE = Path(__file__).parent / "data" / "signals" / "teams" / "msteams-docs-message-received.json"
+
+
+def test_the_name_teams_sends_with_a_message_is_remembered_and_whoami_still_shows_the_id(
+    bot: TeamsBot, teams: FakeTeams
+) -> None:
+    # Microsoft's published message activity (PROVENANCE.md): Megan Bowen writes to the bot one to one.
+    activity: dict[str, Any] = json.loads(MESSAGE_SAMPLE.read_text())
+    megan = activity["from"]["id"]
+    activity.update(
+        serviceUrl=teams.service_url,
+        recipient={"id": BOT_ID, "name": "Debrief"},
+        text="!whoami",
+        id="megan-1",
+    )
+
+    assert bot.post(activity, token=teams.token()).status_code == 200
+
+    [reply] = teams.wait_for_replies("megan-1")
+    assert f"\nperson   | {megan}\n" in reply.text  # asked for the id: not replaced by the name
+
+    def named() -> str | None:
+        with bot.engine() as engine:
+            return engine.people.names().get(megan)
+
+    assert eventually(named, what="Megan's name in the database") == "Megan Bowen"
+
+
 REACTION_SAMPLE = (
     Path(__file__).parent / "data" / "signals" / "teams" / "msteams-docs-messageReaction-added.json"
 )

@@ -118,6 +118,7 @@ class FakeSlack:
         self.used_scopes: set[str] = set()
         self.bot_user = "U0DEBRIEF"
         self.users: dict[str, str] = {self.bot_user: "debrief"}
+        self.published_users: dict[str, dict[str, Any]] = {}  # `users.info` answered as a sample has it
         self.channels: dict[str, str] = {}
         self.calls: list[str] = []
         self.posted: list[dict[str, Any]] = []
@@ -176,6 +177,13 @@ class FakeSlack:
     # -- the workspace -----------------------------------------------------------------------------
     def add_user(self, user_id: str, name: str) -> None:
         self.users[user_id] = name
+
+    def add_published_user(self, answer: dict[str, Any]) -> str:
+        """A person whose `users.info` answer is `answer['user']` as published (a sample); their id."""
+        user = answer["user"]
+        self.users[user["id"]] = user["name"]
+        self.published_users[user["id"]] = user
+        return str(user["id"])
 
     def add_channel(self, channel_id: str, name: str) -> None:
         self.channels[channel_id] = name
@@ -328,6 +336,8 @@ class FakeSlack:
         return {"ok": True, "channel": channel, "ts": ts, "message": message}
 
     def _user(self, user_id: str) -> dict[str, Any]:
+        if user_id in self.published_users:
+            return self.published_users[user_id]
         name = self.users[user_id]
         profile = {"display_name": name, "real_name": name.title()}
         return {
