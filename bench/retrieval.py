@@ -5,8 +5,9 @@
 Quality is measured on bench/queries.yaml (responder-phrased symptoms with hand-judged relevant files), per split:
 `tuning` (what retrieval choices were tuned on), `held-out` (only measured; its queries written from incident
 reports also on their own), `fresh` (written blind by another writer, measured once, then fitted on for the
-relevance floor) and `blind` (written blind, only measured). `--store DIR` keeps the ingested store there and reuses it next time (an
-unchanged corpus is not re-embedded; the ingest numbers are then those of the run that embedded it).
+relevance floor), `blind` and `blind2` (written blind, only measured). `--store DIR` keeps the ingested store
+there and reuses it next time (an unchanged corpus is not re-embedded; the ingest numbers are then those of the run
+that embedded it).
 """
 
 from __future__ import annotations
@@ -47,8 +48,9 @@ SUBSETS: dict[str, Callable[[dict[str, Any]], bool]] = {  # name -> which querie
     "held-out, from reports": lambda q: q["split"] == "held-out" and q.get("origin") == "report",
     "fresh": lambda q: q["split"] == "fresh",
     "blind": lambda q: q["split"] == "blind",
+    "blind2": lambda q: q["split"] == "blind2",
 }
-HALVES = ("tuning", "held-out", "fresh", "blind")  # the splits of queries.yaml and ood_queries.yaml
+HALVES = ("tuning", "held-out", "fresh", "blind", "blind2")  # the splits of queries.yaml and ood_queries.yaml
 # Questions that name nothing ("what now"): ood_queries.yaml's `split: vague`, only measured, never fitted on.
 REFUSAL_SETS = (*HALVES, "vague")
 
