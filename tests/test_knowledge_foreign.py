@@ -75,6 +75,11 @@ def test_typo_checks_are_bounded_for_a_pasted_wall_of_unknown_words(index: Lexic
 
 def test_numbers_host_names_and_short_abbreviations_are_left_out(index: LexicalIndex) -> None:
     assert not _foreign(index, "ip-10-2-14-9 on eth1 at 97%, tx errs")
+    assert not _foreign(index, "wrk-12 and ocs-stor-3 went down, then bm-wrk-2")
+
+
+def test_a_system_named_in_a_pod_name_is_still_a_name(index: LexicalIndex) -> None:
+    assert _foreign(index, "rabbitmq-1 lost its quorum queues") == {stem_word("rabbitmq")}
 
 
 def test_camel_case_names_are_read_word_by_word(index: LexicalIndex) -> None:

@@ -28,6 +28,9 @@ from agent.knowledge.model_files import SHA256, verified_files
 from agent.knowledge.vocabulary import ALIASES
 
 MIN_LETTERS = 3  # shorter pieces ("ha", "tx") are abbreviations, not names
+# In a name with a number in it (a host, node or pod: "wrk-12", "ocs-stor-3"), shorter pieces are that naming
+# scheme's abbreviations; a system's own name ("redis-0", "rabbitmq-1") is longer.
+MIN_LETTERS_BESIDE_NUMBER = 5
 MIN_TYPO_LETTERS = 6  # below this, one edit away from a known word is most words ("redis" -> "reds")
 # Typo checks per question (each stems ~600 variants): a pasted 60k-character question of nonsense took 5 s
 # without a bound. A question with more unknown words than this is not about the knowledge base anyway.
@@ -123,14 +126,19 @@ def _english_words() -> np.ndarray:
     return letters.view(f"S{WIDTH}").ravel()
 
 
+_DIGIT = re.compile(r"\d")
+
+
 def _words(query: str) -> Iterator[str]:
     """The query's words, one per hyphenated or CamelCase part, lower case, without numbers or abbreviations.
     Identifiers pasted from logs ("NoCredentialProviders") are everyday words that way; a name typed in CamelCase
     ("MongoDB") is missed with them."""
     for token in TOKEN.findall(query):
-        for piece in token.split("-"):
+        pieces = token.split("-")
+        shortest = MIN_LETTERS_BESIDE_NUMBER if any(_DIGIT.search(piece) for piece in pieces) else MIN_LETTERS
+        for piece in pieces:
             for part in [piece] if piece.isupper() else CAMEL.split(piece):
-                if len(part) >= MIN_LETTERS and part.isalpha():
+                if len(part) >= shortest and part.isalpha():
                     yield part.lower()
 
 
