@@ -5,9 +5,9 @@
 Quality is measured on bench/queries.yaml (responder-phrased symptoms with hand-judged relevant files), per split:
 `tuning` (what retrieval choices were tuned on), `held-out` (only measured; its queries written from incident
 reports also on their own), `fresh` (written blind by another writer, measured once, then fitted on for the
-relevance floor), `blind` and `blind2` (written blind, only measured). `--store DIR` keeps the ingested store
-there and reuses it next time (an unchanged corpus is not re-embedded; the ingest numbers are then those of the run
-that embedded it).
+relevance floor), `blind`, `blind2` and `blind3` (written blind, only measured). `--store DIR` keeps the
+ingested store there and reuses it next time (an unchanged corpus is not re-embedded; the ingest numbers are then
+those of the run that embedded it).
 """
 
 from __future__ import annotations
@@ -49,8 +49,10 @@ SUBSETS: dict[str, Callable[[dict[str, Any]], bool]] = {  # name -> which querie
     "fresh": lambda q: q["split"] == "fresh",
     "blind": lambda q: q["split"] == "blind",
     "blind2": lambda q: q["split"] == "blind2",
+    "blind3": lambda q: q["split"] == "blind3",
 }
-HALVES = ("tuning", "held-out", "fresh", "blind", "blind2")  # the splits of queries.yaml and ood_queries.yaml
+# The splits of queries.yaml and ood_queries.yaml.
+HALVES = ("tuning", "held-out", "fresh", "blind", "blind2", "blind3")
 # Questions that name nothing ("what now"): ood_queries.yaml's `split: vague`, only measured, never fitted on.
 REFUSAL_SETS = (*HALVES, "vague")
 
