@@ -8,21 +8,23 @@ calls the engine once (`agent.filing`) as the operator, and closes it. Progress 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from agent.engine import Engine
-from agent.filing import file_and_sync, overdue_actions
-from agent.filing import list_actions as listing_of
 from agent.identity import OPERATOR
-from agent.settings import Settings
 from debrief.cli.app import echo, emit, main, settings_of, user_errors
+
+if TYPE_CHECKING:
+    from agent.settings import Settings
 
 
 def list_actions(settings: Settings, incident_id: str | None = None) -> dict[str, Any]:
     """`{"actions": [{"id", "number", "ref", "title", "owner", "due", "status", "refs", ...}]}`, one incident's
     or all; `id` is the database's, `ref` (`INC-3/A2`) names the item as people do."""
+    from agent.engine import Engine
+    from agent.filing import list_actions as listing_of
+
     engine = Engine.from_settings(settings)
     try:
         return listing_of(engine, settings, incident_id, by=OPERATOR, announce=_progress).as_json()
@@ -32,6 +34,9 @@ def list_actions(settings: Settings, incident_id: str | None = None) -> dict[str
 
 def file_actions(settings: Settings, incident_id: str | None = None) -> dict[str, Any]:
     """File the pending items (as `!actions file` does): the listing afterwards plus the filing report."""
+    from agent.engine import Engine
+    from agent.filing import file_and_sync
+
     engine = Engine.from_settings(settings)
     try:
         return file_and_sync(engine, settings, incident_id, OPERATOR, announce=_progress).as_json()
@@ -41,6 +46,9 @@ def file_actions(settings: Settings, incident_id: str | None = None) -> dict[str
 
 def overdue(settings: Settings) -> dict[str, Any]:
     """Every incident's open items whose due date is before today (UTC), oldest due first; same fields."""
+    from agent.engine import Engine
+    from agent.filing import overdue_actions
+
     engine = Engine.from_settings(settings)
     try:
         today = datetime.now(UTC).date()

@@ -2,7 +2,8 @@
 
 Each command lives in the module of its command group (`knowledge`, `assistant`, `actions`, `postmortem`,
 `serve`): it parses, calls one engine function, prints. `--json` output goes to stdout; logs and progress go
-to stderr. Errors are one line, never a traceback.
+to stderr. Errors are one line, never a traceback. Commands import the engine when they run, not when the command
+line is read, so `--help` and a mistyped option answer at once.
 """
 
 from __future__ import annotations
@@ -13,15 +14,15 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from sqlalchemy.exc import SQLAlchemyError
 
 from agent.errors import DebriefError, SettingsError
 from agent.redact import install_log_redaction, redact, redact_tree, use_policy
-from agent.settings import Settings, check_services, load_settings
-from agent.store import first_line
+
+if TYPE_CHECKING:
+    from agent.settings import Settings
 
 log = logging.getLogger("debrief")
 
@@ -29,6 +30,10 @@ log = logging.getLogger("debrief")
 @contextmanager
 def user_errors() -> Iterator[None]:
     """Turn Debrief's errors into one clear line and a non-zero exit."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from agent.store import first_line
+
     try:
         yield
     except SettingsError as exc:
@@ -43,6 +48,8 @@ def user_errors() -> Iterator[None]:
 
 
 def settings_of(ctx: click.Context) -> Settings:
+    from agent.settings import Settings
+
     settings = ctx.obj
     assert isinstance(settings, Settings)
     return settings
@@ -70,6 +77,8 @@ def emit(as_json: bool, payload: dict[str, Any], human: Callable[[], None]) -> N
 @click.pass_context
 def main(ctx: click.Context, verbose: bool) -> None:
     """Debrief: the incident channel's assistant, timeline keeper and postmortem writer."""
+    from agent.settings import check_services, load_settings
+
     level = logging.DEBUG if verbose else logging.WARNING
     logging.basicConfig(
         level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"

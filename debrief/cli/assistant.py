@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from agent.assistant import Answer, open_assistant
-from agent.engine import Engine
-from agent.settings import Settings
-from backends.rendering.console import plain_text
 from debrief.cli.app import echo, emit, main, settings_of, user_errors
+
+if TYPE_CHECKING:
+    from agent.assistant import Answer
+    from agent.settings import Settings
 
 
 def answer(settings: Settings, question: str, incident_id: str | None = None) -> Answer:
@@ -17,6 +19,9 @@ def answer(settings: Settings, question: str, incident_id: str | None = None) ->
     The knowledge dir is ingested first (incrementally: unchanged files cost nothing), as the bot does on
     start, so a fresh install answers from it. JSON: `answer.model_dump()`.
     """
+    from agent.assistant import open_assistant
+    from agent.engine import Engine
+
     engine = Engine.from_settings(settings)
     try:
         assistant = open_assistant(settings, engine, refresh_knowledge=True)
@@ -39,6 +44,8 @@ def ask(ctx: click.Context, question: str, incident_id: str | None, as_json: boo
         reply = answer(settings_of(ctx), question, incident_id)
 
     def human() -> None:
+        from backends.rendering.console import plain_text
+
         echo(plain_text(reply.answer))  # the answer is Markdown, shown as the console shows it
 
     emit(as_json, reply.model_dump(), human)

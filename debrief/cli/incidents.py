@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from agent.engine import Engine
-from agent.models import Incident
-from agent.settings import Settings
 from debrief.cli.app import echo, emit, main, settings_of, user_errors
+
+if TYPE_CHECKING:
+    from agent.models import Incident
+    from agent.settings import Settings
 
 
 def list_incidents(settings: Settings, include_all: bool = False) -> dict[str, Any]:
     """`{"incidents": [{"id", "title", "severity", "status", "commander", "room", "started_at"}, ...]}`."""
+    from agent.engine import Engine
+
     engine = Engine.from_settings(settings)
     try:
         return {"incidents": [_json(incident) for incident in engine.incidents.list_recent(include_all)]}

@@ -14,21 +14,18 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
-from agent.engine import Engine
 from agent.errors import DebriefError
-from agent.knowledge import open_knowledge_or_none
-from agent.llm import make_chat_model
-from agent.models import PostmortemStatus
-from agent.postmortem import PostmortemWorkflow, StoredPostmortem, render_json
-from agent.postmortem.editing import Imported
-from agent.postmortem.records import NoDraft, render_named
-from agent.settings import Settings
-from debrief.bot.chat import clock
 from debrief.cli.app import echo, echo_json, main, read_json_file, settings_of, user_errors
+
+if TYPE_CHECKING:
+    from agent.engine import Engine
+    from agent.postmortem import PostmortemWorkflow, StoredPostmortem
+    from agent.postmortem.editing import Imported
+    from agent.settings import Settings
 
 Format = Literal["markdown", "json"]
 
@@ -49,6 +46,10 @@ def postmortem_text(
     if transcript is not None:
         incident_id = _replayed_incident(settings, transcript)
     assert incident_id is not None
+    from agent.engine import Engine
+    from agent.postmortem import render_json
+    from agent.postmortem.records import render_named
+
     engine = Engine.from_settings(settings)
     try:
         workflow = _workflow(engine, settings)
@@ -65,6 +66,9 @@ def postmortem_text(
 
 def export_postmortem(settings: Settings, incident_id: str, path: Path) -> str:
     """Write the stored postmortem to `path` for a reviewer; what to do next, for the terminal."""
+    from agent.engine import Engine
+    from agent.postmortem import PostmortemWorkflow
+
     engine = Engine.from_settings(settings)
     try:
         text = PostmortemWorkflow(engine, settings).export(incident_id)
@@ -87,6 +91,9 @@ def import_postmortem(settings: Settings, incident_id: str, path: Path, by: str)
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise DebriefError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    from agent.engine import Engine
+    from agent.postmortem import PostmortemWorkflow
+
     engine = Engine.from_settings(settings)
     try:
         return PostmortemWorkflow(engine, settings).import_file(incident_id, text, by, source=str(path))
@@ -117,6 +124,8 @@ def import_payload(result: Imported) -> dict[str, Any]:
 
 def import_summary(result: Imported) -> list[str]:
     """What the import did, in sentences."""
+    from debrief.bot.chat import clock
+
     incident_id, revision = result.stored.postmortem.incident_id, result.stored.revision
     lines = (
         [f"Imported into {incident_id}'s postmortem (revision {revision}): {', '.join(result.applied)}."]
@@ -136,6 +145,9 @@ def import_summary(result: Imported) -> list[str]:
 
 
 def _published(workflow: PostmortemWorkflow, incident_id: str) -> StoredPostmortem | None:
+    from agent.models import PostmortemStatus
+    from agent.postmortem.records import NoDraft
+
     try:
         stored = workflow.show(incident_id)
     except NoDraft:
@@ -144,6 +156,10 @@ def _published(workflow: PostmortemWorkflow, incident_id: str) -> StoredPostmort
 
 
 def _workflow(engine: Engine, settings: Settings) -> PostmortemWorkflow:
+    from agent.knowledge import open_knowledge_or_none
+    from agent.llm import make_chat_model
+    from agent.postmortem import PostmortemWorkflow
+
     return PostmortemWorkflow(
         engine,
         settings,

@@ -7,20 +7,23 @@ JSON: `{"incident_id", "events": [{"id", "at", "author", "kind", "key", "text"}]
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from agent.engine import Engine
 from agent.errors import DebriefError
-from agent.settings import Settings
 from debrief.cli.app import echo, emit, main, settings_of, user_errors
+
+if TYPE_CHECKING:
+    from agent.settings import Settings
 
 
 def timeline_json(
     settings: Settings, incident_id: str | None = None, show_all: bool = False
 ) -> dict[str, Any]:
     """The timeline of `incident_id` (else the newest open incident) as the JSON `debrief timeline` prints."""
+    from agent.engine import Engine
+
     engine = Engine.from_settings(settings)
     try:
         if incident_id is None:
