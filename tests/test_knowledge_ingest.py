@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from agent.errors import KnowledgeError
-from agent.knowledge import KnowledgeBase
+from agent.knowledge import KnowledgeBase, open_knowledge_base
+from agent.settings import load_settings
 from tests.knowledge_fixtures import RUNBOOKS, kb, knowledge_dir, write_files
 
 __all__ = ["kb", "knowledge_dir"]
@@ -61,9 +62,18 @@ def test_deleted_file_is_removed_from_the_store(kb: KnowledgeBase, knowledge_dir
 def test_ingesting_one_file_does_not_remove_the_rest(kb: KnowledgeBase, knowledge_dir: Path) -> None:
     kb.ingest(progress=False)
     report = kb.ingest([knowledge_dir / "runbooks" / "disk-full.md"], progress=False)
-    assert (report.removed, report.unchanged) == (0, 0)
-    # a single file is ingested relative to its own folder, as a separate document
-    assert report.files == 1
+    # a file of the knowledge dir named on its own is that dir's document, not a second one
+    assert (report.files, report.unchanged, report.removed) == (0, 1, 0)
+    assert kb.document_count() == len(RUNBOOKS)
+
+
+def test_a_file_elsewhere_is_a_document_of_its_own_folder(kb: KnowledgeBase, tmp_path: Path) -> None:
+    kb.ingest(progress=False)
+    write_files(tmp_path / "ops", {"redis.md": "# Redis evicting keys\n\nmaxmemory reached, raise it.\n"})
+    report = kb.ingest([tmp_path / "ops" / "redis.md"], progress=False)
+    assert (report.files, report.removed) == (1, 0)
+    assert kb.search("redis is evicting keys", limit=1)[0].source == "redis.md"
+    assert kb.document_count() == len(RUNBOOKS) + 1
 
 
 def test_kind_is_inferred_from_path_and_can_be_overridden(kb: KnowledgeBase, knowledge_dir: Path) -> None:
@@ -103,3 +113,59 @@ def test_secrets_are_redacted_before_they_are_stored(kb: KnowledgeBase, knowledg
     stored = " ".join(text for doc in kb.catalog().documents.values() for _, _, text in doc.sections)
     assert "then deploy" in stored
     assert token not in stored
+
+
+def _sources(kb: KnowledgeBase, query: str) -> list[str]:
+    return [hit.source for hit in kb.search(query, limit=20, min_relevance=0.0)]
+
+
+def test_a_moved_install_finds_its_knowledge_unchanged(tmp_path: Path, knowledge_dir: Path) -> None:
+    """A re-cloned or moved install (same data dir, knowledge dir elsewhere): nothing is embedded again and
+    nothing is shown twice."""
+    data = str(tmp_path / "data")
+    first = open_knowledge_base(
+        load_settings(DEBRIEF_DATA_DIR=data, DEBRIEF_KNOWLEDGE_DIR=str(knowledge_dir))
+    )
+    first.ingest(progress=False)
+    (tmp_path / "elsewhere").mkdir()
+    moved = knowledge_dir.rename(tmp_path / "elsewhere" / "knowledge")
+    again = open_knowledge_base(load_settings(DEBRIEF_DATA_DIR=data, DEBRIEF_KNOWLEDGE_DIR=str(moved)))
+    report = again.ingest(progress=False)
+    assert (report.files, report.unchanged, report.removed) == (0, len(RUNBOOKS), 0)
+    sources = _sources(again, "database connections run out")
+    assert sorted(sources) == sorted(set(sources)) and "runbooks/db-connections.md" in sources
+
+
+def test_an_older_store_of_the_knowledge_dir_is_renamed_once(tmp_path: Path, knowledge_dir: Path) -> None:
+    """A store written before the knowledge dir had a name of its own (its documents named by the dir's
+    absolute path): the first ingest replaces them, so nothing is left twice."""
+    data = str(tmp_path / "data")
+    older = open_knowledge_base(
+        load_settings(DEBRIEF_DATA_DIR=data, DEBRIEF_KNOWLEDGE_DIR=str(tmp_path / "x"))
+    )
+    older.ingest([knowledge_dir], progress=False)  # named by its path, as before
+    kb = open_knowledge_base(load_settings(DEBRIEF_DATA_DIR=data, DEBRIEF_KNOWLEDGE_DIR=str(knowledge_dir)))
+    report = kb.ingest(progress=False)
+    assert (report.files, report.removed) == (len(RUNBOOKS), len(RUNBOOKS))
+    assert kb.document_count() == len(RUNBOOKS)
+
+
+def test_a_folder_ingested_by_hand_and_moved_is_not_shown_twice(kb: KnowledgeBase, tmp_path: Path) -> None:
+    write_files(tmp_path / "ops", RUNBOOKS)
+    kb.ingest([tmp_path / "ops"], progress=False)
+    (tmp_path / "ops").rename(tmp_path / "ops-moved")
+    report = kb.ingest([tmp_path / "ops-moved"], progress=False)
+    assert (report.files, report.removed) == (len(RUNBOOKS), len(RUNBOOKS))  # the copies left behind
+    assert kb.document_count() == len(RUNBOOKS)
+    sources = _sources(kb, "database connections run out")
+    assert sorted(sources) == sorted(set(sources))
+
+
+def test_a_copy_whose_folder_is_still_there_is_kept(kb: KnowledgeBase, tmp_path: Path) -> None:
+    """Only a folder that is gone loses its documents to their new place: another live folder's are its own."""
+    write_files(tmp_path / "ops", RUNBOOKS)
+    write_files(tmp_path / "ops-copy", RUNBOOKS)
+    kb.ingest([tmp_path / "ops"], progress=False)
+    report = kb.ingest([tmp_path / "ops-copy"], progress=False)
+    assert report.removed == 0
+    assert kb.document_count() == 2 * len(RUNBOOKS)

@@ -61,7 +61,7 @@ class KnowledgeBase:
     ) -> IngestReport:
         catalog = self.catalog()
         ingestor = Ingestor(self._collection, self._embedder, self._redact, self._doc_vector)
-        report = ingestor.run(list(paths) or [self._default_dir], kind, progress)
+        report = ingestor.run(list(paths) or [self._default_dir], kind, progress, self._default_dir)
         if ingestor.change:
             catalog.apply(ingestor.change)
         return report

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from pathlib import Path, PurePath
+from pathlib import PurePath
 from typing import Literal
 
 from agent.knowledge.lexical import readable_name, spelled_out
@@ -51,9 +51,10 @@ def infer_kind(path_as_given: PurePath) -> str:
     return "incident" if parts & _INCIDENT_DIRS else "runbook"
 
 
-def document_id(root: Path, source: str) -> str:
-    """Stable per (ingest root, relative path): two roots may hold files with the same relative path."""
-    return hashlib.sha1(f"{root.resolve()}\0{source}".encode()).hexdigest()[:20]
+def document_id(root: str, source: str) -> str:
+    """Stable per (ingest root, relative path): two roots may hold files with the same relative path. `root` is
+    how the store names the folder (`agent.knowledge.ingest.root_key`)."""
+    return hashlib.sha1(f"{root}\0{source}".encode()).hexdigest()[:20]
 
 
 def content_hash(text: str, kind: str) -> str:

@@ -3,6 +3,11 @@
 Each file's content hash lives on its document-level record in Chroma itself, so the store is the only state:
 unchanged files are skipped, changed files replaced, files deleted from an ingested folder removed. The
 document-level record is written last, so a run killed half-way re-ingests the file next time.
+
+A document is named by its folder and its path in it. The knowledge dir is named as such, not by where it lies, so
+a moved or re-cloned install (or a second host on the same Chroma server) finds its documents unchanged; another
+folder is named by its absolute path, and the copy of a file left under a folder that no longer exists is removed
+when the same file is ingested from its new place: nothing is shown twice.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
@@ -41,18 +46,27 @@ MAX_FILE_BYTES = 2_000_000
 WRITE_BATCH = 256
 # Files embedded together: the embedder sorts their pieces by length, so a larger group pads less.
 FILE_BATCH = 64
+KNOWLEDGE_DIR = "knowledge dir"  # the store's name for the configured knowledge dir, wherever it lies
 
 
 @dataclass(frozen=True)
 class KnowledgeFile:
     path: Path
-    root: Path
-    source: str  # path relative to the folder it was ingested from, POSIX style
+    root: str  # the folder it was ingested from, as the store names it (`root_key`)
+    source: str  # path relative to that folder, POSIX style
     kind: str
 
     @property
     def doc_id(self) -> str:
         return document_id(self.root, self.source)
+
+
+def root_key(folder: Path, knowledge_dir: Path | None) -> str:
+    """How the store names a folder: KNOWLEDGE_DIR for the knowledge dir, else its absolute path."""
+    resolved = folder.resolve()
+    return (
+        KNOWLEDGE_DIR if knowledge_dir is not None and resolved == knowledge_dir.resolve() else str(resolved)
+    )
 
 
 @dataclass(frozen=True)
@@ -81,23 +95,41 @@ class IngestReport:
         }
 
 
-def discover(paths: Sequence[Path], kind: str | None) -> tuple[list[KnowledgeFile], list[Path]]:
-    """Files to ingest, and the folders whose deleted files should be removed from the store."""
+def discover(
+    paths: Sequence[Path], kind: str | None, knowledge_dir: Path | None = None
+) -> tuple[list[KnowledgeFile], set[str]]:
+    """Files to ingest, and the folders (as the store names them) whose deleted files should be removed."""
     if kind is not None and kind not in KINDS:
         raise KnowledgeError(f"unknown kind {kind!r}; use runbook or incident")
     files: list[KnowledgeFile] = []
-    folders: list[Path] = []
+    folders: set[str] = set()
     for given in paths:
         if given.is_dir():
-            folders.append(given)
+            root = root_key(given, knowledge_dir)
+            folders.add(root)
+            if root == KNOWLEDGE_DIR:  # what a Debrief before stable names stored under the absolute path
+                folders.add(str(given.resolve()))
             for path in sorted(p for p in given.rglob("*") if _is_markdown(p, given)):
                 source = path.relative_to(given).as_posix()
-                files.append(KnowledgeFile(path, given, source, kind or infer_kind(given / source)))
+                files.append(KnowledgeFile(path, root, source, kind or infer_kind(given / source)))
         elif given.is_file():
-            files.append(KnowledgeFile(given, given.parent, given.name, kind or infer_kind(given)))
+            files.append(_single_file(given, kind, knowledge_dir))
         else:
             raise KnowledgeError(f"no such file or folder: {given}")
     return files, folders
+
+
+def _single_file(path: Path, kind: str | None, knowledge_dir: Path | None) -> KnowledgeFile:
+    """A file named on its own: the knowledge dir's document if it lies there, else one of its own folder's."""
+    if knowledge_dir is not None and path.resolve().is_relative_to(knowledge_dir.resolve()):
+        source = path.resolve().relative_to(knowledge_dir.resolve()).as_posix()
+        return KnowledgeFile(path, KNOWLEDGE_DIR, source, kind or infer_kind(knowledge_dir / source))
+    return KnowledgeFile(path, root_key(path.parent, knowledge_dir), path.name, kind or infer_kind(path))
+
+
+def _is_gone(root: str) -> bool:
+    """Whether a folder the store names by its absolute path no longer exists here."""
+    return PurePath(root).is_absolute() and not Path(root).is_dir()
 
 
 def _is_markdown(path: Path, root: Path) -> bool:
@@ -140,19 +172,27 @@ class Ingestor:
         self._doc_vector = doc_vector
         self.change = Change()
 
-    def run(self, paths: Sequence[Path], kind: str | None = None, progress: bool = True) -> IngestReport:
+    def run(
+        self,
+        paths: Sequence[Path],
+        kind: str | None = None,
+        progress: bool = True,
+        knowledge_dir: Path | None = None,
+    ) -> IngestReport:
+        """Ingest `paths`; `knowledge_dir` is the configured knowledge dir, named as such in the store."""
         started = time.perf_counter()
-        files, folders = discover(paths, kind)
+        files, folders = discover(paths, kind, knowledge_dir)
         known = self._known_documents()
         report = IngestReport()
         changed: list[tuple[KnowledgeFile, str, str]] = []
+        digests: dict[str, str] = {}  # doc id -> content hash, of the files read
         for file in files:
             try:
                 text = read_text(file.path)
             except KnowledgeError as exc:
                 report.skipped.append(SkippedFile(str(file.path), str(exc)))
                 continue
-            digest = content_hash(text, file.kind)
+            digest = digests[file.doc_id] = content_hash(text, file.kind)
             if known.get(file.doc_id, {}).get("hash") == digest:
                 report.unchanged += 1
             else:
@@ -160,7 +200,7 @@ class Ingestor:
         written = self._write(changed, known, progress)
         report.chunks = sum(len(chunks) for chunks, _ in written)
         report.files = len(changed)
-        removed = self._remove_deleted(files, folders, known)
+        removed = self._remove_deleted(files, folders, known) + self._remove_moved(files, digests, known)
         report.removed = len(removed)
         self.change = Change([_catalog_entry(chunks, digest) for chunks, digest in written], removed)
         report.seconds = time.perf_counter() - started
@@ -214,7 +254,7 @@ class Ingestor:
             for chunk in file_chunks:
                 meta = _metadata(chunk)
                 if chunk.level == "doc":
-                    meta.update(hash=digest, root=str(file.root.resolve()))
+                    meta.update(hash=digest, root=file.root)
                 metadatas.append(meta)
         order = sorted(range(len(chunks)), key=lambda i: chunks[i].level == "doc")  # documents last
         for batch in _batches(order, WRITE_BATCH):
@@ -226,16 +266,33 @@ class Ingestor:
             )
 
     def _remove_deleted(
-        self, files: list[KnowledgeFile], folders: list[Path], known: dict[str, dict[str, Any]]
+        self, files: list[KnowledgeFile], folders: set[str], known: dict[str, dict[str, Any]]
     ) -> list[str]:
-        roots = {str(folder.resolve()) for folder in folders}
         present = {file.doc_id for file in files}
         gone = [
-            doc_id for doc_id, meta in known.items() if meta.get("root") in roots and doc_id not in present
+            doc_id for doc_id, meta in known.items() if meta.get("root") in folders and doc_id not in present
         ]
         if gone:
             self._collection.delete(where=_any_document(gone))
         return gone
+
+    def _remove_moved(
+        self, files: list[KnowledgeFile], digests: dict[str, str], known: dict[str, dict[str, Any]]
+    ) -> list[str]:
+        """Copies left under a folder that is gone, of files now ingested from elsewhere with the same text: the
+        folder was moved. A copy whose text differs, or whose folder is still there, is kept."""
+        here = {(file.source, digests[file.doc_id]) for file in files if file.doc_id in digests}
+        ids = {file.doc_id for file in files}
+        moved = [
+            doc_id
+            for doc_id, meta in known.items()
+            if doc_id not in ids
+            and (str(meta.get("source")), str(meta.get("hash"))) in here
+            and _is_gone(str(meta.get("root", "")))
+        ]
+        if moved:
+            self._collection.delete(where=_any_document(moved))
+        return moved
 
 
 def embed_chunks(embedder: Embedder, chunks: Sequence[Chunk], doc_vector: DocVector) -> list[list[float]]:
