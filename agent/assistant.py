@@ -145,6 +145,12 @@ class Assistant:
         """Load what the first answer needs (the embedding model, the search indexes) before anyone asks."""
         self._knowledge.search("warm up", limit=1)
 
+    def refresh_knowledge(self) -> None:
+        """Take in knowledge dir edits made since the last check, if that was long enough ago
+        (DEBRIEF_KNOWLEDGE_REFRESH_SECONDS; 0: only at start)."""
+        if self._settings.knowledge_refresh_seconds > 0:
+            self._knowledge.refresh(self._settings.knowledge_refresh_seconds)
+
     def close(self) -> None:
         with self._lock:
             saver, self._checkpointer = self._checkpointer, None

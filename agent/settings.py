@@ -140,6 +140,9 @@ class Settings(BaseSettings):
     # Load the embedding model and the knowledge index when the bot starts, so the first question is answered as
     # fast as the tenth; off leaves it to the first question (less memory until someone asks).
     warm_up: bool = Field(True, alias="DEBRIEF_WARM_UP")
+    # The bot checks the knowledge dir for edits before a question when its last check is older than this: an
+    # edited runbook is answered from without a restart. 0: only at start.
+    knowledge_refresh_seconds: float = Field(60.0, ge=0, alias="DEBRIEF_KNOWLEDGE_REFRESH_SECONDS")
     # Postmortem sections that must have text before it is published (`none`: no section is required).
     required_sections: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["summary", "impact", "root-cause"], alias="DEBRIEF_REQUIRED_SECTIONS"

@@ -122,7 +122,9 @@ class DebriefAssistant(UsesRuntime, BotPlugin):
     def _reply(self, msg: Message, work: Callable[[Assistant], Answer]) -> None:
         try:
             self.runtime.flush()  # the timeline holds what was said before the question
-            text = work(self._get_assistant()).answer
+            assistant = self._get_assistant()
+            assistant.refresh_knowledge()
+            text = work(assistant).answer
         except DebriefError as exc:
             text = str(exc)
         except Exception:

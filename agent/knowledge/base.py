@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -53,6 +54,8 @@ class KnowledgeBase:
         self._doc_vector = doc_vector
         self._catalog: Catalog | None = None
         self._lock = threading.Lock()
+        self._refresh_lock = threading.Lock()
+        self._refreshed_at: float | None = None  # monotonic time of the knowledge dir's last ingest here
         # The assistant searches runbooks and incidents with the same words: embed each query once.
         self._embed_query = functools.lru_cache(maxsize=256)(embedder.embed_query)
 
@@ -64,7 +67,26 @@ class KnowledgeBase:
         report = ingestor.run(list(paths) or [self._default_dir], kind, progress, self._default_dir)
         if ingestor.change:
             catalog.apply(ingestor.change)
+        if not paths:
+            self._refreshed_at = time.monotonic()
         return report
+
+    def refresh(self, max_age: float) -> IngestReport | None:
+        """Ingest the knowledge dir again when this object last did more than `max_age` seconds ago, so a runbook
+        edited while the bot runs is what the next answer reads. Unchanged files cost a hash each. A failure is
+        logged and the stored knowledge kept: a question is never lost to it."""
+        with self._refresh_lock:
+            last = self._refreshed_at
+            if last is not None and time.monotonic() - last < max_age:
+                return None
+            if not self._default_dir.is_dir():
+                return None
+            try:
+                return self.ingest(progress=False)
+            except Exception:
+                log.exception("Refreshing the knowledge dir failed; answering from what is stored")
+                self._refreshed_at = time.monotonic()  # not again at every question
+                return None
 
     def search(
         self,
