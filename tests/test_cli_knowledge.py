@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from debrief.cli import main
-from tests.knowledge_fixtures import RUNBOOKS, knowledge_dir
+from tests.knowledge_fixtures import RUNBOOKS, knowledge_dir, write_files
 
 __all__ = ["knowledge_dir"]
 
@@ -45,6 +45,21 @@ def test_ingest_with_explicit_kind_and_missing_path(runner: CliRunner, knowledge
     missing = runner.invoke(main, ["ingest", str(knowledge_dir / "nope")])
     assert missing.exit_code == 1
     assert missing.stderr.strip().startswith("debrief: error: no such file or folder:")
+
+
+def test_ingest_forget_removes_a_folder_that_is_gone(runner: CliRunner, tmp_path: Path) -> None:
+    ops = tmp_path / "ops"
+    write_files(ops, {"redis.md": "# Redis evicting keys\n\nRaise maxmemory.\n"})
+    assert runner.invoke(main, ["ingest", str(ops)]).exit_code == 0
+    (ops / "redis.md").unlink()
+    ops.rmdir()
+    missing = runner.invoke(main, ["ingest", str(ops)])
+    assert missing.exit_code == 1
+    assert f"1 document came from it: debrief ingest --forget {ops}" in missing.stderr
+    forgot = runner.invoke(main, ["ingest", "--forget", "--json", str(ops)])
+    assert forgot.exit_code == 0, forgot.output
+    assert json.loads(forgot.stdout)["removed"] == 1
+    assert runner.invoke(main, ["ingest", "--forget"]).exit_code == 2  # nothing named: a usage error
 
 
 def test_search_json_contract(runner: CliRunner) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -65,6 +66,17 @@ def test_ingesting_one_file_does_not_remove_the_rest(kb: KnowledgeBase, knowledg
     # a file of the knowledge dir named on its own is that dir's document, not a second one
     assert (report.files, report.unchanged, report.removed) == (0, 1, 0)
     assert kb.document_count() == len(RUNBOOKS)
+
+
+def test_a_folder_of_the_knowledge_dir_named_on_its_own_is_the_same_documents(
+    kb: KnowledgeBase, knowledge_dir: Path
+) -> None:
+    kb.ingest(progress=False)
+    report = kb.ingest([knowledge_dir / "runbooks"], progress=False)
+    assert (report.files, report.unchanged, report.removed) == (0, 3, 0)  # the incident stays
+    (knowledge_dir / "runbooks" / "tls-expiry.md").unlink()
+    assert kb.ingest([knowledge_dir / "runbooks"], progress=False).removed == 1
+    assert kb.document_count() == len(RUNBOOKS) - 1
 
 
 def test_a_file_elsewhere_is_a_document_of_its_own_folder(kb: KnowledgeBase, tmp_path: Path) -> None:
@@ -169,3 +181,28 @@ def test_a_copy_whose_folder_is_still_there_is_kept(kb: KnowledgeBase, tmp_path:
     report = kb.ingest([tmp_path / "ops-copy"], progress=False)
     assert report.removed == 0
     assert kb.document_count() == 2 * len(RUNBOOKS)
+
+
+def test_a_folder_that_is_gone_is_named_in_the_error_and_can_be_forgotten(
+    kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    kb.ingest(progress=False)
+    write_files(tmp_path / "ops", RUNBOOKS)
+    kb.ingest([tmp_path / "ops"], progress=False)
+    shutil.rmtree(tmp_path / "ops")
+    with pytest.raises(KnowledgeError, match=r"4 documents came from it: debrief ingest --forget .*ops"):
+        kb.ingest([tmp_path / "ops"], progress=False)
+    assert kb.forget([tmp_path / "ops" / "runbooks" / "disk-full.md"]).removed == 1  # one file of it
+    assert kb.forget([tmp_path / "ops"]).removed == 3  # the rest
+    assert kb.document_count() == len(RUNBOOKS)  # the knowledge dir's own are untouched
+    assert kb.forget([tmp_path / "ops"]).removed == 0
+
+
+def test_forgetting_part_of_the_knowledge_dir_removes_only_that_part(
+    kb: KnowledgeBase, knowledge_dir: Path
+) -> None:
+    kb.ingest(progress=False)
+    assert kb.forget([knowledge_dir / "incidents"]).removed == 1
+    assert kb.document_count() == len(RUNBOOKS) - 1
+    assert not kb.search("orders database ran out of connections", kind="incident", min_relevance=0.0)
+    assert kb.ingest(progress=False).files == 1  # still in the folder: back at the next ingest

@@ -71,6 +71,15 @@ class KnowledgeBase:
             self._refreshed_at = time.monotonic()
         return report
 
+    def forget(self, paths: Sequence[Path]) -> IngestReport:
+        """Remove the documents ingested from `paths` (folders or files, present or gone)."""
+        catalog = self.catalog()
+        ingestor = Ingestor(self._collection, self._embedder, self._redact, self._doc_vector)
+        report = ingestor.forget(paths, self._default_dir)
+        if ingestor.change:
+            catalog.apply(ingestor.change)
+        return report
+
     def refresh(self, max_age: float) -> IngestReport | None:
         """Ingest the knowledge dir again when this object last did more than `max_age` seconds ago, so a runbook
         edited while the bot runs is what the next answer reads. Unchanged files cost a hash each. A failure is

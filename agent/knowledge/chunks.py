@@ -53,7 +53,7 @@ def infer_kind(path_as_given: PurePath) -> str:
 
 def document_id(root: str, source: str) -> str:
     """Stable per (ingest root, relative path): two roots may hold files with the same relative path. `root` is
-    how the store names the folder (`agent.knowledge.ingest.root_key`)."""
+    how the store names the folder (`agent.knowledge.ingest.place`)."""
     return hashlib.sha1(f"{root}\0{source}".encode()).hexdigest()[:20]
 
 

@@ -52,7 +52,7 @@ KNOWLEDGE_DIR = "knowledge dir"  # the store's name for the configured knowledge
 @dataclass(frozen=True)
 class KnowledgeFile:
     path: Path
-    root: str  # the folder it was ingested from, as the store names it (`root_key`)
+    root: str  # the folder it was ingested from, as the store names it (`place`)
     source: str  # path relative to that folder, POSIX style
     kind: str
 
@@ -61,12 +61,14 @@ class KnowledgeFile:
         return document_id(self.root, self.source)
 
 
-def root_key(folder: Path, knowledge_dir: Path | None) -> str:
-    """How the store names a folder: KNOWLEDGE_DIR for the knowledge dir, else its absolute path."""
+def place(folder: Path, knowledge_dir: Path | None) -> tuple[str, str]:
+    """Where the store puts a folder's files: (KNOWLEDGE_DIR, the folder's path in it and "/") for the knowledge
+    dir and what lies under it, else (its absolute path, "")."""
     resolved = folder.resolve()
-    return (
-        KNOWLEDGE_DIR if knowledge_dir is not None and resolved == knowledge_dir.resolve() else str(resolved)
-    )
+    if knowledge_dir is not None and resolved.is_relative_to(base := knowledge_dir.resolve()):
+        inside = resolved.relative_to(base).as_posix()
+        return KNOWLEDGE_DIR, "" if inside == "." else f"{inside}/"
+    return str(resolved), ""
 
 
 @dataclass(frozen=True)
@@ -97,34 +99,49 @@ class IngestReport:
 
 def discover(
     paths: Sequence[Path], kind: str | None, knowledge_dir: Path | None = None
-) -> tuple[list[KnowledgeFile], set[str]]:
-    """Files to ingest, and the folders (as the store names them) whose deleted files should be removed."""
+) -> tuple[list[KnowledgeFile], set[tuple[str, str]]]:
+    """Files to ingest, and the folders whose deleted files should be removed: (store root, path prefix)."""
     if kind is not None and kind not in KINDS:
         raise KnowledgeError(f"unknown kind {kind!r}; use runbook or incident")
     files: list[KnowledgeFile] = []
-    folders: set[str] = set()
+    folders: set[tuple[str, str]] = set()
     for given in paths:
         if given.is_dir():
-            root = root_key(given, knowledge_dir)
-            folders.add(root)
-            if root == KNOWLEDGE_DIR:  # what a Debrief before stable names stored under the absolute path
-                folders.add(str(given.resolve()))
+            root, prefix = place(given, knowledge_dir)
+            folders.add((root, prefix))
+            if root == KNOWLEDGE_DIR and not prefix:  # a Debrief before these names stored it by its path
+                folders.add((str(given.resolve()), ""))
             for path in sorted(p for p in given.rglob("*") if _is_markdown(p, given)):
-                source = path.relative_to(given).as_posix()
-                files.append(KnowledgeFile(path, root, source, kind or infer_kind(given / source)))
+                files.append(
+                    _file(path, root, prefix + path.relative_to(given).as_posix(), kind, knowledge_dir)
+                )
         elif given.is_file():
-            files.append(_single_file(given, kind, knowledge_dir))
+            root, prefix = place(given.parent, knowledge_dir)
+            files.append(_file(given, root, prefix + given.name, kind, knowledge_dir))
         else:
             raise KnowledgeError(f"no such file or folder: {given}")
     return files, folders
 
 
-def _single_file(path: Path, kind: str | None, knowledge_dir: Path | None) -> KnowledgeFile:
-    """A file named on its own: the knowledge dir's document if it lies there, else one of its own folder's."""
-    if knowledge_dir is not None and path.resolve().is_relative_to(knowledge_dir.resolve()):
-        source = path.resolve().relative_to(knowledge_dir.resolve()).as_posix()
-        return KnowledgeFile(path, KNOWLEDGE_DIR, source, kind or infer_kind(knowledge_dir / source))
-    return KnowledgeFile(path, root_key(path.parent, knowledge_dir), path.name, kind or infer_kind(path))
+def _file(path: Path, root: str, source: str, kind: str | None, knowledge_dir: Path | None) -> KnowledgeFile:
+    """A file to ingest; its kind from its path in its folder (the knowledge dir's, for what lies there)."""
+    seen_as = (
+        knowledge_dir / source if root == KNOWLEDGE_DIR and knowledge_dir is not None else Path(root, source)
+    )
+    return KnowledgeFile(path, root, source, kind or infer_kind(seen_as))
+
+
+def _documents_from(path: Path, knowledge_dir: Path | None, known: dict[str, dict[str, Any]]) -> list[str]:
+    """The stored documents whose file was at or under `path` when it was ingested."""
+    target = path.resolve()
+    base = knowledge_dir.resolve() if knowledge_dir is not None else None
+    found: list[str] = []
+    for doc_id, meta in known.items():
+        root = str(meta.get("root", ""))
+        folder = base if root == KNOWLEDGE_DIR else Path(root) if PurePath(root).is_absolute() else None
+        if folder is not None and (folder / str(meta.get("source"))).is_relative_to(target):
+            found.append(doc_id)
+    return found
 
 
 def _is_gone(root: str) -> bool:
@@ -181,8 +198,14 @@ class Ingestor:
     ) -> IngestReport:
         """Ingest `paths`; `knowledge_dir` is the configured knowledge dir, named as such in the store."""
         started = time.perf_counter()
-        files, folders = discover(paths, kind, knowledge_dir)
         known = self._known_documents()
+        for path in paths:
+            if not path.exists():
+                held = len(_documents_from(path, knowledge_dir, known))
+                many = "documents" if held > 1 else "document"
+                hint = f"; {held} {many} came from it: debrief ingest --forget {path}" if held else ""
+                raise KnowledgeError(f"no such file or folder: {path}{hint}")
+        files, folders = discover(paths, kind, knowledge_dir)
         report = IngestReport()
         changed: list[tuple[KnowledgeFile, str, str]] = []
         digests: dict[str, str] = {}  # doc id -> content hash, of the files read
@@ -205,6 +228,17 @@ class Ingestor:
         self.change = Change([_catalog_entry(chunks, digest) for chunks, digest in written], removed)
         report.seconds = time.perf_counter() - started
         return report
+
+    def forget(self, paths: Sequence[Path], knowledge_dir: Path | None = None) -> IngestReport:
+        """Remove what was ingested from `paths` (folders or files, present or gone); the number is `removed`.
+        A file still in an ingested folder comes back when that folder is ingested again."""
+        started = time.perf_counter()
+        known = self._known_documents()
+        gone = sorted({doc_id for path in paths for doc_id in _documents_from(path, knowledge_dir, known)})
+        if gone:
+            self._collection.delete(where=_any_document(gone))
+        self.change = Change([], gone)
+        return IngestReport(removed=len(gone), seconds=time.perf_counter() - started)
 
     def _known_documents(self) -> dict[str, dict[str, Any]]:
         result = self._collection.get(where={"level": "doc"}, include=["metadatas"])
@@ -266,11 +300,17 @@ class Ingestor:
             )
 
     def _remove_deleted(
-        self, files: list[KnowledgeFile], folders: set[str], known: dict[str, dict[str, Any]]
+        self, files: list[KnowledgeFile], folders: set[tuple[str, str]], known: dict[str, dict[str, Any]]
     ) -> list[str]:
         present = {file.doc_id for file in files}
         gone = [
-            doc_id for doc_id, meta in known.items() if meta.get("root") in folders and doc_id not in present
+            doc_id
+            for doc_id, meta in known.items()
+            if doc_id not in present
+            and any(
+                meta.get("root") == root and str(meta.get("source")).startswith(prefix)
+                for root, prefix in folders
+            )
         ]
         if gone:
             self._collection.delete(where=_any_document(gone))

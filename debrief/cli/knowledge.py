@@ -18,14 +18,24 @@ from debrief.cli.app import echo, echo_json, emit, main, settings_of, user_error
 @click.option(
     "--kind", type=click.Choice(["runbook", "incident"]), help="Kind of every file (default: by path)."
 )
+@click.option(
+    "--forget", is_flag=True, help="Remove what was ingested from PATHS instead (they may be gone)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
 @click.pass_context
-def ingest(ctx: click.Context, paths: tuple[Path, ...], kind: str | None, as_json: bool) -> None:
+def ingest(
+    ctx: click.Context, paths: tuple[Path, ...], kind: str | None, forget: bool, as_json: bool
+) -> None:
     """Ingest Markdown runbooks and postmortems (default: the knowledge dir), incrementally."""
     from agent.knowledge import open_knowledge_base
 
+    if forget and not paths:
+        raise click.UsageError("--forget needs the folders or files to forget")
+    if forget and kind:
+        raise click.UsageError("--forget takes no --kind")
     with user_errors():
-        report = open_knowledge_base(settings_of(ctx)).ingest(paths, kind)
+        knowledge = open_knowledge_base(settings_of(ctx))
+        report = knowledge.forget(paths) if forget else knowledge.ingest(paths, kind)
     for skipped in report.skipped:
         echo(f"skipped {skipped.path}: {skipped.reason}", err=True)
 
