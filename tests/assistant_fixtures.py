@@ -15,6 +15,7 @@ from agent.knowledge import KnowledgeBase, open_knowledge_base
 from agent.models import EventKind
 from agent.settings import Settings, load_settings
 from tests.knowledge_fixtures import RUNBOOKS, write_files
+from tests.plugin_fixtures import ADMIN
 
 T0 = datetime(2024, 3, 1, 10, 0, tzinfo=UTC)
 ROOM = "#inc-checkout"
@@ -37,6 +38,12 @@ KNOWLEDGE = {
         "| Validate config in CI | Done |\n| Alert on restart rate | Open |\n"
     ),
 }
+
+
+def bot_with_knowledge(root: Path, **overrides: Any) -> Settings:
+    """Settings of a test bot (Errbot's Test backend, ADMIN as its admin) whose knowledge dir holds KNOWLEDGE."""
+    write_files(root / "knowledge", KNOWLEDGE)
+    return make_settings(root, root / "knowledge", DEBRIEF_BACKEND="Test", DEBRIEF_ADMINS=ADMIN, **overrides)
 
 
 def make_settings(root: Path, knowledge_dir: Path, **overrides: Any) -> Settings:

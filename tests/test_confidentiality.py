@@ -17,9 +17,8 @@ from agent.knowledge import open_knowledge_base
 from agent.settings import Settings
 from agent.tools import Toolbox, ToolDeps
 from debrief.cli.actions import list_actions
-from tests.assistant_fixtures import KNOWLEDGE, make_settings
+from tests.assistant_fixtures import bot_with_knowledge
 from tests.fakes.openai_server import FakeOpenAI, auto_agent
-from tests.knowledge_fixtures import write_files
 from tests.plugin_fixtures import ADMIN, T0, Chat, chat
 
 __all__ = ["chat"]
@@ -37,12 +36,8 @@ def fake_llm() -> Iterator[FakeOpenAI]:
 
 @pytest.fixture
 def debrief_settings(tmp_path: Path, fake_llm: FakeOpenAI) -> Settings:
-    write_files(tmp_path / "knowledge", KNOWLEDGE)
-    return make_settings(
+    return bot_with_knowledge(
         tmp_path,
-        tmp_path / "knowledge",
-        DEBRIEF_BACKEND="Test",
-        DEBRIEF_ADMINS=ADMIN,
         OPENAI_API_KEY="test-key",
         OPENAI_BASE_URL=fake_llm.url,
         DEBRIEF_LLM_TIMEOUT=10,

@@ -11,10 +11,9 @@ from errbot.backends.base import Message
 
 from agent.settings import Settings
 from debrief.bot.replay import replay
-from tests.assistant_fixtures import KNOWLEDGE, make_settings
+from tests.assistant_fixtures import bot_with_knowledge
 from tests.fakes.openai_server import FakeOpenAI, Reply, auto_agent
-from tests.knowledge_fixtures import write_files
-from tests.plugin_fixtures import ADMIN, T0, Chat, chat
+from tests.plugin_fixtures import T0, Chat, chat
 
 __all__ = ["chat"]
 
@@ -31,14 +30,11 @@ def fake_llm() -> Iterator[FakeOpenAI]:
 @pytest.fixture
 def debrief_settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
     """A tiny knowledge dir; an LLM (the local fake) only for tests that ask for `fake_llm`."""
-    write_files(tmp_path / "knowledge", KNOWLEDGE)
     llm: dict[str, object] = {}
     if "fake_llm" in request.fixturenames:
         server: FakeOpenAI = request.getfixturevalue("fake_llm")
         llm = {"OPENAI_API_KEY": "test-key", "OPENAI_BASE_URL": server.url, "DEBRIEF_LLM_TIMEOUT": 10}
-    return make_settings(
-        tmp_path, tmp_path / "knowledge", DEBRIEF_BACKEND="Test", DEBRIEF_ADMINS=ADMIN, **llm
-    )
+    return bot_with_knowledge(tmp_path, **llm)
 
 
 @pytest.fixture

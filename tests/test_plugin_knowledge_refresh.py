@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from agent.settings import Settings
-from tests.assistant_fixtures import KNOWLEDGE, make_settings
+from tests.assistant_fixtures import bot_with_knowledge
 from tests.knowledge_fixtures import write_files
-from tests.plugin_fixtures import ADMIN, Chat, chat
+from tests.plugin_fixtures import Chat, chat
 
 __all__ = ["chat"]
 
@@ -29,14 +29,7 @@ QUESTION = "@debrief redis is evicting keys, maxmemory reached"
 
 @pytest.fixture(params=[REFRESH_SECONDS, 0], ids=["refresh", "only-at-start"])
 def debrief_settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
-    write_files(tmp_path / "knowledge", KNOWLEDGE)
-    return make_settings(
-        tmp_path,
-        tmp_path / "knowledge",
-        DEBRIEF_BACKEND="Test",
-        DEBRIEF_ADMINS=ADMIN,
-        DEBRIEF_KNOWLEDGE_REFRESH_SECONDS=request.param,
-    )
+    return bot_with_knowledge(tmp_path, DEBRIEF_KNOWLEDGE_REFRESH_SECONDS=request.param)
 
 
 def answer(chat: Chat, question: str) -> str:

@@ -22,12 +22,11 @@ from click.testing import CliRunner
 from agent.redact import install_log_redaction
 from agent.settings import Settings
 from debrief.cli import main
-from tests.assistant_fixtures import KNOWLEDGE, make_settings
+from tests.assistant_fixtures import bot_with_knowledge
 from tests.fakes.github_server import GitHubServer
 from tests.fakes.jira_server import JiraServer
 from tests.fakes.openai_server import FakeOpenAI, auto_agent
 from tests.filing_fixtures import github, jira, tracker_settings
-from tests.knowledge_fixtures import write_files
 from tests.plugin_fixtures import ADMIN, T0, Chat, chat
 
 __all__ = ["chat", "github", "jira"]
@@ -70,12 +69,8 @@ def fake_llm() -> Iterator[FakeOpenAI]:
 def debrief_settings(
     tmp_path: Path, fake_llm: FakeOpenAI, jira: JiraServer, github: GitHubServer
 ) -> Settings:
-    write_files(tmp_path / "knowledge", KNOWLEDGE)
-    return make_settings(
+    return bot_with_knowledge(
         tmp_path,
-        tmp_path / "knowledge",
-        DEBRIEF_BACKEND="Test",
-        DEBRIEF_ADMINS=ADMIN,
         OPENAI_API_KEY="test-key",
         OPENAI_BASE_URL=fake_llm.url,
         DEBRIEF_LLM_TIMEOUT=10,
