@@ -30,6 +30,7 @@ from agent.knowledge.embedder import OnnxEmbedder
 from agent.knowledge.search import MODES, Mode
 from agent.knowledge.vectors import open_client, open_collection
 from agent.redact import Redactor
+from agent.retrieval_answer import CLOSE_CALL, RUNBOOKS
 from agent.settings import load_settings
 
 HERE = Path(__file__).resolve().parent
@@ -117,6 +118,28 @@ def _recall(ranks: list[int | None], k: int) -> float:
     return sum(1 for r in ranks if r is not None and r <= k) / len(ranks)
 
 
+def close_calls(kb: KnowledgeBase, queries: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Per subset, runbook queries as the retrieval answer sees them (hybrid, above the floor, top 3): how many are
+    close calls (`CLOSE_CALL`), how often the first runbook is right, and how often only the runner-up (which the
+    answer then names) is."""
+    table: dict[str, dict[str, int]] = {}
+    for subset, wanted in SUBSETS.items():
+        counts = dict.fromkeys(
+            ("queries", "close", "close_first_right", "close_only_second", "other_first_right"), 0
+        )
+        for case in (q for q in queries if q["kind"] == "runbook" and wanted(q)):
+            hits = kb.search(case["query"], kind="runbook", limit=RUNBOOKS)
+            right = [hit.source in case["relevant"] for hit in hits]
+            close = len(hits) > 1 and hits[1].score >= CLOSE_CALL * hits[0].score
+            counts["queries"] += 1
+            counts["close"] += close
+            counts["close_first_right"] += close and right[0]
+            counts["close_only_second"] += close and right[1] and not right[0]
+            counts["other_first_right"] += not close and bool(right) and right[0]
+        table[subset] = counts
+    return table
+
+
 def latency(
     kb: KnowledgeBase, queries: list[dict[str, Any]], mode: Mode, repeat: int = 3
 ) -> dict[str, float]:
@@ -167,6 +190,7 @@ def main() -> None:
         kb.catalog()  # built once per process, not per query
         results["quality"] = {mode: quality(kb, queries, mode) for mode in MODES}
         results["refusal"] = {mode: refusal(kb, queries, ood, mode) for mode in MODES}
+        results["close_calls"] = close_calls(kb, queries)
         results["latency_corpus"] = {"chunks": kb.count(), **{m: latency(kb, queries, m) for m in MODES}}
         if args.scale_chunks:
             # A store of its own: the copies must not stay in the store whose quality is measured.
@@ -227,6 +251,17 @@ def render(results: dict[str, Any]) -> str:
                 f"{lost} of {row['in_domain']} ({lost / row['in_domain']:.1%})" if row["in_domain"] else "-"
             )
             lines.append(f"| {half} | {mode} | {row['ood_refused']:.0%} of {row['ood']} | {share} |")
+    lines += [
+        "",
+        "| queries | runbook queries | close calls | first right, close / other | close, only the runner-up right |",
+        "|---|---|---|---|---|",
+    ]
+    for subset, row in results["close_calls"].items():
+        others = row["queries"] - row["close"]
+        lines.append(
+            f"| {subset} | {row['queries']} | {row['close']} | {row['close_first_right']} of {row['close']} / "
+            f"{row['other_first_right']} of {others} | {row['close_only_second']} of {row['close']} |"
+        )
     ingest = results["ingest"]
     first = (
         f"ingest: {ingest['files']} files, {ingest['chunks']} chunks in {ingest['seconds']:.1f} s "
