@@ -153,6 +153,9 @@ class SearchHit(BaseModel):
     relevance: float = (
         1.0  # calibrated, 0-1: how likely the document is about the question (agent.knowledge.relevance)
     )
+    similarity: float = (
+        0.0  # the best cosine similarity of the document's pieces to the question (0: no dense search)
+    )
     snippet: str
 
 

@@ -41,10 +41,12 @@ INCIDENTS = 2
 EVENTS = 5
 LEAD_CHARS = 1200
 LEAD_STEPS = 3
-# The second runbook's score at least this share of the first's: a close call, and the answer names the runner-up
-# beside the steps. Chosen on the tuning split, where the first runbook was right in 7 of 11 close calls against 54
-# of 61 others; on unseen questions 57% against 73% (BENCHMARKS.md, "Close calls").
+# A close call, and the answer names the runner-up beside the steps: the second runbook's score at least CLOSE_CALL
+# of the first's (the two searches disagree), and its meaning no further than MEANING_GAP in dense similarity (else
+# the tie is BM25's noise: the starter knowledge's redis runbook for "checkout 500s after deploy", 0.33 against
+# 0.61). Both chosen on the tuning split (BENCHMARKS.md, "Close calls").
 CLOSE_CALL = 0.9
+MEANING_GAP = 0.15
 
 
 @dataclass
@@ -83,7 +85,7 @@ def retrieval_answer(
         answer = RetrievalAnswer([f"Retrieval-only answer ({reason}): {advice}"])
     if runbooks:
         _lead_runbook(answer, knowledge, runbooks[0])
-        if len(runbooks) > 1 and runbooks[1].score >= CLOSE_CALL * runbooks[0].score:
+        if len(runbooks) > 1 and close_call(runbooks[0], runbooks[1]):
             answer.parts.append(
                 f"Almost as close: **{literal(runbooks[1].title)}**. If these steps do not fit, start there."
             )
@@ -99,6 +101,11 @@ def retrieval_answer(
     if incident is not None and engine is not None:
         _incident_so_far(answer, engine, incident)
     return answer
+
+
+def close_call(first: SearchHit, second: SearchHit) -> bool:
+    """Whether `second` is almost as likely the runbook asked for as `first`."""
+    return second.score >= CLOSE_CALL * first.score and first.similarity - second.similarity <= MEANING_GAP
 
 
 def _find(

@@ -30,7 +30,7 @@ from agent.knowledge.embedder import OnnxEmbedder
 from agent.knowledge.search import MODES, Mode
 from agent.knowledge.vectors import open_client, open_collection
 from agent.redact import Redactor
-from agent.retrieval_answer import CLOSE_CALL, RUNBOOKS
+from agent.retrieval_answer import RUNBOOKS, close_call
 from agent.settings import load_settings
 
 HERE = Path(__file__).resolve().parent
@@ -120,7 +120,7 @@ def _recall(ranks: list[int | None], k: int) -> float:
 
 def close_calls(kb: KnowledgeBase, queries: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
     """Per subset, runbook queries as the retrieval answer sees them (hybrid, above the floor, top 3): how many are
-    close calls (`CLOSE_CALL`), how often the first runbook is right, and how often only the runner-up (which the
+    close calls (`close_call`), how often the first runbook is right, and how often only the runner-up (which the
     answer then names) is."""
     table: dict[str, dict[str, int]] = {}
     for subset, wanted in SUBSETS.items():
@@ -130,7 +130,7 @@ def close_calls(kb: KnowledgeBase, queries: list[dict[str, Any]]) -> dict[str, d
         for case in (q for q in queries if q["kind"] == "runbook" and wanted(q)):
             hits = kb.search(case["query"], kind="runbook", limit=RUNBOOKS)
             right = [hit.source in case["relevant"] for hit in hits]
-            close = len(hits) > 1 and hits[1].score >= CLOSE_CALL * hits[0].score
+            close = len(hits) > 1 and close_call(hits[0], hits[1])
             counts["queries"] += 1
             counts["close"] += close
             counts["close_first_right"] += close and right[0]

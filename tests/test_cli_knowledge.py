@@ -70,7 +70,7 @@ def test_search_json_contract(runner: CliRunner) -> None:
     payload = json.loads(result.stdout)
     assert payload["query"] == "node disk is full"
     assert len(payload["results"]) == 1  # the other runbooks are below the relevance floor
-    fields = {"source", "kind", "title", "heading", "score", "relevance", "snippet"}
+    fields = {"source", "kind", "title", "heading", "score", "relevance", "similarity", "snippet"}
     assert set(payload["results"][0]) == fields
     assert payload["results"][0]["source"] == "runbooks/disk-full.md"
 

@@ -198,6 +198,7 @@ def _hit(
         heading=heading,
         score=round(candidate.fused, 6),
         relevance=round(candidate.relevance, 3),
+        similarity=round(candidate.similarity, 3),
         snippet=_snippet(text),
     )
 
