@@ -62,20 +62,24 @@ class KnowledgeBase:
     def ingest(
         self, paths: Sequence[Path] = (), kind: str | None = None, progress: bool = True
     ) -> IngestReport:
-        catalog = self.catalog()
-        ingestor = Ingestor(self._collection, self._embedder, self._redact, self._doc_vector)
-        report = ingestor.run(list(paths) or [self._default_dir], kind, progress, self._default_dir)
-        if ingestor.change:
-            catalog.apply(ingestor.change)
+        report = self._write(
+            lambda ingestor: ingestor.run(
+                list(paths) or [self._default_dir], kind, progress, self._default_dir
+            )
+        )
         if not paths:
             self._refreshed_at = time.monotonic()
         return report
 
     def forget(self, paths: Sequence[Path]) -> IngestReport:
         """Remove the documents ingested from `paths` (folders or files, present or gone)."""
+        return self._write(lambda ingestor: ingestor.forget(paths, self._default_dir))
+
+    def _write(self, work: Callable[[Ingestor], IngestReport]) -> IngestReport:
+        """Run `work` on the store, then bring the catalog in line with what it changed."""
         catalog = self.catalog()
         ingestor = Ingestor(self._collection, self._embedder, self._redact, self._doc_vector)
-        report = ingestor.forget(paths, self._default_dir)
+        report = work(ingestor)
         if ingestor.change:
             catalog.apply(ingestor.change)
         return report
