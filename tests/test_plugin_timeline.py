@@ -211,3 +211,19 @@ def test_message_said_before_start_is_not_on_the_new_incident(chat: Chat) -> Non
     chat.say("is checkout slow for anyone?", frm="bob", at=T0 - timedelta(minutes=1))
     start(chat)
     assert "is checkout slow" not in chat.ask("!timeline --all")
+
+
+def test_a_timeline_longer_than_one_message_arrives_in_parts(chat: Chat) -> None:
+    """Errbot's test backend cuts at 10,000 characters, as a chat backend cuts at its platform's limit."""
+    start(chat)
+    for n in range(1, 4):
+        chat.ask(f"!note {n} " + "checked the pool " * 250, at=T0 + timedelta(minutes=n))
+
+    replies = [chat.ask("!timeline")]
+    while " 3 checked" not in replies[-1]:
+        replies.append(chat.next_reply())
+
+    assert len(replies) > 1
+    assert replies[0].startswith("INC-1 key events:")
+    lines = [line for reply in replies for line in reply.splitlines()[1 if reply is replies[0] else 0 :]]
+    assert [line.split()[0] for line in lines] == ["E1", "E2", "E3", "E4"]

@@ -109,6 +109,19 @@ def test_a_rate_limited_reply_is_sent_again_after_retry_after(bot: SlackBot) -> 
     assert reply["channel"] == "C0START"
 
 
+def test_a_reply_longer_than_a_slack_message_is_sent_in_parts(bot: SlackBot) -> None:
+    lines = [f"line {n:03} of a long reply" + " ." * 40 for n in range(100)]  # 10,600 characters
+
+    bot.say("C0START", ADMIN, "!echo " + "\n".join(lines), T0 + timedelta(minutes=3))
+
+    bot.slack.wait_for_post(lambda post: "line 099" in post["text"])
+    parts = [post["text"] for post in bot.replies("C0START") if "of a long reply" in post["text"]]
+    assert len(parts) > 1
+    assert [line.split()[1] for part in parts for line in part.splitlines()] == [
+        f"{n:03}" for n in range(100)
+    ]
+
+
 def test_a_mention_is_answered_in_the_thread_of_the_question(bot: SlackBot) -> None:
     question = bot.say("C0ASK", BOB, f"<@{bot.slack.bot_user}> is there a runbook for payment timeouts?", T0)
 

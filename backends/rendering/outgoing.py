@@ -71,11 +71,11 @@ def _asks_for_ids(msg: Message) -> bool:
 
 
 def _copy(msg: Message) -> Message:
-    """One part of a long reply, with extras of its own (a backend records each part's id in them)."""
+    """One part of a long reply, with extras of its own (a backend records each part's id in them). Without the
+    reply's flow: Errbot's `Message.flow` returns the sender, not the flow, and a sender passed as a flow failed
+    every long reply (`'SlackPerson' object has no attribute 'ctx'`); a reply's flow is never read."""
     extras = {key: value for key, value in (msg.extras or {}).items() if key != "ts"}
-    return Message(
-        msg.body, msg.frm, msg.to, msg.parent, msg.delayed, partial=True, extras=extras, flow=msg.flow
-    )
+    return Message(msg.body, msg.frm, msg.to, msg.parent, msg.delayed, partial=True, extras=extras)
 
 
 def _redacted(value: Any) -> Any:
