@@ -3,6 +3,8 @@ knowledge base's own words do not."""
 
 from __future__ import annotations
 
+import tracemalloc
+
 import pytest
 from spellchecker import SpellChecker
 
@@ -71,6 +73,19 @@ def test_typo_checks_are_bounded_for_a_pasted_wall_of_unknown_words(index: Lexic
     assert stem_word("promethues") in _foreign(
         index, f"{noise} promethues"
     )  # past the bound: counted as unknown
+
+
+def test_a_pasted_very_long_word_is_foreign_without_building_its_typos(index: LexicalIndex) -> None:
+    """Its one-edit variants would take memory in the square of its length: 2,000 letters, about 200 MB."""
+    word = "zq" * 1_000
+    tracemalloc.start()
+    try:
+        found = _foreign(index, f"checkout fails with {word}")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert found == {stem_word(word)}
+    assert peak < 20_000_000
 
 
 def test_numbers_host_names_and_short_abbreviations_are_left_out(index: LexicalIndex) -> None:

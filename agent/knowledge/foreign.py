@@ -36,6 +36,9 @@ MIN_TYPO_LETTERS = 6  # below this, one edit away from a known word is most word
 # without a bound. A question with more unknown words than this is not about the knowledge base anyway.
 MAX_TYPO_CHECKS = 24
 WIDTH = 32  # bytes per word in a WordList; longer words (2 of the English list's) are never everyday
+# Above this, a word is not checked as a typo: its one-edit variants take memory in the square of its length
+# (a pasted 30,000-letter word took gigabytes), and no word that long is a slip of the keyboard.
+MAX_TYPO_LETTERS = WIDTH
 _BATCH = 8192  # words cut out of the English list at a time: a few MB of indexes, not 40 MB at once
 _VOCABULARY_WORD = re.compile(rb'"([a-z]+)":\d+')  # a whole lower-case word in tokenizer.json's vocab
 # Negations typed without their apostrophe ("cant deploy"): everyday words the vocabulary holds only in parts.
@@ -58,7 +61,7 @@ def foreign_terms(query: str, known: Callable[[str], bool]) -> set[str]:
         stem = stem_word(word)
         if known(stem) or _is_everyday(word, everyday):
             continue
-        if checks and len(word) >= MIN_TYPO_LETTERS:
+        if checks and MIN_TYPO_LETTERS <= len(word) <= MAX_TYPO_LETTERS:
             checks -= 1
             if _is_typo(word, known):
                 continue
