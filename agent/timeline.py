@@ -11,8 +11,16 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from agent.errors import DebriefError
-from agent.identity import Roles, normalise_user
-from agent.incidents import IncidentRef, UnknownIncident, add_participants, format_id, load_row, parse_id
+from agent.identity import Permission, Roles, normalise_user
+from agent.incidents import (
+    IncidentRef,
+    UnknownIncident,
+    add_participants,
+    format_id,
+    lead_of,
+    load_row,
+    parse_id,
+)
 from agent.models import EventKind, TimelineEvent
 from agent.store import Store, add_audit
 from agent.store.dedupe import insert_ignore, insert_ignore_one
@@ -183,14 +191,20 @@ class Timeline:
         return [_event_from_columns(public_id, row) for row in reversed(rows)]
 
     def strike(
-        self, incident: IncidentRef, event_id: int, by: str, at: datetime, reason: str
+        self, incident: IncidentRef, event_id: int, by: str, at: datetime, reason: str, name: str = ""
     ) -> TimelineEvent:
-        """Hide a wrong event from the timeline and the postmortem; the audit trail keeps it, who and why."""
+        """Hide a wrong event from the timeline and the postmortem; the audit trail keeps it, who and why.
+        Anyone strikes their own chat lines and notes (`name`: how the timeline names them, where not by id);
+        anything else, the status milestones, signals and other people's words, only whoever leads the
+        incident or an admin."""
         reason = reason.strip()
         if not reason:
             raise TimelineError("say why the event is wrong: !timeline strike E12 REASON")
         with self._store.write() as session:
             row, event = self._event_of(session, incident, event_id)
+            own = event.kind in (EventKind.MESSAGE, EventKind.NOTE) and event.author in {by, name} - {""}
+            if not own:
+                self._roles.require(by, Permission.LEAD_INCIDENT, lead_of(row))
             event.hidden = True
             detail = {"event": event_id, "text": event.text, "author": event.author, "reason": reason}
             add_audit(session, normalise_user(by), "strike_event", format_id(row.number), detail)

@@ -63,7 +63,7 @@ class DebriefTimeline(UsesRuntime, BotPlugin):
         event_ref, _, reason = args.strip().partition(" ")
         ctx = context_of(msg)
         event = self.engine.timeline.strike(
-            ctx.incident(), parse_event_id(event_ref), ctx.author, ctx.at, reason
+            ctx.incident(), parse_event_id(event_ref), ctx.author, ctx.at, reason, ctx.name
         )
         return f"E{event.id} struck from the {event.incident_id} timeline: {literal(reason.strip())}"
 

@@ -185,6 +185,25 @@ def test_a_struck_event_leaves_the_timeline_and_the_postmortem_and_stays_in_the_
     assert chat.ask("!timeline strike E1").startswith("say why the event is wrong")
 
 
+def test_only_whoever_leads_strikes_milestones_signals_and_other_peoples_words(chat: Chat) -> None:
+    start(chat)
+    chat.say("checkout error rate 12% since 09:58", frm="bob", at=at(1))
+    chat.ask("!note rolling back deploy 4711", frm="carol", at=at(2))
+    events = chat.ask("!timeline --all").splitlines()
+    [bobs] = [line.split()[0] for line in events if "error rate" in line]
+    [carols] = [line.split()[0] for line in events if "rolling back" in line]
+
+    assert chat.ask("!timeline strike E1 nope", frm="mallory") == (
+        "only whoever started it or an admin can change INC-1"
+    )
+    assert chat.ask(f"!timeline strike {bobs} nope", frm="carol").startswith("only whoever started it")
+    assert chat.ask(f"!timeline strike {carols} typo in the deploy id", frm="carol").startswith(
+        f"{carols} struck"
+    )
+    assert chat.ask(f"!timeline strike {bobs} duplicate of the alert", frm="alice").startswith(f"{bobs} struck")
+    assert "Incident started" in chat.ask("!timeline --all")
+
+
 def test_key_marks_an_event_for_platforms_without_reactions(chat: Chat) -> None:
     start(chat)
     chat.say("the pool size is 5, should be 50", frm="bob", at=at(3))
