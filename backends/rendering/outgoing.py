@@ -51,7 +51,7 @@ class RendersOutgoing:
         parts = self.render_reply(msg.body if isinstance(msg.body, str) else str(msg.body), limit, names)
         for part in parts:
             piece = msg if len(parts) == 1 else _copy(msg)
-            piece.body = redact(part.text)
+            piece.body = redact(_without_overrides(part.text))
             self.send_rendered(piece, Part(piece.body, _redacted(part.card)))
 
 
@@ -78,9 +78,18 @@ def _copy(msg: Message) -> Message:
     return Message(msg.body, msg.frm, msg.to, msg.parent, msg.delayed, partial=True, extras=extras)
 
 
+# Bidirectional embeddings, overrides and isolates: text after a right-to-left override (an owner typed as
+# "@\u202eboB") shows reversed, and the rest of its line with it. Shown nowhere; the marks (U+200E/F) stay.
+_OVERRIDES = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def _without_overrides(text: str) -> str:
+    return _OVERRIDES.sub("", text)
+
+
 def _redacted(value: Any) -> Any:
     if isinstance(value, str):
-        return redact(value)
+        return redact(_without_overrides(value))
     if isinstance(value, dict):
         return {key: _redacted(item) for key, item in value.items()}
     if isinstance(value, list):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+import unicodedata
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -47,13 +48,14 @@ def announce_to(plugin: Any, msg: Message) -> Callable[[str], None]:
 
 
 def replies_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Answer a command's `DebriefError` with its sentence, and anything else with one line (logged)."""
+    """Answer a command's `DebriefError` with its sentence, and anything else with one line (logged). The
+    command's arguments come without invisible characters at their ends (`trimmed`)."""
     if inspect.isgeneratorfunction(command):
 
         @functools.wraps(command)
         def generator(*args: Any, **kwargs: Any) -> Iterator[str]:
             try:
-                yield from command(*args, **kwargs)
+                yield from command(*_trimmed_arguments(args), **kwargs)
             except Exception as exc:
                 yield _failure(command, exc)
 
@@ -62,11 +64,34 @@ def replies_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(command)
     def plain(*args: Any, **kwargs: Any) -> Any:
         try:
-            return command(*args, **kwargs)
+            return command(*_trimmed_arguments(args), **kwargs)
         except Exception as exc:
             return _failure(command, exc)
 
     return plain
+
+
+def trimmed(text: str) -> str:
+    """`text` without whitespace or format characters (zero-width spaces and joiners, bidi marks, soft hyphens)
+    at its ends: a zero-width space typed alone is no text. It passed every "say what" check as a summary,
+    impact and root cause, and a postmortem was published with nothing visible in them."""
+    start, end = 0, len(text)
+    while start < end and _invisible(text[start]):
+        start += 1
+    while end > start and _invisible(text[end - 1]):
+        end -= 1
+    return text[start:end]
+
+
+def _invisible(char: str) -> bool:
+    return char.isspace() or unicodedata.category(char) == "Cf"
+
+
+def _trimmed_arguments(args: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Errbot calls a command with (plugin, message, arguments)."""
+    if len(args) == 3 and isinstance(args[2], str):
+        return (*args[:2], trimmed(args[2]))
+    return args
 
 
 def _failure(command: Callable[..., Any], exc: Exception) -> str:
