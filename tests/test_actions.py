@@ -199,9 +199,11 @@ def test_the_same_source_message_adds_one_item_however_often_it_arrives(
 def test_different_source_messages_add_different_items(engine: Engine, incident: Incident) -> None:
     first = engine.actions.add(incident.id, "Add a canary stage", None, None, "alice", at(5), source="C1:1.5")
     second = engine.actions.add(
-        incident.id, "Add a canary stage", None, None, "alice", at(6), source="C1:1.6"
+        incident.id, "Add a canary stage to search", None, None, "alice", at(6), source="C1:1.6"
     )
-    unsourced = [engine.actions.add(incident.id, "Write the runbook", None, None, "bob", at(7)) for _ in "ab"]
+    unsourced = [
+        engine.actions.add(incident.id, f"Write runbook {part}", None, None, "bob", at(7)) for part in "ab"
+    ]
     assert [a.id for a in engine.actions.list(incident.id)] == [
         first.id,
         second.id,

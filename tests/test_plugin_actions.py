@@ -107,7 +107,23 @@ def test_a_redelivered_message_gets_the_same_reply_and_adds_nothing(chat: Chat) 
 
     assert again == first == "Added to INC-1: A1 Add a canary stage (owner bob, due 2024-03-15) [pending]"
     assert [item.id for item in stored_actions(chat)] == [1]
-    assert chat.ask(command, source="slack:C1:1709287501.000100", at=LATER).startswith("Added to INC-1: A2 ")
+    assert chat.ask(
+        "!action add Add a second region", source="slack:C1:1709287501.000100", at=LATER
+    ).startswith("Added to INC-1: A2 ")
+
+
+def test_the_same_item_typed_twice_is_not_a_second_item(chat: Chat) -> None:
+    start(chat)
+    chat.ask("!action add Alert when queue depth exceeds 1000 for 10 minutes @bob due:2030-01-01", at=LATER)
+
+    again = chat.ask("!action add alert when queue depth  exceeds 1000 for 10 minutes @carol", at=LATER)
+
+    assert again == "Not added: A1 already says that; change it with !action edit A1"
+    assert [item.owner for item in stored_actions(chat)] == ["bob"]
+    chat.ask("!action drop A1 covered by the SLO alert", at=LATER)
+    assert chat.ask("!action add Alert when queue depth exceeds 1000 for 10 minutes", at=LATER).startswith(
+        "Added to INC-1: A2 "
+    )
 
 
 def test_action_without_an_incident_says_how_to_start_one(chat: Chat) -> None:

@@ -41,6 +41,10 @@ class ActionError(DebriefError):
     """A change the item's status does not allow (editing a done item, dropping one twice)."""
 
 
+def _words_of(title: str) -> list[str]:
+    return title.casefold().split()
+
+
 def idempotency_key(incident_id: str, number: int, installation: str) -> str:
     """Carried into the ticket (label and body marker) so filing twice finds the first ticket.
 
@@ -134,6 +138,10 @@ class ActionService:
             existing = self._by_source(session, incident_number, source)
             if existing is not None:
                 return to_action(existing)
+            same = self._open_with_title(session, incident_number, title)
+            if same is not None:
+                ref = to_action(same).ref
+                raise ActionError(f"Not added: {ref} already says that; change it with !action edit {ref}")
             public_id = format_id(incident_number)
             number = self._next_number(session, incident_number)
             installation = session.scalars(select(InstallationRow.id)).one()
@@ -338,6 +346,19 @@ class ActionService:
         if source is None:
             return None
         return session.scalars(_source_query(incident_number, source)).one_or_none()
+
+    @staticmethod
+    def _open_with_title(session: Session, incident_number: int, title: str) -> ActionRow | None:
+        """An open item of the incident with the same words (case and spacing aside): the same item typed twice
+        at 3 a.m. would otherwise be two items and two tickets."""
+        wanted = _words_of(title)
+        rows = session.scalars(
+            select(ActionRow).where(
+                ActionRow.incident_number == incident_number,
+                ActionRow.status.in_([status.value for status in OPEN_ACTION_STATUSES]),
+            )
+        )
+        return next((row for row in rows if _words_of(row.title) == wanted), None)
 
     def _numbered(
         self, session: Session, incident: IncidentRef, number: int, *, for_update: bool = False
