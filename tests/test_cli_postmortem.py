@@ -21,7 +21,7 @@ def test_transcript_to_json_postmortem_then_markdown_by_incident_id(tmp_path: Pa
     draft = Postmortem.model_validate(json.loads(as_json))
     markdown = postmortem(settings, incident_id="INC-1")
 
-    assert (draft.incident_id, draft.time_to_detect_s, draft.time_to_resolve_s) == ("INC-1", 90, 1800)
+    assert (draft.incident_id, draft.time_to_detect_s, draft.time_to_resolve_s) == ("INC-1", 0, 1800)
     assert markdown.startswith('---\ntitle: "Orders API timeouts"')
     assert_secret_free(as_json)
     assert_secret_free(markdown)

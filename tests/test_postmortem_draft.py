@@ -45,10 +45,12 @@ def draft(replayed: tuple[Settings, str]) -> Postmortem:
 
 def test_times_come_from_the_transcript_timestamps(draft: Postmortem) -> None:
     assert draft.started_at == T0
-    assert draft.detected_at == T0 + timedelta(seconds=90)  # erin's first message
+    # Detected when the incident was started: erin's first message, 90 s later, came after the incident was
+    # declared (the status card says the same)
+    assert draft.detected_at == T0
     assert draft.mitigated_at == T0 + timedelta(minutes=12)
     assert draft.resolved_at == T0 + timedelta(minutes=30)
-    assert (draft.time_to_detect_s, draft.time_to_mitigate_s, draft.time_to_resolve_s) == (90, 720, 1800)
+    assert (draft.time_to_detect_s, draft.time_to_mitigate_s, draft.time_to_resolve_s) == (0, 720, 1800)
 
 
 def test_facts_from_the_commands(draft: Postmortem) -> None:
@@ -132,7 +134,7 @@ def test_markdown_shows_facts_and_durations(draft: Postmortem) -> None:
     markdown = render_markdown(draft)
     assert markdown.startswith('---\ntitle: "Orders API timeouts"\nid: INC-1\nseverity: SEV2\n')
     assert "# INC-1: Orders API timeouts" in markdown
-    assert "| Detected | 2024-03-05 10:01:30 UTC (+1m 30s) |" in markdown
+    assert "| Detected | 2024-03-05 10:00:00 UTC (+0s) |" in markdown
     assert "| Mitigated | 2024-03-05 10:12:00 UTC (+12m 00s) |" in markdown
     assert "| Resolved | 2024-03-05 10:30:00 UTC (+30m 00s) |" in markdown
     assert "  - Needs revision: no owner: add @owner" in markdown

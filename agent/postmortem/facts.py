@@ -121,7 +121,8 @@ def times_of(
 
     A milestone someone corrected (`!incident set`, named in `corrected`) is the incident's stored time: people
     who know better than the timeline have said so. Alerts that started long before are context, neither start
-    nor detection.
+    nor detection. Detection is the first alert or line before the incident's stored detection (its start,
+    unless an alert or a correction said earlier), else that stored time: the status card says the same.
     """
     own = [event for event in events if not event.context]
     started = min([incident.started_at, *(event.at for event in own[:1])])
@@ -129,8 +130,8 @@ def times_of(
     statuses = [event for event in events if event.kind == EventKind.STATUS]
     mitigated = next((e.at for e in statuses if _is(e, "Mitigated")), None)
     resolved = [e.at for e in statuses if _is(e, "Resolved")]
-    if "detected" in corrected:
-        detection = None
+    if "detected" in corrected or (detection is not None and detection.at > incident.detected_at):
+        detection = None  # a line after the incident was started (or detected, as stored) did not detect it
     return Times(
         started_at=incident.started_at if "started" in corrected else started,
         detected_at=detection.at if detection else incident.detected_at,
