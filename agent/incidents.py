@@ -180,28 +180,36 @@ MILESTONES = {
 _ORDER = ("started_at", "detected_at", "mitigated_at", "resolved_at")
 _CLOCK = re.compile(r"^\s*(\d{1,2}):(\d{2})(?::(\d{2}))?\s*$")
 RECENT_DAYS = 14
+MAX_DAYS_LATER = 7  # an `HH:MM` correction is read on the incident's day or one of the next seven
+# A correction further back than this before the incident's start is a typo (1970-01-01 was taken).
+MAX_YEARS_BEFORE = 1
 
 
 def clock(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def parse_milestone_time(text: str, started_at: datetime) -> datetime:
-    """`HH:MM[:SS]` on the day the incident started (UTC), or an ISO-8601 time (UTC unless it says otherwise)."""
+def milestone_times(text: str, started_at: datetime, now: datetime) -> list[datetime]:
+    """What a corrected time can mean: `HH:MM[:SS]` on the day the incident started (UTC), then on each later
+    day up to `now`'s (an incident past midnight: "resolved 00:15" is the next day's), or the one ISO-8601 time
+    (UTC unless it says otherwise)."""
     match = _CLOCK.match(text)
     if match:
         hours, minutes, seconds = int(match[1]), int(match[2]), int(match[3] or 0)
         if hours > 23 or minutes > 59 or seconds > 59:
             raise IncidentError(f"{text.strip()!r} is not a time of day; use HH:MM (UTC)")
-        day = started_at.astimezone(UTC)
-        return event_time(day.replace(hour=hours, minute=minutes, second=seconds, microsecond=0))
+        first = event_time(
+            started_at.astimezone(UTC).replace(hour=hours, minute=minutes, second=seconds, microsecond=0)
+        )
+        days = max(0, (now.astimezone(UTC).date() - first.date()).days)
+        return [first + timedelta(days=day) for day in range(min(days, MAX_DAYS_LATER) + 1)]
     try:
         parsed = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         raise IncidentError(
             f"{text.strip()!r} is not a time; use HH:MM (UTC, on the incident's day) or 2024-03-01T09:55Z"
         ) from None
-    return event_time(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC))
+    return [event_time(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC))]
 
 
 def _require_reached(row: IncidentRow, milestone: str) -> None:
@@ -211,6 +219,24 @@ def _require_reached(row: IncidentRow, milestone: str) -> None:
         raise IncidentError(f"{format_id(row.number)} is not mitigated yet; mark it with !incident mitigated")
     if milestone == "resolved" and status in (IncidentStatus.INVESTIGATING, IncidentStatus.MITIGATED):
         raise IncidentError(f"{format_id(row.number)} is not resolved yet; resolve it with !incident resolve")
+
+
+def _first_in_order(row: IncidentRow, column: str, candidates: list[datetime]) -> datetime:
+    """Set `column` to the first candidate that keeps the milestones in order, and return it; else the first
+    candidate's `IncidentError`, with the row as it was."""
+    previous = getattr(row, column)
+    refusal: IncidentError | None = None
+    for when in candidates:
+        setattr(row, column, when)
+        try:
+            _check_order(row)
+        except IncidentError as exc:
+            refusal = refusal or exc
+            continue
+        return when
+    setattr(row, column, previous)
+    assert refusal is not None
+    raise refusal
 
 
 def _check_order(row: IncidentRow) -> None:
@@ -473,13 +499,19 @@ class IncidentService:
         column, needs_lead = MILESTONES[milestone]
         with self._store.write() as session:
             row = self._changeable(session, incident, by) if needs_lead else self._row(session, incident)
-            when = parse_milestone_time(time_text, row.started_at)
+            now = event_time(at)
+            candidates = milestone_times(time_text, row.started_at, now)
             _require_reached(row, milestone)
-            if when > event_time(at):
-                raise IncidentError(f"{milestone} cannot be in the future ({clock(when)})")
+            earliest = row.started_at - timedelta(days=365 * MAX_YEARS_BEFORE)
+            if candidates[0] < earliest:
+                raise IncidentError(
+                    f"{milestone} ({clock(candidates[0])}) is more than a year before "
+                    f"{format_id(row.number)} started ({clock(row.started_at)}); check the date"
+                )
+            if candidates[0] > now:
+                raise IncidentError(f"{milestone} cannot be in the future ({clock(candidates[0])})")
             previous: datetime | None = getattr(row, column)
-            setattr(row, column, when)
-            _check_order(row)
+            when = _first_in_order(row, column, [c for c in candidates if c <= now])
             text = f"Corrected {milestone}: " + (f"{clock(previous)} -> " if previous else "") + clock(when)
             text += f" ({reason.strip()})" if reason.strip() else ""
             detail = {

@@ -114,8 +114,9 @@ class DebriefIncidents(UsesRuntime, BotPlugin):
     def incident_set(self, msg: Message, args: str) -> str:
         """started|detected|mitigated|resolved|impact-start|impact-end TIME [reason]: correct when it happened.
 
-        TIME is HH:MM (UTC, on the incident's day) or ISO-8601. Milestones stay in order and in the past; the
-        status milestones are the commander's or an admin's to correct, the customer-impact window anyone's.
+        TIME is HH:MM (UTC, on the incident's day, or the next if it ran past midnight) or ISO-8601. Milestones
+        stay in order and in the past; the status milestones are the commander's or an admin's to correct, the
+        customer-impact window anyone's.
         """
         milestone, _, rest = args.strip().partition(" ")
         when, _, reason = rest.strip().partition(" ")

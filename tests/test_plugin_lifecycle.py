@@ -132,6 +132,7 @@ def test_a_back_dated_start_changes_the_durations_the_postmortem_and_the_audit_t
         ("!incident set resolved 10:20", "INC-1 is not resolved yet"),
         ("!incident set started 2099-01-01T00:00Z", "out of range"),
         ("!incident set impact-end 09:00", "the impact cannot end"),
+        ("!incident set started 1970-01-01T00:00:00Z epoch", "is more than a year before INC-1 started"),
     ],
 )
 def test_bad_corrections_are_refused_and_change_nothing(chat: Chat, command: str, refusal: str) -> None:
@@ -143,6 +144,21 @@ def test_bad_corrections_are_refused_and_change_nothing(chat: Chat, command: str
 
     assert refusal in reply, reply
     assert chat.ask("!incident status") == before
+
+
+def test_a_clock_time_after_midnight_is_the_next_day_when_the_day_of_the_start_cannot_be(chat: Chat) -> None:
+    late = T0.replace(hour=23, minute=50)
+    assert chat.ask("!incident start Checkout 5xx spike", at=late).startswith("INC-1 started")
+    chat.ask("!incident mitigated", at=late + timedelta(minutes=20))
+    chat.ask("!incident resolve", at=late + timedelta(minutes=30))
+
+    resolved = chat.ask(
+        "!incident set resolved 00:15 the error rate was flat by then", at=late + timedelta(minutes=40)
+    )
+    started = chat.ask("!incident set started 23:40 first page", at=late + timedelta(minutes=41))
+
+    assert "Resolved: 2024-03-02 00:15:00 UTC" in resolved, resolved
+    assert "Started: 2024-03-01 23:40:00 UTC" in started, started
 
 
 def test_an_impact_window_set_by_anyone_is_in_the_status_and_the_facts(chat: Chat) -> None:
@@ -200,7 +216,9 @@ def test_only_whoever_leads_strikes_milestones_signals_and_other_peoples_words(c
     assert chat.ask(f"!timeline strike {carols} typo in the deploy id", frm="carol").startswith(
         f"{carols} struck"
     )
-    assert chat.ask(f"!timeline strike {bobs} duplicate of the alert", frm="alice").startswith(f"{bobs} struck")
+    assert chat.ask(f"!timeline strike {bobs} duplicate of the alert", frm="alice").startswith(
+        f"{bobs} struck"
+    )
     assert "Incident started" in chat.ask("!timeline --all")
 
 
