@@ -67,16 +67,22 @@ def retrieval_answer(
     """Answer `question` from the knowledge base (and the incident), saying why no model answered."""
     runbooks, past = _find(knowledge, question, incident_id)
     incident = engine.incidents.get(incident_id) if incident_id and engine is not None else None
-    advice = "check these steps against what you see."
+    about_incident = ""
     if not runbooks and not past and incident is not None:
         about = incident_query(incident)
         runbooks, past = _find(knowledge, about, incident_id)
         if runbooks or past:
             question = about
-            advice = (
+            about_incident = (
                 f"nothing in the knowledge base matches the question itself; for {incident.id} "
-                f"({literal(incident.title)}), {advice}"
+                f"({literal(incident.title)}), "
             )
+    # Steps to check when a runbook leads; with past incidents alone there are none to check.
+    advice = about_incident + (
+        "check these steps against what you see."
+        if runbooks
+        else "the nearest past incidents are under Sources."
+    )
     if not runbooks and not past:
         lead = f"Retrieval-only answer ({reason}): no runbook or past incident in the knowledge base matches this question."
         answer = RetrievalAnswer([lead, literal(nothing_matches(knowledge, question, "runbook"))])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
@@ -10,10 +11,20 @@ from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from agent.assistant import UNVERIFIED, Assistant, AssistantError
 from agent.engine import Engine
 from agent.incidents import UnknownIncident
-from agent.knowledge import KnowledgeBase
+from agent.knowledge import KnowledgeBase, open_knowledge_base
 from agent.settings import Settings
-from tests.assistant_fixtures import T0, engine, kb, knowledge_dir, settings, start_incident
+from tests.assistant_fixtures import (
+    KNOWLEDGE,
+    T0,
+    engine,
+    kb,
+    knowledge_dir,
+    make_settings,
+    settings,
+    start_incident,
+)
 from tests.fakes.chat_model import scripted, tool_call
+from tests.knowledge_fixtures import write_files
 
 __all__ = ["engine", "kb", "knowledge_dir", "settings"]
 
@@ -260,3 +271,21 @@ def test_unknown_incident_and_empty_question_are_clear_errors(
         assistant.ask(QUESTION, incident_id="INC-42")
     with pytest.raises(AssistantError, match="Ask a question"):
         assistant.ask("   ")
+
+
+def test_past_incidents_alone_are_not_steps_to_check(tmp_path: Path) -> None:
+    """No runbook matches, a past incident does: the answer says where to look, not "check these steps"."""
+    knowledge = tmp_path / "knowledge"
+    write_files(knowledge, {name: text for name, text in KNOWLEDGE.items() if name.startswith("incidents/")})
+    settings = make_settings(tmp_path, knowledge)
+    kb = open_knowledge_base(settings)
+    kb.ingest(progress=False)
+
+    answer = Assistant(settings, kb).ask("the orders database ran out of connections after a deploy")
+
+    lead, nothing = answer.answer.split("\n\n")[:2]
+    assert (
+        lead == "Retrieval-only answer (no LLM is configured): the nearest past incidents are under Sources."
+    )
+    assert nothing.startswith("No runbook matches")
+    assert [c.source for c in answer.citations] == ["INC-2"]
