@@ -116,9 +116,9 @@ def test_done_and_drop_close_the_tickets_and_the_trackers_status_keeps_them_so(
     assert report.counts() == {"already_filed": 4, "updated": 4}
     assert [(r.ref, r.outcome.value, r.reason) for r in report.of(FilingOutcome.UPDATED)] == [
         ("jira:OPS-1", "updated", "closed: Done"),
-        ("github:acme/ops#1", "updated", "closed: closed"),
+        ("github:acme/ops#1", "updated", "closed"),
         ("jira:OPS-2", "updated", "closed: Won't Do"),
-        ("github:acme/ops#2", "updated", "closed: closed"),
+        ("github:acme/ops#2", "updated", "closed"),
     ]
     assert [jira.status_of(key) for key in ("OPS-1", "OPS-2")] == ["Done", "Won't Do"]
     assert [github.issues[n]["state_reason"] for n in (1, 2)] == ["completed", "not_planned"]

@@ -85,11 +85,11 @@ def test_done_and_drop_close_the_tickets_and_actions_shows_it(
 
     assert chat.ask("!action done A1", frm="bob", at=LATER).startswith("Updating INC-1/A1's tickets")
     assert chat.next_reply(timeout=30).splitlines()[-1] == (
-        "Tickets: jira:OPS-1 updated (closed: Done), github:acme/ops#1 updated (closed: closed)"
+        "Tickets: jira:OPS-1 updated (closed: Done), github:acme/ops#1 updated (closed)"
     )
     chat.ask("!action drop A2 the gateway is replaced next month", frm="carol", at=LATER)
     assert chat.next_reply(timeout=30).splitlines()[-1] == (
-        "Tickets: jira:OPS-2 updated (closed: Won't Do), github:acme/ops#2 updated (closed: closed)"
+        "Tickets: jira:OPS-2 updated (closed: Won't Do), github:acme/ops#2 updated (closed)"
     )
 
     assert chat.ask("!actions", at=LATER).startswith("Reading the status of 4 tickets")

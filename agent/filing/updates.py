@@ -95,7 +95,7 @@ class TicketUpdates:
             item,
             FilingOutcome.UPDATED,
             claimed.tracker,
-            f"closed: {status}" if status else None,
+            _closed(status),
             ref=claimed.ref,
         )
 
@@ -116,3 +116,10 @@ class TicketUpdates:
         )
         outcome = FilingOutcome.UPDATE_PENDING if retryable else FilingOutcome.UPDATE_FAILED
         return FilingResult.of(item, outcome, entry.tracker, error, next_at, ref=entry.ref)
+
+
+def _closed(status: str | None) -> str | None:
+    """How a closed ticket's status reads: "closed: Won't Do" (Jira's resolution), "closed" (GitHub's state)."""
+    if not status:
+        return None
+    return "closed" if status.casefold() == "closed" else f"closed: {status}"
