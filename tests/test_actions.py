@@ -56,6 +56,7 @@ def test_parse_action_reads_owner_and_due_date_from_the_end(text: str, parsed: P
         ("Add alert due:", "due date is empty; use due:YYYY-MM-DD"),
         ("Add alert @bob @carol", r"give one owner, not two \(@bob and @carol\)"),
         ("Add alert due:2024-04-01 due:2024-04-02", "give one due date, not two"),
+        ("Add alert @ due:2024-04-01", "an owner needs a name after the @, like @bob"),
     ],
 )
 def test_parse_action_explains_what_is_wrong(text: str, message: str) -> None:

@@ -102,7 +102,9 @@ def _split_tail(words: list[str]) -> tuple[list[str], str | None, date | None]:
             if due is not None:
                 raise ActionParseError("give one due date, not two")
             due = _parse_due(word[4:])
-        elif word.startswith("@") and len(word) > 1:
+        elif word == "@":
+            raise ActionParseError("an owner needs a name after the @, like @bob")
+        elif word.startswith("@"):
             if owner is not None:
                 raise ActionParseError(f"give one owner, not two (@{word[1:]} and @{owner})")
             owner = normalise_user(word)
