@@ -180,6 +180,7 @@ MILESTONES = {
 _ORDER = ("started_at", "detected_at", "mitigated_at", "resolved_at")
 _CLOCK = re.compile(r"^\s*(\d{1,2}):(\d{2})(?::(\d{2}))?\s*$")
 RECENT_DAYS = 14
+MAX_TITLE_CHARS = 200
 MAX_DAYS_LATER = 7  # an `HH:MM` correction is read on the incident's day or one of the next seven
 # A correction further back than this before the incident's start is a typo (1970-01-01 was taken).
 MAX_YEARS_BEFORE = 1
@@ -300,6 +301,17 @@ def _required(text: str | None, what: str) -> str:
     return value
 
 
+def _title(text: str) -> str:
+    """A title is a line: it heads every status card, list and postmortem (a 100,000-letter one filled each)."""
+    title = _required(text, "the incident title")
+    if len(title) > MAX_TITLE_CHARS:
+        raise IncidentError(
+            f"the incident title has {len(title):,} characters, at most {MAX_TITLE_CHARS} fit: "
+            "say the rest in a note"
+        )
+    return title
+
+
 class IncidentService:
     """The incident lifecycle over a `Store`."""
 
@@ -325,7 +337,7 @@ class IncidentService:
         names = service_names([service or "", *services])
         room, title, by, at = (
             _required(room, "the room"),
-            _required(title, "the incident title"),
+            _title(title),
             normalise_user(by),
             event_time(at),
         )

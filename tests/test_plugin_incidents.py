@@ -47,6 +47,7 @@ def test_start_accepts_options_before_the_title_and_lowercase_severity(chat: Cha
         ("Checkout down --sev SEV9", "unknown severity 'SEV9'"),
         ("Checkout down --service", "--service needs a value"),
         ("Checkout down --team payments", "Unknown option --team"),
+        ("x" * 201, "the incident title has 201 characters, at most 200 fit: say the rest in a note"),
     ],
 )
 def test_start_with_bad_arguments_explains_and_opens_nothing(chat: Chat, args: str, expected: str) -> None:
