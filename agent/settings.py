@@ -100,6 +100,11 @@ class Settings(BaseSettings):
     http_port: int = Field(3978, alias="DEBRIEF_HTTP_PORT", ge=1, le=65535)
     # The largest request body the HTTP port reads (Teams' /api/messages), in bytes; larger ones get 413.
     max_body_bytes: int = Field(1_000_000, alias="DEBRIEF_MAX_BODY_BYTES", gt=0)
+    # Seconds a client of the HTTP port has to send its request (headers and body) once connected, however it spaces
+    # its bytes; a slower or idle connection is closed, so trickling clients cannot hold the server's threads.
+    http_timeout_s: float = Field(30.0, alias="DEBRIEF_HTTP_TIMEOUT", gt=0)
+    # Connections the HTTP port serves at once; more get 503 and are closed at once, without a thread of their own.
+    http_max_connections: int = Field(100, alias="DEBRIEF_HTTP_MAX_CONNECTIONS", ge=1)
     webhook_secret: SecretStr | None = Field(None, alias="DEBRIEF_WEBHOOK_SECRET")
     # Signals (agent/signals): which labels name an alert's service, in order; alert matchers to ignore (a bare name
     # is an alertname, `label=value` and `label=~regex` match labels); service aliases `name=alias|alias,...`.

@@ -7,7 +7,11 @@ Content-Length shorter than what is sent reads no further than it says; a reques
 Dropping the rest (`drop_unread`): Werkzeug's development server, which Errbot's Webserver plugin runs, reads what a
 client still sends after the response in 10 MB blocks, one per connection, so the client sees the answer rather
 than a reset: ten clients sending 50 MB would hold 100 MB. We read that rest first, 64 KB at a time, while the
-client keeps sending, and forget it.
+client keeps sending (for DROP_MAX_S at most), and forget it.
+
+Refusing (`refuse_body`): after a body too large or malformed the rest is dropped so the client sees the answer; a
+client too slow to send its body before the server's deadline (`debrief.bot.http_server`, DEBRIEF_HTTP_TIMEOUT)
+gets no more time: 408, and nothing more is read.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import selectors
 import socket
+import time
 from typing import Any
 
 from werkzeug.wsgi import get_content_length
@@ -27,6 +32,7 @@ DROP_WAIT_S = (
     2.0  # how long a client may pause (a loaded machine, a slow link) before we stop reading its rest
 )
 DROP_MAX_BYTES = 1 << 30
+DROP_MAX_S = 10.0  # a client trickling its rest cannot hold the thread longer
 
 
 class BodyTooLarge(DebriefError):
@@ -35,6 +41,10 @@ class BodyTooLarge(DebriefError):
 
 class MalformedBody(DebriefError):
     """The request body cannot be read (a broken chunked encoding, a connection cut short)."""
+
+
+class BodyTimedOut(MalformedBody):
+    """The request body did not arrive before the server's deadline for the request."""
 
 
 def read_body(environ: dict[str, Any], max_bytes: int) -> bytes:
@@ -52,6 +62,8 @@ def read_body(environ: dict[str, Any], max_bytes: int) -> bytes:
         while size < wanted and (piece := stream.read(min(PIECE, wanted - size))):
             pieces.append(piece)
             size += len(piece)
+    except TimeoutError:
+        raise BodyTimedOut("the request body did not arrive in time") from None
     except (OSError, ValueError):
         raise MalformedBody("the request body is malformed") from None
     if size > max_bytes:
@@ -69,9 +81,12 @@ def drop_unread(environ: dict[str, Any], wait_s: float = 0.0, *, refused: bool =
     if not isinstance(sock, socket.socket):
         return 0  # another server: it handles the rest of the request itself
     dropped = 0
+    deadline = time.monotonic() + DROP_MAX_S
     with selectors.DefaultSelector() as selector:
         selector.register(sock, selectors.EVENT_READ)
-        while dropped < DROP_MAX_BYTES and selector.select(wait_s):
+        while dropped < DROP_MAX_BYTES and (left := deadline - time.monotonic()) > 0:
+            if not selector.select(min(wait_s, left)):
+                break
             try:
                 data = sock.recv(PIECE)
             except OSError:
@@ -81,6 +96,21 @@ def drop_unread(environ: dict[str, Any], wait_s: float = 0.0, *, refused: bool =
             dropped += len(data)
             wait_s = DROP_WAIT_S
     if refused:
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RD)
+        _shut_reading(sock)
     return dropped
+
+
+def refuse_body(environ: dict[str, Any], refusal: BodyTooLarge | MalformedBody) -> int:
+    """After `read_body` raised `refusal`: make way for the answer, and the HTTP status to answer with."""
+    if isinstance(refusal, BodyTimedOut):
+        sock = environ.get("werkzeug.socket")
+        if isinstance(sock, socket.socket):
+            _shut_reading(sock)  # the client has had its time: nothing more is read
+        return 408
+    drop_unread(environ, wait_s=DROP_WAIT_S, refused=True)  # the rest of it
+    return 413 if isinstance(refusal, BodyTooLarge) else 400
+
+
+def _shut_reading(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RD)

@@ -4,7 +4,7 @@ timeline of the incident they concern, or kept as unmatched.
 Each route reads the body bounded (DEBRIEF_MAX_BODY_BYTES, 413 above it) and forwards it to one engine call
 (`agent.signals`), which checks the sender's secret, reads the payload and routes each signal. An incident started
 from PagerDuty is announced in its room. The routes are served by Errbot's Webserver plugin, which `debrief run`
-configures from DEBRIEF_HTTP_PORT.
+configures from DEBRIEF_HTTP_PORT and bounds (`debrief.bot.http_server`: a deadline per request, a cap on connections).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from agent.signals import (
     receive_github,
     receive_pagerduty,
 )
-from backends.request_body import DROP_WAIT_S, BodyTooLarge, MalformedBody, drop_unread, read_body
+from backends.request_body import BodyTooLarge, MalformedBody, drop_unread, read_body, refuse_body
 from debrief.bot.runtime import UsesRuntime
 
 log = logging.getLogger(__name__)
@@ -89,13 +89,14 @@ class DebriefWebhooks(UsesRuntime, BotPlugin):
         )
 
     def _bounded(self, request: Request, receive: Callable[[bytes], WebhookReply]) -> Response:
-        """Read at most DEBRIEF_MAX_BODY_BYTES of the body (413 above it, chunked bodies too), then `receive` it."""
+        """Read at most DEBRIEF_MAX_BODY_BYTES of the body (413 above it, chunked bodies too; 408 when it does not
+        arrive within DEBRIEF_HTTP_TIMEOUT), then `receive` it."""
         try:
             body = read_body(request.environ, self.runtime.settings.max_body_bytes)
         except (BodyTooLarge, MalformedBody) as exc:
-            drop_unread(request.environ, wait_s=DROP_WAIT_S, refused=True)
+            status = refuse_body(request.environ, exc)
             log.warning("webhook: refused a request to %s: %s", request.path, exc)
-            return {"error": str(exc)}, 413 if isinstance(exc, BodyTooLarge) else 400
+            return {"error": str(exc)}, status
         drop_unread(request.environ)  # anything sent past its Content-Length
         reply = receive(body)
         for room, text in reply.announcements:

@@ -53,7 +53,7 @@ from backends.redaction import RedactsOutgoing
 from backends.rendering.blocks import Names
 from backends.rendering.outgoing import Part, RendersOutgoing
 from backends.rendering.teams import render_teams_text
-from backends.request_body import DROP_WAIT_S, BodyTooLarge, MalformedBody, drop_unread, read_body
+from backends.request_body import BodyTooLarge, MalformedBody, drop_unread, read_body, refuse_body
 from backends.teams.activities import channel_of, message_source, read_message, room_of
 from backends.teams.activity_body import BadActivity, parse_activity
 from backends.teams.auth import AuthError, KeysUnavailable, SigningKeys, TokenValidator, accepted_issuers
@@ -135,9 +135,9 @@ class TeamsBackend(RedactsOutgoing, RendersOutgoing, ErrBot):
         try:
             raw = read_body(environ, self.teams.max_body_bytes)
         except (BodyTooLarge, MalformedBody) as exc:
-            drop_unread(environ, wait_s=DROP_WAIT_S, refused=True)  # the rest of it
+            status = refuse_body(environ, exc)
             log.warning("Teams: refused an activity: %s", exc)
-            return {"error": str(exc)}, 413 if isinstance(exc, BodyTooLarge) else 400
+            return {"error": str(exc)}, status
         drop_unread(environ)  # anything sent past its Content-Length
         return self._accept(raw, request.headers.get("Authorization"))
 

@@ -12,6 +12,7 @@ from agent.engine import check_database
 from agent.redact import install_log_redaction, use_policy
 from agent.settings import Settings
 from debrief.bot.config import config_namespace
+from debrief.bot.http_server import bound_webserver
 
 # The webhooks listen on every interface for chat backends (Alertmanager and GitHub must reach them), and only
 # locally for the Text console, which is a single person's local session.
@@ -31,6 +32,7 @@ def run_bot(settings: Settings) -> None:
         _console_shows_warnings_only()
     bot = setup_bot(config.BACKEND, logging.getLogger(), config)
     install_log_redaction()  # after Errbot added its log file handler: secrets never reach a log
+    bound_webserver(bot, settings)  # before it first serves: a deadline per request, a cap on connections
     bot.plugin_manager.set_plugin_configuration("Webserver", webserver_config(settings))
     _stop_on_sigterm()
     bot.serve_forever()
