@@ -1,17 +1,21 @@
-"""Redaction benchmark: crafted inputs, ordinary text, and false positives on benign text.
+"""Redaction benchmark: crafted inputs, ordinary text, planted secrets, and false positives on benign text.
 
     python bench/redact.py [--runs 5] [--corpus ../shared/corpus]
 
-Every outgoing message passes `agent.redact.redact`, so three things are measured:
+Every outgoing message passes `agent.redact.redact`, so four things are measured:
 
 1. Crafted input: the time to redact each of `tests/redact_fixtures.py`'s PATHOLOGICAL inputs (20-80k
    characters each, made to make a backtracking pattern take quadratic time), `--runs` times, with secrets,
    emails and phones redacted as the bot sends them. Median and slowest run.
 2. Ordinary text: the benign sentences of `tests/data/benign_sentences.txt`, one call each and as one text
    (lines joined), fastest of `--runs` rounds (the machine is shared: the minimum is the least noisy figure).
-3. False positives: how many benign sentences get any redaction, per 100. The test data's 403 hand-checked
-   sentences, and, when the shared corpus is there, every sentence and every whole file of its postmortems and
-   runbooks (split as the test data was; read them before trusting the figure: a real secret would count).
+3. Recall: of the redaction tests' planted secrets (`tests/redact_plants.py`: every way a secret shows up,
+   pasted into chat, runbook, log, YAML, shell, traceback and alert text), the cases where no part of the
+   secret survives; the plants missed, with an example.
+4. False positives: how many benign sentences get any redaction, per 100, and the time per MB of text. The
+   test data's 403 hand-checked sentences, and, when the shared corpus is there, every sentence and every whole
+   file of its postmortems and runbooks (split as the test data was; read them before trusting the figure: a
+   real secret would count). The time is the fastest of `--runs` passes over the set.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `tests.*` (th
 
 from agent.redact import redact
 from tests.redact_fixtures import PATHOLOGICAL, benign_sentences
+from tests.redact_plants import CORPUS
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_S = 2.0
@@ -65,6 +70,23 @@ def ordinary(runs: int) -> None:
     print("|---|---|")
     print(f"| one call per sentence | {each / len(sentences) * 1e6:.1f} µs per sentence |")
     print(f"| one call for all, lines joined | {whole * 1e3:.2f} ms |")
+
+
+def planted() -> None:
+    missed = {
+        name: case
+        for name, case in CORPUS.items()
+        if any(secret in redact(case.text) for secret in case.plant.must_vanish)
+    }
+    caught = len(CORPUS) - len(missed)
+    print("\n| planted secrets | cases | caught | recall |")
+    print("|---|---|---|---|")
+    print(f"| `tests/redact_plants.py` | {len(CORPUS)} | {caught} | {100 * caught / len(CORPUS):.1f}% |")
+    by_plant: dict[str, list[str]] = {}
+    for name, case in missed.items():
+        by_plant.setdefault(name.removesuffix(f"-{case.carrier.name}"), []).append(case.plant.fragment)
+    for plant, fragments in by_plant.items():
+        print(f"|   missed {plant} ({len(fragments)}), e.g. `{fragments[0][:60]!r}` | | | |")
 
 
 def corpus_sentences(corpus: Path) -> Iterator[str]:
@@ -105,9 +127,14 @@ def _pieces(text: str) -> Iterator[tuple[str, str]]:
                 paragraph.append(re.sub(r"^(?:[-*+]|\d+\.) ", "", line))
 
 
-def false_positives(corpus: Path | None) -> None:
-    print("\n| benign text | items | with any redaction | per 100 |")
-    print("|---|---|---|---|")
+def redact_each(texts: list[str]) -> None:
+    for text in texts:
+        redact(text)
+
+
+def false_positives(corpus: Path | None, runs: int) -> None:
+    print("\n| benign text | items | with any redaction | per 100 | time per MB |")
+    print("|---|---|---|---|---|")
     sets = {"tests/data/benign_sentences.txt (hand-checked)": benign_sentences()}
     if corpus is not None and corpus.is_dir():
         sets["every corpus sentence, deduplicated"] = list(dict.fromkeys(corpus_sentences(corpus)))
@@ -121,9 +148,14 @@ def false_positives(corpus: Path | None) -> None:
         ]
     for name, texts in sets.items():
         changed = [text for text in texts if redact(text) != text]
-        print(f"| {name} | {len(texts):,} | {len(changed)} | {100 * len(changed) / len(texts):.2f} |")
+        megabytes = sum(len(text.encode()) for text in texts) / 1e6
+        seconds = min(timings(partial(redact_each, texts), runs))
+        print(
+            f"| {name} | {len(texts):,} | {len(changed)} | {100 * len(changed) / len(texts):.2f} "
+            f"| {seconds / megabytes * 1e3:.0f} ms |"
+        )
         for text in changed[:5]:
-            print(f"|   e.g. `{text[:100]!r}` | | | |")
+            print(f"|   e.g. `{text[:100]!r}` | | | | |")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -135,7 +167,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     crafted(args.runs)
     ordinary(args.runs)
-    false_positives(args.corpus)
+    planted()
+    false_positives(args.corpus, args.runs)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,11 @@ PATHOLOGICAL = {
     "separators-ending-lines": "password=\n" * 5_000,
     "crypt-prefixes": "$2y$10$" * 7_000,
     "discord-like": ("M" + "a" * 26 + ".") * 2_000,
+    # credentials in plain prose: login words before user names, "set ... to", a word after "password", `key=`
+    "login-words-repeated": "login with a / creds b:c " * 2_500,
+    "set-to-repeated": "set the secret to " * 3_300,
+    "password-words-repeated": "password " * 6_600,
+    "key-separators": "key=" * 15_000,
 }
 
 BENIGN_SENTENCES = Path(__file__).parent / "data" / "benign_sentences.txt"

@@ -151,17 +151,61 @@ def password_flag_kind(match: re.Match[str]) -> str | None:
     return "password" if takes_password else None
 
 
-def prose_kind(match: re.Match[str]) -> str | None:
-    """Prose like "the password is hunter2!": a value that looks like a secret, not a URL, a path or (after
-    "secret" and "token", which are also Kubernetes kinds) an object name like `payments-db-credentials`."""
-    value, word = match.group("secret"), match.group("word").lower()
+def _prose_secret(value: str) -> bool:
+    """A value in prose that looks like a secret: not a reference, a URL, a path or an e-mail address."""
     if _REFERENCE.fullmatch(value) or "://" in value or value.startswith(("/", "~/", "./")):
-        return None
-    if not _looks_secret(value) or re.fullmatch(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)+", value):
+        return False
+    return _looks_secret(value) and not re.fullmatch(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)+", value)
+
+
+# "set the secret to X", "we reset the admin password to X": a verb, at most three words, the secret word.
+_SET_BEFORE = re.compile(
+    r"(?i:\b(?:set|reset|changed?|changing|updated?|rotated?))(?:[ \t]+[\w.'-]+){0,3}[ \t]+\Z"
+)
+
+
+def prose_kind(match: re.Match[str]) -> str | None:
+    """Prose like "the password is hunter2!" or "set the secret to hunter2": a value that looks like a secret,
+    not a URL, a path or (after "secret" and "token", which are also Kubernetes kinds) an object name like
+    `payments-db-credentials`. A bare "to" needs a verb before the word ("the secret to a calm on-call")."""
+    value, word = match.group("secret"), match.group("word").lower()
+    if match.group("to"):
+        if not (_SET_BEFORE.search(_line_before(match, 80)) and _reads_like_password(value)):
+            return None
+    elif not _prose_secret(value):
         return None
     if word in ("secret", "token") and re.fullmatch(r"[a-z0-9]+(?:[-.][a-z0-9]+)+", value):
         return None
     return _key_label(word, word)
+
+
+# Without "is" a word after "password" must read like a password, not like a name or a number: a date, time,
+# count or version (`2024-03-01`, `v2.3.1`), a ticket (`INC-1234`), an acronym (`PBKDF2`), words (`and/or`), a
+# remark in brackets.
+_NOT_A_PASSWORD = re.compile(
+    r"[\W\d_]+|v?\d+(?:\.\d+)+\S*|[A-Z][A-Z0-9]*-\d+|[A-Z]+\d+|[A-Za-z]+(?:/[A-Za-z]+)+|[(\[{].*"
+)
+
+
+def _reads_like_password(value: str) -> bool:
+    """A prose secret with a digit or a symbol besides a sentence's end (`grant_type`, `auth.basic`,
+    `PasswordEncoder` and "provided!" have none)."""
+    value = value.removesuffix(".")
+    symbol = any(c.isdigit() or not (c.isalnum() or c in "_.-") for c in value.rstrip("!?"))
+    into_placeholder = "[REDACTED:" in value  # a bare value running on into one (`password =[REDACTED:...`)
+    return symbol and not into_placeholder and _prose_secret(value) and not _NOT_A_PASSWORD.fullmatch(value)
+
+
+def password_word_kind(match: re.Match[str]) -> str | None:
+    """A password right after its word, without "is": `password hunter2`, `passwd Tr0ub4dor&3`."""
+    return "password" if _reads_like_password(match.group("secret")) else None
+
+
+def user_password_kind(match: re.Match[str]) -> str | None:
+    """The password after a user name and a login word: `creds admin:hunter2`, `login with admin / Pa55!`. Not
+    one: a port, a time or an ARN after a colon (`node-1:2222`, `09:55:12`, `arn:aws:iam::1:role/x`), a path."""
+    value = match.group("secret")
+    return "password" if _reads_like_password(value) and not any(c in value for c in ":/") else None
 
 
 # Where a bare 40-character AWS secret key counts: near AWS words or an access key id (raw or redacted).
@@ -210,8 +254,12 @@ _KEY_QUALIFIERS = ("api", "access", "private", "secret", "signing", "encryption"
 
 def bare_key_kind(match: re.Match[str]) -> str | None:
     """`api key 9f8e...`, `token kR7p...`: a long hex (32+) or random-looking base64 (24+) value right after a
-    secret word, without `=` or `:`."""
+    secret word, without `=` or `:`; or after a key named just `key` (`key=9f8e...`, `"key": "9f8e..."`). A
+    longer name is the key/value rule's when it names a secret (`api_key`), else an id (`incident_key`,
+    `Sec-WebSocket-Key`)."""
     value, word = match.group("secret"), match.group("word").lower()
+    if match.group("sep") and _key_before(match).lower() != "key":
+        return None
     if re.fullmatch(r"[0-9a-fA-F]+", value):
         if len(value) < 32 or value.isdigit() or value.isalpha():
             return None

@@ -20,8 +20,10 @@ from agent.redact.kinds import (
     key_value_kind,
     near_aws,
     password_flag_kind,
+    password_word_kind,
     phone_kind,
     prose_kind,
+    user_password_kind,
 )
 from agent.redact.rule import Rule, mentions, token_rule
 
@@ -194,7 +196,7 @@ SECRET_RULES: tuple[Rule, ...] = (
     Rule(
         re.compile(
             rf"(?P<word>{_KEY_WORD})(?P<kq>\\?[\"'])?"
-            rf"(?P<sep>[ \t]*(?::=|=>|[:=])(?!:)[ \t]*(?:\r?\n(?![ \t\"'\\]|{_KEY_AHEAD}))?)"
+            rf"(?P<sep>[ \t]*(?::=|=>|[:=])(?![:=])[ \t]*(?:\r?\n(?![ \t\"'\\]|{_KEY_AHEAD}))?)"
             rf"(?P<q>\\?[\"'])?{_NOT_REDACTED}"
             rf"(?P<secret>(?(q)(?:(?!(?P=q))(?:\\.|[^\n]))+|{_BARE_VALUE}))(?(q)(?:(?P=q)|(?=\n)|\Z))",
             re.IGNORECASE,
@@ -202,16 +204,36 @@ SECRET_RULES: tuple[Rule, ...] = (
         key_value_kind,
         anchor=_KEY_WORD_BEFORE_SEPARATOR,
     ),
-    Rule(  # prose: "the password is X", "pw was X", "the API key is now X", "token for svc-ci is: X"
+    Rule(  # prose: "the password is X", "pw was X", "the API key is now X", "token for svc-ci is: X", and
+        # "set the secret to X" (`to`: `prose_kind` looks for the verb)
         re.compile(
             rf"(?P<word>[PpSsTtAa](?<![A-Za-z][PpSsTtAa])(?i:{_PROSE_WORDS}))"
             r"(?:[ \t]+(?i:for)[ \t]+[\w.@-]{1,40})?[ \t]+"
-            r"(?i:(?:(?:is|was)[ \t]+)?(?:set|changed|reset)[ \t]+to|(?:is|was)(?:[ \t]+(?:now|still))?)"
+            r"(?i:(?:(?:is|was)[ \t]+)?(?:set|changed|reset)[ \t]+to|(?:is|was)(?:[ \t]+(?:now|still))?"
+            r"|(?P<to>to))"
             r":?[ \t]+"
             rf"(?P<q>[\"'`])?{_NOT_REDACTED}(?P<secret>(?(q)[^\"'`\n]+|{_BARE_VALUE}))(?(q)(?P=q))"
         ),
         prose_kind,
         gate=mentions("pass", "pw", "secret", "token", "key"),
+    ),
+    Rule(  # prose without "is": "password hunter2", "passwd 'Tr0ub4dor&3'"
+        re.compile(
+            r"(?P<word>[Pp](?<![A-Za-z][Pp])(?i:assword|asswd|assphrase))[ \t]+"
+            rf"(?P<q>[\"'`])?{_NOT_REDACTED}(?P<secret>(?(q)[^\s\"'`]+|{_BARE_VALUE}))(?(q)(?P=q))"
+        ),
+        password_word_kind,
+        gate=mentions("pass"),
+    ),
+    Rule(  # a user and password after a login word: "creds admin:hunter2", "login with admin / Winter2024!"
+        re.compile(
+            r"(?P<word>[CcLlSs](?<![A-Za-z][CcLlSs])"
+            r"(?i:(?<=[Cc])red(?:s|entials?)|(?<=[Ll])og[ -]?in|(?<=[Ss])ign[ -]?in))(?![A-Za-z])"
+            r"(?:[ \t]+(?i:is|are|was|were|with|as|using|for))?[ \t]*:?[ \t]+[\"'`]?"
+            rf"[\w.@+-]{{1,64}}(?:[ \t]+/[ \t]+|:){_NOT_REDACTED}(?P<secret>{_BARE_VALUE})"
+        ),
+        user_password_kind,
+        gate=mentions("cred", "login", "log in", "log-in", "sign in", "signin", "sign-in"),
     ),
     Rule(
         re.compile(
@@ -220,10 +242,11 @@ SECRET_RULES: tuple[Rule, ...] = (
         aws_secret_kind,
         gate=near_aws,
     ),
-    Rule(  # a long key right after a secret word, no `=`: "the api key 9f8e...", "token kR7p..."
+    Rule(  # a long key right after a secret word: "the api key 9f8e...", "token kR7p...", also `key=9f8e...`
         re.compile(
             r"(?P<word>[KkSsTtPpCc](?<![A-Za-z][KkSsTtPpCc])"
-            r"(?i:ey|ecret|oken|assword|asswd|assphrase|redentials?))[ \t]+"
+            r"(?i:ey|ecret|oken|assword|asswd|assphrase|redentials?))"
+            r"(?:[ \t]+|(?<=[Yy])(?P<sep>[\"']?[ \t]*[=:])[ \t]*)"
             rf"(?P<q>[\"'`]?){_NOT_REDACTED}(?P<secret>[A-Za-z0-9+/_-]{{20,}}={{0,2}})(?P=q)(?![\w+/=-]|\.\w)"
         ),
         bare_key_kind,
