@@ -130,7 +130,8 @@ def times_of(
     statuses = [event for event in events if event.kind == EventKind.STATUS]
     mitigated = next((e.at for e in statuses if _is(e, "Mitigated")), None)
     resolved = [e.at for e in statuses if _is(e, "Resolved")]
-    if "detected" in corrected or (detection is not None and detection.at > incident.detected_at):
+    stored = incident.detected_at
+    if "detected" in corrected or (detection is not None and stored is not None and detection.at > stored):
         detection = None  # a line after the incident was started (or detected, as stored) did not detect it
     return Times(
         started_at=incident.started_at if "started" in corrected else started,
