@@ -56,12 +56,12 @@ def test_the_postmortem_json_shows_the_corrected_facts(tmp_path: Path) -> None:
     draft = json.loads(result.stdout)
     assert (draft["severity"], draft["commander"]) == ("SEV1", "carol")
     assert draft["started_at"].startswith("2024-03-01T09:50:00")
-    assert draft["detected_at"].startswith("2024-03-01T10:03:10")  # the first alert or message
+    assert draft["detected_at"].startswith("2024-03-01T10:02:00")  # declared; the first message came after
     assert draft["mitigated_at"].startswith(
         "2024-03-01T10:10:00"
     )  # corrected, not the status event's 10:12:30
     assert (draft["time_to_detect_s"], draft["time_to_mitigate_s"], draft["time_to_resolve_s"]) == (
-        13 * 60 + 10,
+        12 * 60,
         20 * 60,
         30 * 60,
     )
