@@ -284,3 +284,144 @@ def test_importing_again_after_more_edits_is_no_conflict_with_ones_own_import(
 
     assert result.exit_code == 0, result.output
     assert [f.text for f in drafted.show("INC-1").postmortem.lessons] == ["one", "two"]
+
+
+def with_section(path: Path, title: str, body: str) -> Path:
+    """`path` with the body under `## title` (up to the next `## `) replaced by `body`."""
+    text = path.read_text(encoding="utf-8")
+    start = text.index(f"\n## {title}\n") + len(f"\n## {title}\n")
+    end = text.index("\n## ", start)
+    path.write_text(text[:start] + "\n" + body + "\n" + text[end:], encoding="utf-8")
+    return path
+
+
+SUMMARY_WITH_STRUCTURE = """Short summary.
+
+### Details
+
+Text under a sub-heading.
+
+A paragraph underlined like a heading
+---
+Text after the underline.
+
+---
+
+Text after a rule.
+
+```sh
+# a comment in code, not a heading
+## Root cause
+kubectl rollout undo deploy/orders-api
+```
+
+[runbook]: https://wiki.example.com/orders"""
+
+
+def test_sub_headings_rules_and_code_in_a_section_come_back_whole(
+    runner: CliRunner, drafted: PostmortemWorkflow, tmp_path: Path
+) -> None:
+    path = tmp_path / "INC-1.md"
+    export(runner, path)
+    with_section(path, "Summary", SUMMARY_WITH_STRUCTURE)
+    with_section(path, "Lessons learned", "- Canary config pushes\n\n### Also\n\n- Alert at 80% of the pool")
+    command = ["postmortem", "--incident", "INC-1", "--import", str(path), "--by", "erin"]
+
+    result = runner.invoke(main, command)
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Imported into INC-1's postmortem (revision 2): summary, lessons.")
+    pm = drafted.show("INC-1").postmortem
+    # Every line, in order, the marks kept as text; blocks come back one blank line apart.
+    as_blocks = SUMMARY_WITH_STRUCTURE.replace("---\nText after", "---\n\nText after")
+    assert pm.summary.text == as_blocks
+    assert [f.text for f in pm.lessons] == ["Canary config pushes", "### Also", "Alert at 80% of the pool"]
+    assert not pm.root_causes  # the `## Root cause` inside the code fence is the summary's text
+    shown = runner.invoke(main, ["postmortem", "--incident", "INC-1"]).stdout
+    assert "\\### Details" in shown and "Text after a rule." in shown  # inert: no heading of its own
+    export(runner, path)  # the round trip is stable: read back, the new export says the same
+    assert runner.invoke(main, command).stdout == "Nothing imported into INC-1's postmortem.\n"
+    assert drafted.show("INC-1").postmortem.summary.text == as_blocks
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "error"),
+    [
+        (
+            "Summary",
+            "Short summary.\n\n## Notes\n\nThis text is under no review section.",
+            "the heading `## Notes` under the section Summary was not in the export",
+        ),
+        (
+            "Root cause",
+            "- the pool\n\n# Appendix\n\nmore",
+            "the heading `# Appendix` under the section Root cause was not in the export",
+        ),
+    ],
+)
+def test_a_heading_that_would_leave_text_out_of_every_section_is_refused(
+    runner: CliRunner, drafted: PostmortemWorkflow, tmp_path: Path, title: str, body: str, error: str
+) -> None:
+    path = tmp_path / "INC-1.md"
+    export(runner, path)
+    with_section(path, title, body)
+
+    result = runner.invoke(main, ["postmortem", "--incident", "INC-1", "--import", str(path), "--by", "erin"])
+
+    assert result.exit_code == 1 and result.stderr.startswith("debrief: error: ")
+    assert error in result.stderr and "nothing was imported" in result.stderr
+    assert [r.change for r in drafted.history("INC-1")] == ["draft"]
+
+
+def test_a_review_section_written_twice_is_refused(
+    runner: CliRunner, drafted: PostmortemWorkflow, tmp_path: Path
+) -> None:
+    path = tmp_path / "INC-1.md"
+    export(runner, path)
+    with_section(path, "Lessons learned", "- one\n\n## Lessons learned\n\n- two")
+
+    result = runner.invoke(main, ["postmortem", "--incident", "INC-1", "--import", str(path), "--by", "erin"])
+
+    assert result.exit_code == 1
+    assert "the section Lessons learned appears twice" in result.stderr
+    assert [r.change for r in drafted.history("INC-1")] == ["draft"]
+
+
+def test_an_import_file_larger_than_an_export_can_be_is_refused_unread(
+    runner: CliRunner, drafted: PostmortemWorkflow, tmp_path: Path
+) -> None:
+    path = tmp_path / "INC-1.md"
+    export(runner, path)
+    with path.open("a", encoding="utf-8") as file:
+        file.write("x" * 6_000_000)
+
+    result = runner.invoke(main, ["postmortem", "--incident", "INC-1", "--import", str(path), "--by", "erin"])
+
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"debrief: error: {path} is larger than 5 MB, the most an exported postmortem may be; export the "
+        "postmortem again and edit that file\n"
+    )
+    assert [r.change for r in drafted.history("INC-1")] == ["draft"]
+
+
+def test_json_is_the_json_format_for_showing_exporting_and_importing(
+    runner: CliRunner, drafted: PostmortemWorkflow, tmp_path: Path
+) -> None:
+    path = tmp_path / "INC-1.md"
+
+    shown = runner.invoke(main, ["postmortem", "--incident", "INC-1", "--json"])
+    exported = runner.invoke(main, ["postmortem", "--incident", "INC-1", "--export", str(path), "--json"])
+    edited(path, ("## Lessons learned\n\n_To be completed in the review._", "## Lessons learned\n\n- one"))
+    imported = runner.invoke(
+        main, ["postmortem", "--incident", "INC-1", "--import", str(path), "--by", "erin", "--json"]
+    )
+
+    assert shown.exit_code == 0, shown.output
+    assert Postmortem.model_validate(json.loads(shown.stdout)).incident_id == "INC-1"
+    assert json.loads(exported.stdout) == {
+        "incident_id": "INC-1",
+        "path": str(path),
+        "import": f"debrief postmortem --incident INC-1 --import {path} --by YOUR-NAME",
+    }
+    assert json.loads(imported.stdout)["applied"] == ["lessons"]

@@ -3,10 +3,12 @@
 `export_markdown` is the document as the template renders it, with `debrief_export` in its front matter: the
 incident, the revision exported and a fingerprint of each review section as exported. `read_export` reads a file
 back with a CommonMark parser (markdown-it-py) and finds the review's sections by their headings (the default
-template's titles, or the section names). `plan_import` decides section by section: unchanged in the file,
-nothing; changed in the file only, the file's text; changed in the file and by people in Debrief since the export
-(to something else), a conflict: reported, never overwritten. The rest of the file (facts, the timeline, action
-items) is the timeline's and is not read.
+template's titles, or the section names): a section runs to the next heading of its own level (`##`), its
+sub-headings, rules and code are its text, and a file with text no section would take (a heading of that level
+the export did not have, a section written twice) is refused whole. `plan_import` decides section by section:
+unchanged in the file, nothing; changed in the file only, the file's text; changed in the file and by people in
+Debrief since the export (to something else), a conflict: reported, never overwritten. The rest of the file
+(facts, the timeline, action items) is the timeline's and is not read.
 """
 
 from __future__ import annotations
@@ -70,8 +72,14 @@ class ImportPlan:
 
 def export_markdown(markdown: str, incident_id: str, revision: int) -> str:
     """The rendered document with what an import needs to tell a reviewer's change from someone else's."""
-    fingerprints = {name: fingerprint(body) for name, body in section_bodies(markdown).items()}
-    stamp = json.dumps({"incident": incident_id, "revision": revision, "sections": fingerprints})
+    outline = _sections(markdown)
+    fingerprints = {
+        section.name: fingerprint(body) for section, body in outline.bodies if section is not None
+    }
+    headings = [fingerprint(heading.line) for heading in outline.bounds]
+    stamp = json.dumps(
+        {"incident": incident_id, "revision": revision, "sections": fingerprints, "headings": headings}
+    )
     lines = [
         f"# Review the sections {', '.join(s.title for s in SECTIONS)} and import the file with:",
         f"#   debrief postmortem --incident {incident_id} --import FILE.md --by YOUR-NAME",
@@ -103,9 +111,11 @@ def read_export(text: str, source: str) -> ExportedFile:
             f"{source}: {EXPORT_KEY} in its front matter is damaged; export again"
         ) from None
     fingerprints = {str(k): str(v) for k, v in stamp["sections"].items()}
-    return ExportedFile(
-        incident_id, revision, fingerprints, section_bodies(text[match.end() :] if match else text)
-    )
+    headings = stamp.get("headings")  # exports before this check have none
+    outline = _sections(text[match.end() :] if match else text)
+    _check_outline(outline, [str(h) for h in headings] if isinstance(headings, list) else None, source)
+    bodies = {section.name: body for section, body in outline.bodies if section is not None}
+    return ExportedFile(incident_id, revision, fingerprints, bodies)
 
 
 def plan_import(exported: ExportedFile, current: dict[str, str], people: dict[str, Revision]) -> ImportPlan:
@@ -129,27 +139,77 @@ def plan_import(exported: ExportedFile, current: dict[str, str], people: dict[st
 
 
 def section_bodies(markdown: str) -> dict[str, str]:
-    """Each review section's body (the Markdown between its heading and the next heading), by section name."""
+    """Each review section's body, by section name: the Markdown between its heading and the next heading of the
+    sections' own level (`##` in the default template) or above. Sub-headings (`### Details`, a paragraph
+    underlined with `---`), rules and code are part of the body."""
+    return {section.name: body for section, body in _sections(markdown).bodies if section is not None}
+
+
+@dataclass(frozen=True)
+class _Heading:
+    start: int  # its first line
+    end: int  # the line after it
+    level: int
+    title: str  # as written, spacing normalised
+
+    @property
+    def line(self) -> str:
+        return f"{'#' * self.level} {self.title}"
+
+
+@dataclass
+class _Outline:
+    """A document cut at the headings that can end a review section."""
+
+    level: int  # the review sections' heading level
+    bounds: list[_Heading]
+    bodies: list[tuple[Section | None, str]]  # per heading of `bounds`: its review section (if any) and body
+
+
+def _sections(markdown: str) -> _Outline:
     lines = markdown.splitlines()
-    tokens = _PARSER.parse(markdown)
-    headings = [
-        (token.map[0], token.map[1], _TITLES.get(" ".join(inline.content.split()).lower()))
-        for token, inline in itertools.pairwise(tokens)
-        if token.type == "heading_open" and token.level == 0 and token.map
+    atx = [
+        _Heading(token.map[0], token.map[1], int(token.tag[1:]), " ".join(inline.content.split()))
+        for token, inline in itertools.pairwise(_PARSER.parse(markdown))
+        if token.type == "heading_open" and token.level == 0 and token.map and token.markup.startswith("#")
     ]
-    bodies: dict[str, str] = {}
-    for index, (_, end, section) in enumerate(headings):
-        if section is None or section.name in bodies:
-            continue
-        stop = headings[index + 1][0] if index + 1 < len(headings) else len(lines)
-        bodies[section.name] = "\n".join(lines[end:stop]).strip()
-    return bodies
+    levels = [heading.level for heading in atx if heading.title.lower() in _TITLES]
+    level = min(levels, default=2)
+    bounds = [heading for heading in atx if heading.level <= level]
+    bodies: list[tuple[Section | None, str]] = []
+    for index, heading in enumerate(bounds):
+        stop = bounds[index + 1].start if index + 1 < len(bounds) else len(lines)
+        section = _TITLES.get(heading.title.lower()) if heading.level == level else None
+        bodies.append((section, "\n".join(lines[heading.end : stop]).strip()))
+    return _Outline(level, bounds, bodies)
+
+
+def _check_outline(outline: _Outline, exported_headings: list[str] | None, source: str) -> None:
+    """Refuse a file whose text under a review section would not all come back: a review section twice, or a
+    heading of the sections' level the export did not have (the text under it would belong to no section)."""
+    seen: set[str] = set()
+    within = "the start of the file"
+    for heading, (section, _) in zip(outline.bounds, outline.bodies, strict=True):
+        if section is not None and section.name in seen:
+            raise ExportFileError(
+                f"{source}: the section {section.title} appears twice; keep one `{heading.line}` heading and "
+                "put all its text under it (nothing was imported)"
+            )
+        if exported_headings is not None and fingerprint(heading.line) not in exported_headings:
+            sub = f"{'#' * (outline.level + 1)} {heading.title}"
+            raise ExportFileError(
+                f"{source}: the heading `{heading.line}` under {within} was not in the export, so the text under "
+                f"it belongs to no section; make it a sub-heading (`{sub}`) or remove it (nothing was imported)"
+            )
+        if section is not None:
+            seen.add(section.name)
+        within = f"the section {section.title}" if section is not None else f"`{heading.line}`"
 
 
 def items(body: str, section: Section) -> list[str]:
     """A section's body as people's text: paragraphs and list items (one text for summary and impact), read as
     typed (the template's escapes undone), without the template's placeholders."""
-    blocks = _blocks(_PARSER.parse(body))
+    blocks = _blocks(body)
     texts = [_literal(text) for text in blocks if not _EMPTY_BODY.match(" ".join(text.split()))]
     if not BY_NAME[section.name].listed:
         return ["\n\n".join(texts)] if texts else []
@@ -227,26 +287,57 @@ def fingerprint(body: str) -> str:
     return hashlib.sha256(" ".join(body.split()).encode("utf-8")).hexdigest()[:16]
 
 
-def _blocks(tokens: list[Token]) -> list[str]:
-    """Top-level paragraphs, each top-level list item (its paragraphs joined), and other text blocks."""
-    blocks: list[str] = []
-    depth = 0
+def _blocks(body: str) -> list[str]:
+    """Top-level paragraphs, each top-level list item (its paragraphs joined), and every other block as written:
+    a sub-heading with its `#`s or underline, a rule, a code fence with its fences. A line the parser keeps no
+    text of (a link reference definition) is a text of its own: nothing the reviewer wrote is left out."""
+    lines = body.splitlines()
+    found: list[tuple[int, str]] = []
+    covered: set[int] = set()
+    depth, start = 0, 0
     current: list[str] | None = None
-    for token in tokens:
+    heading: Token | None = None
+    for token in _PARSER.parse(body):
+        if token.level == 0 and token.nesting >= 0 and token.map:
+            covered.update(range(*token.map))
         if token.type == "list_item_open":
             depth += 1
             if depth == 1:
-                current = []
+                current, start = [], token.map[0] if token.map else 0
         elif token.type == "list_item_close":
             depth -= 1
             if depth == 0 and current is not None:
-                blocks.append("\n".join(current))
+                found.append((start, "\n".join(current)))
                 current = None
-        elif token.type == "inline" or token.type in ("fence", "code_block", "html_block"):
-            text = token.content.strip()
-            if text:
-                (current if current is not None else blocks).append(text)
-    return blocks
+        elif token.type == "heading_open":
+            heading = token
+        else:
+            text = _block_text(token, heading).strip()
+            heading = None if token.type == "inline" else heading
+            if text and current is not None:
+                current.append(text)
+            elif text:
+                found.append((token.map[0] if token.map else 0, text))
+    loose = [n for n, line in enumerate(lines) if line.strip() and n not in covered]
+    for _, run in itertools.groupby(enumerate(loose), key=lambda pair: pair[1] - pair[0]):
+        numbers = [n for _, n in run]
+        found.append((numbers[0], "\n".join(lines[n].strip() for n in numbers)))
+    return [text for _, text in sorted(found, key=lambda pair: pair[0])]
+
+
+def _block_text(token: Token, heading: Token | None) -> str:
+    """A block's text, with the marks that make it what it is."""
+    if token.type == "inline" and heading is not None:
+        if heading.markup.startswith("#"):
+            return f"{heading.markup} {token.content}"
+        return f"{token.content}\n{heading.markup[:1] * 3}"  # a setext heading: its underline
+    if token.type == "fence":
+        return f"{token.markup}{token.info}\n{token.content}{token.markup}"
+    if token.type == "hr":
+        return token.markup[:1] * 3
+    if token.type in ("inline", "code_block", "html_block"):
+        return token.content
+    return ""
 
 
 def _literal(source: str) -> str:

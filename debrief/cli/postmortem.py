@@ -7,7 +7,8 @@
 - `--incident ID --export FILE.md`: the stored postmortem as Markdown, to edit in any editor.
 - `--incident ID --import FILE.md --by USER`: the review sections USER changed in the file come back (facts stay
   the timeline's); a section also changed in Debrief since the export is a conflict, reported and not imported
-  (exit status 1).
+  (exit status 1). A file over MAX_IMPORT_BYTES is refused unread.
+- `--json` is `--format json`, for every form (the export says where it wrote, as JSON).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import click
 
 from agent.errors import DebriefError
-from debrief.cli.app import echo, echo_json, main, read_json_file, settings_of, user_errors
+from debrief.cli.app import TEXT, echo, echo_json, main, read_json_file, settings_of, user_errors
 
 if TYPE_CHECKING:
     from agent.engine import Engine
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
     from agent.settings import Settings
 
 Format = Literal["markdown", "json"]
+# The largest file `--import` reads: an exported postmortem is tens of KB, a long one a few hundred.
+MAX_IMPORT_BYTES = 5_000_000
 
 
 def postmortem_text(
@@ -65,7 +68,7 @@ def postmortem_text(
 
 
 def export_postmortem(settings: Settings, incident_id: str, path: Path) -> str:
-    """Write the stored postmortem to `path` for a reviewer; what to do next, for the terminal."""
+    """Write the stored postmortem to `path` for a reviewer; the incident's id as Debrief writes it."""
     from agent.engine import Engine
     from agent.postmortem import PostmortemWorkflow
 
@@ -79,18 +82,18 @@ def export_postmortem(settings: Settings, incident_id: str, path: Path) -> str:
         path.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise DebriefError(f"cannot write {path}: {exc.strerror or exc}") from None
-    return (
-        f"Exported {canonical}'s postmortem to {path}. Edit its review sections, then: "
-        f"debrief postmortem --incident {canonical} --import {path} --by YOUR-NAME"
-    )
+    return canonical
+
+
+def export_payload(incident_id: str, path: Path) -> dict[str, Any]:
+    """`{"incident_id", "path", "import"}`: the file written and the command that reads it back."""
+    command = f"debrief postmortem --incident {incident_id} --import {path} --by YOUR-NAME"
+    return {"incident_id": incident_id, "path": str(path), "import": command}
 
 
 def import_postmortem(settings: Settings, incident_id: str, path: Path, by: str) -> Imported:
     """Take the review sections `by` changed in `path` into the stored postmortem."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DebriefError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    text = read_export_file(path)
     from agent.engine import Engine
     from agent.postmortem import PostmortemWorkflow
 
@@ -99,6 +102,25 @@ def import_postmortem(settings: Settings, incident_id: str, path: Path, by: str)
         return PostmortemWorkflow(engine, settings).import_file(incident_id, text, by, source=str(path))
     finally:
         engine.close()
+
+
+def read_export_file(path: Path) -> str:
+    """The file's text: at most MAX_IMPORT_BYTES are read (an export is tens of KB; /dev/zero never ends)."""
+    try:
+        with path.open("rb") as file:
+            data = file.read(MAX_IMPORT_BYTES + 1)
+    except OSError as exc:
+        raise DebriefError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if len(data) > MAX_IMPORT_BYTES:
+        raise DebriefError(
+            f"{path} is larger than {MAX_IMPORT_BYTES // 1_000_000} MB, the most an exported postmortem may be; "
+            "export the postmortem again and edit that file"
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise DebriefError(f"cannot read {path}: line {line} is not UTF-8; save the file as UTF-8") from None
 
 
 def import_payload(result: Imported) -> dict[str, Any]:
@@ -179,10 +201,11 @@ def _replayed_incident(settings: Settings, transcript: dict[str, object]) -> str
 
 @main.command()
 @click.argument("transcript", required=False, type=click.Path(path_type=Path))
-@click.option("--incident", "incident_id", metavar="ID", help="A stored incident (e.g. INC-3).")
+@click.option("--incident", "incident_id", type=TEXT, metavar="ID", help="A stored incident (e.g. INC-3).")
 @click.option(
     "--format", "fmt", type=click.Choice(["markdown", "json"]), default="markdown", show_default=True
 )
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout (--format json).")
 @click.option("--draft", is_flag=True, help="A new draft from the timeline, even of a published postmortem.")
 @click.option(
     "--export", "export_to", metavar="FILE.md", type=click.Path(path_type=Path), help="Write it to edit."
@@ -190,20 +213,22 @@ def _replayed_incident(settings: Settings, transcript: dict[str, object]) -> str
 @click.option(
     "--import", "import_from", metavar="FILE.md", type=click.Path(path_type=Path), help="Read edits back."
 )
-@click.option("--by", metavar="USER", help="Who made the imported edits (with --import).")
+@click.option("--by", type=TEXT, metavar="USER", help="Who made the imported edits (with --import).")
 @click.pass_context
 def postmortem(
     ctx: click.Context,
     transcript: Path | None,
     incident_id: str | None,
     fmt: str,
+    as_json: bool,
     draft: bool,
     export_to: Path | None,
     import_from: Path | None,
     by: str | None,
 ) -> None:
     """The postmortem of --incident ID (published, else a new draft) or of TRANSCRIPT.json after replaying it;
-    --export FILE.md / --import FILE.md --by USER for a review in an editor."""
+    --export FILE.md / --import FILE.md --by USER for a review in an editor (a file of at most 5 MB)."""
+    fmt = "json" if as_json else fmt
     with user_errors():
         if (transcript is None) == (incident_id is None):
             raise DebriefError("give either --incident ID or a TRANSCRIPT.json, not both or neither")
@@ -211,7 +236,14 @@ def postmortem(
         settings = settings_of(ctx)
         if export_to is not None:
             assert incident_id is not None
-            echo(export_postmortem(settings, incident_id, export_to))
+            exported = export_payload(export_postmortem(settings, incident_id, export_to), export_to)
+            if fmt == "json":
+                echo_json(exported)
+            else:
+                echo(
+                    f"Exported {exported['incident_id']}'s postmortem to {export_to}. Edit its review "
+                    f"sections, then: {exported['import']}"
+                )
             return
         if import_from is not None:
             assert incident_id is not None and by is not None
