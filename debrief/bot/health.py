@@ -11,13 +11,17 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from pydantic import SecretStr
+
 from agent.engine import check_database
-from agent.errors import DebriefError
+from agent.errors import DebriefError, SettingsError
 from agent.settings import Settings
 from agent.trackers import make_trackers
-from debrief.bot.config import errbot_config
+from debrief.bot.config import BACKENDS, errbot_config
 
 # What a person's id looks like on each chat backend; a name there cannot be told from the id Errbot compares.
+# The chat backends Debrief ships (README); "Test" is Errbot's in-memory one, for replays and the tests.
+_OURS = ("Text", "SlackV3", "Teams")
 _PLATFORM_IDS = {"SlackV3": re.compile(r"^[UW][A-Z0-9]{2,}$"), "Teams": re.compile(r"^\d+:")}
 
 
@@ -56,12 +60,62 @@ def _database(settings: Settings) -> Check:
     return Check("database", Verdict.OK, f"{_safe_url(settings.database)} opens, is current and takes writes")
 
 
+def check_backend(settings: Settings) -> None:
+    """Refuse a DEBRIEF_BACKEND that cannot start, naming the variable: a name no backend has (names are
+    case-sensitive, as Errbot reads them), or a chat backend without the credential it connects with.
+    `debrief run` says this line before starting Errbot; `debrief health` fails with it."""
+    name = settings.backend
+    known = backend_names()
+    if name not in known:
+        same = [other for other in known if other.lower() == name.lower()]
+        others = sorted(set(known) - {*_OURS, "Test"})
+        hint = (
+            f"names are case-sensitive: use {same[0]}"
+            if same
+            else f"use Text, SlackV3 or Teams (or an installed Errbot backend: {', '.join(others) or 'none'})"
+        )
+        raise SettingsError("DEBRIEF_BACKEND", f"DEBRIEF_BACKEND: unknown backend {name!r}; {hint}")
+    if name == "SlackV3" and not _secret(settings.slack_bot_token):
+        raise SettingsError(
+            "SLACK_BOT_TOKEN",
+            "SLACK_BOT_TOKEN is not set: the SlackV3 backend connects with the Slack app's bot token (xoxb-..., "
+            "on its OAuth & Permissions page)",
+        )
+
+
+def backend_names() -> list[str]:
+    """Debrief's backends and the Errbot backends installed (Errbot's own, and packages that register one)."""
+    from errbot.backend_plugin_manager import enumerate_backend_plugins
+    from errbot.bootstrap import CORE_BACKENDS
+    from errbot.utils import collect_roots, entry_point_plugins
+
+    roots = collect_roots((CORE_BACKENDS, entry_point_plugins(group="errbot.backend_plugins")))
+    return list(dict.fromkeys([*BACKENDS, *(str(plug.name) for plug in enumerate_backend_plugins(roots))]))
+
+
+def _secret(value: SecretStr | None) -> bool:
+    return value is not None and bool(value.get_secret_value().strip())
+
+
 def _backend(settings: Settings) -> Check:
     try:
+        check_backend(settings)
         config = errbot_config(settings)
     except DebriefError as exc:
         return Check("backend", Verdict.FAIL, str(exc))
-    return Check("backend", Verdict.OK, f"{settings.backend} (Errbot backend {config['BACKEND']})")
+    line = f"{settings.backend} (Errbot backend {config['BACKEND']})"
+    if settings.backend == "SlackV3" and not (
+        _secret(settings.slack_app_token) or _secret(settings.slack_signing_secret)
+    ):
+        return Check(
+            "backend",
+            Verdict.WARN,
+            f"{line}: no SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (Events API), so only a "
+            "classic Slack app can connect",
+        )
+    if settings.backend == "Teams" and not settings.teams_app_id:
+        return Check("backend", Verdict.WARN, f"{line}: no TEAMS_APP_ID, so requests are not authenticated")
+    return Check("backend", Verdict.OK, line)
 
 
 def _admins(settings: Settings) -> Check:

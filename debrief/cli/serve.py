@@ -44,25 +44,43 @@ def replay(ctx: click.Context, transcript: Path, data_dir: Path | None, as_json:
 @main.command()
 @click.pass_context
 def run(ctx: click.Context) -> None:
-    """Start the bot on the configured backend (DEBRIEF_BACKEND, default: the Text console)."""
+    """Start the bot on the configured backend (DEBRIEF_BACKEND, default: the Text console).
+
+    A backend name no backend has, or a chat backend without its credentials, stops it before Errbot starts,
+    with the line `debrief health` fails with.
+    """
+    from debrief.bot.health import check_backend
     from debrief.bot.runner import run_bot
 
     with user_errors():
-        run_bot(settings_of(ctx))
+        settings = settings_of(ctx)
+        check_backend(settings)
+        run_bot(settings)
 
 
 @main.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
 @click.pass_context
-def health(ctx: click.Context) -> None:
+def health(ctx: click.Context, as_json: bool) -> None:
     """Check the database, backend, admins, trackers, LLM and webhooks, one line each (no network calls).
 
     Exits 0 unless a check failed (warnings do not count): the container's health check.
+    JSON: `{"ok", "checks": [{"name", "verdict", "detail"}]}`.
     """
     from debrief.bot.health import Verdict, check_installation
 
     with user_errors():
         checks = check_installation(settings_of(ctx))
-    for check in checks:
-        echo(check.line())
-    if any(check.verdict is Verdict.FAIL for check in checks):
+    failed = any(check.verdict is Verdict.FAIL for check in checks)
+    payload = {
+        "ok": not failed,
+        "checks": [{"name": c.name, "verdict": c.verdict.value, "detail": c.detail} for c in checks],
+    }
+
+    def human() -> None:
+        for check in checks:
+            echo(check.line())
+
+    emit(as_json, payload, human)
+    if failed:
         sys.exit(1)
