@@ -134,3 +134,33 @@ def test_replay_exits_non_zero_when_it_dropped_a_message(runner: CliRunner, tmp_
     assert result.exit_code == 1
     assert json.loads(result.stdout)["dropped"] == 1
     assert "debrief: error: 1 messages could not be recorded" in result.stderr
+
+
+def test_health_json_gives_each_check_and_the_verdict(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["health", "--json"])
+
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["ok"] is True
+    assert [(c["name"], c["verdict"]) for c in payload["checks"]] == [
+        ("database", "ok"),
+        ("backend", "ok"),
+        ("admins", "ok"),
+        ("trackers", "ok"),
+        ("llm", "ok"),
+        ("webhooks", "ok"),
+    ]
+    assert payload["checks"][1]["detail"] == "Text (Errbot backend DebriefText)"
+
+
+def test_a_transcript_larger_than_the_limit_is_refused_unread(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("debrief.cli.app.MAX_TRANSCRIPT_BYTES", 2_000_000)
+    path = tmp_path / "huge.json"
+    path.write_text(json.dumps({"room": "#x", "messages": [], "padding": "x" * 2_000_000}))
+
+    result = runner.invoke(main, ["replay", str(path)])
+
+    assert result.exit_code == 1
+    assert result.stderr == f"debrief: error: {path} is larger than 2 MB, the most it may be\n"

@@ -36,6 +36,7 @@ from agent.knowledge.chunks import (
 )
 from agent.knowledge.embedder import Embedder
 from agent.knowledge.lexical import LexicalDocument
+from agent.knowledge.vectors import store_errors, store_of
 
 if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
@@ -85,6 +86,7 @@ class IngestReport:
     removed: int = 0
     seconds: float = 0.0
     skipped: list[SkippedFile] = field(default_factory=list)
+    nothing_from: list[str] = field(default_factory=list)  # paths to forget that no stored document came from
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -94,6 +96,7 @@ class IngestReport:
             "removed": self.removed,
             "seconds": round(self.seconds, 3),
             "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
+            "nothing_from": self.nothing_from,
         }
 
 
@@ -196,7 +199,14 @@ class Ingestor:
         progress: bool = True,
         knowledge_dir: Path | None = None,
     ) -> IngestReport:
-        """Ingest `paths`; `knowledge_dir` is the configured knowledge dir, named as such in the store."""
+        """Ingest `paths`; `knowledge_dir` is the configured knowledge dir, named as such in the store. A store
+        that cannot take the writes (read-only, a full disk, damaged) is a `KnowledgeError` naming it."""
+        with store_errors(store_of(self._collection)):
+            return self._run(paths, kind, progress, knowledge_dir)
+
+    def _run(
+        self, paths: Sequence[Path], kind: str | None, progress: bool, knowledge_dir: Path | None
+    ) -> IngestReport:
         started = time.perf_counter()
         known = self._known_documents()
         for path in paths:
@@ -233,12 +243,15 @@ class Ingestor:
         """Remove what was ingested from `paths` (folders or files, present or gone); the number is `removed`.
         A file still in an ingested folder comes back when that folder is ingested again."""
         started = time.perf_counter()
-        known = self._known_documents()
-        gone = sorted({doc_id for path in paths for doc_id in _documents_from(path, knowledge_dir, known)})
-        if gone:
-            self._collection.delete(where=_any_document(gone))
+        with store_errors(store_of(self._collection)):
+            known = self._known_documents()
+            found = {str(path): _documents_from(path, knowledge_dir, known) for path in paths}
+            gone = sorted({doc_id for doc_ids in found.values() for doc_id in doc_ids})
+            if gone:
+                self._collection.delete(where=_any_document(gone))
         self.change = Change([], gone)
-        return IngestReport(removed=len(gone), seconds=time.perf_counter() - started)
+        nothing = [path for path, doc_ids in found.items() if not doc_ids]
+        return IngestReport(removed=len(gone), seconds=time.perf_counter() - started, nothing_from=nothing)
 
     def _known_documents(self) -> dict[str, dict[str, Any]]:
         result = self._collection.get(where={"level": "doc"}, include=["metadatas"])

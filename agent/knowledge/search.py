@@ -17,6 +17,7 @@ from agent.knowledge.catalog import Catalog, CatalogDocument, Section
 from agent.knowledge.foreign import foreign_terms
 from agent.knowledge.lexical import spelled_out, tokenize
 from agent.knowledge.relevance import RELEVANCE_FLOOR, Mode, relevance
+from agent.knowledge.vectors import store_errors, store_of
 from agent.models import SearchHit
 
 if TYPE_CHECKING:
@@ -35,6 +36,9 @@ LEXICAL_WEIGHT = 1.0
 # dense similarity 0.32 against 0.63). The smallest weight that fixes it changes nothing on the tuning half.
 DENSE_SCORE_WEIGHT = 0.07
 SNIPPET_CHARS = 240
+# What is searched of a query: a question, or a pasted log line or two. A 10 MB "query" took 1.6 GB to search;
+# the embedder reads only the first 128 word pieces of it anyway.
+MAX_QUERY_CHARS = 4000
 SPELL_OUT = True
 
 
@@ -66,18 +70,22 @@ def search(
     calibration: Mode | None = None,
 ) -> list[SearchHit]:
     """The best `limit` documents whose relevance reaches `min_relevance` (0: every candidate, scored).
-    `calibration` is the mode whose relevance calibration to use (default: `mode`'s own)."""
-    ranked = rank(
-        query,
-        collection=collection,
-        embed_query=embed_query,
-        catalog=catalog,
-        kind=kind,
-        mode=mode,
-        calibration=calibration,
-    )
-    best = [candidate for candidate in ranked if candidate.relevance >= min_relevance][:limit]
-    sections = catalog.read_sections(candidate.doc_id for candidate in best)
+    `calibration` is the mode whose relevance calibration to use (default: `mode`'s own). A store that fails
+    (a damaged file, a full disk) is a `KnowledgeError` naming it. Only the first MAX_QUERY_CHARS characters of
+    `query` are searched."""
+    query = query[:MAX_QUERY_CHARS]
+    with store_errors(store_of(collection)):
+        ranked = rank(
+            query,
+            collection=collection,
+            embed_query=embed_query,
+            catalog=catalog,
+            kind=kind,
+            mode=mode,
+            calibration=calibration,
+        )
+        best = [candidate for candidate in ranked if candidate.relevance >= min_relevance][:limit]
+        sections = catalog.read_sections(candidate.doc_id for candidate in best)
     return [_hit(candidate, catalog.documents[candidate.doc_id], sections, query) for candidate in best]
 
 

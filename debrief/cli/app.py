@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,6 +26,9 @@ if TYPE_CHECKING:
     from agent.settings import Settings
 
 log = logging.getLogger("debrief")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# The largest transcript a command reads: a day-long incident's chat is a few MB; /dev/zero never ends.
+MAX_TRANSCRIPT_BYTES = 50_000_000
 
 
 @contextmanager
@@ -45,6 +49,27 @@ def user_errors() -> Iterator[None]:
     except SQLAlchemyError as exc:  # the database failed mid-command (locked, read-only, gone)
         echo(f"debrief: error: the database failed: {first_line(exc)}", err=True)
         sys.exit(1)
+
+
+def plain_text(value: str) -> str:
+    """Text from the command line or a pipe as Debrief can store, search and print it: the bytes that were not
+    UTF-8 (Python keeps them as lone surrogates) become U+FFFD, as `bytes.decode(errors="replace")` makes them."""
+    try:
+        return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # a surrogate that stands for no byte
+        return _LONE_SURROGATE.sub("\ufffd", value)
+
+
+class TextParam(click.ParamType[str]):
+    """A free-text argument or option (a query, a question, a name): see `plain_text`. Paths stay as given."""
+
+    name = "text"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        return plain_text(str(value))
+
+
+TEXT = TextParam()
 
 
 def settings_of(ctx: click.Context) -> Settings:
@@ -94,11 +119,18 @@ def main(ctx: click.Context, verbose: bool) -> None:
 
 
 def read_json_file(path: Path) -> dict[str, object]:
-    """A JSON object from a file, or one clear error saying what is wrong with it."""
+    """A JSON object from a file of at most MAX_TRANSCRIPT_BYTES, or one clear error saying what is wrong."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        with path.open("rb") as file:
+            raw = file.read(MAX_TRANSCRIPT_BYTES + 1)
     except OSError as exc:
         raise DebriefError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if len(raw) > MAX_TRANSCRIPT_BYTES:
+        raise DebriefError(
+            f"{path} is larger than {MAX_TRANSCRIPT_BYTES // 1_000_000} MB, the most it may be"
+        )
+    try:
+        data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DebriefError(f"{path} is not valid JSON: {exc}") from None
     if not isinstance(data, dict):

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from debrief.cli.app import echo, emit, main, settings_of, user_errors
+from debrief.cli.app import TEXT, echo, emit, main, settings_of, user_errors
 
 if TYPE_CHECKING:
     from agent.assistant import Answer
@@ -34,14 +34,19 @@ def answer(settings: Settings, question: str, incident_id: str | None = None) ->
 
 
 @main.command()
-@click.argument("question")
-@click.option("--incident", "incident_id", metavar="ID", help="Answer in the context of this incident.")
+@click.argument("question", type=TEXT)
+@click.option(
+    "--incident", "incident_id", type=TEXT, metavar="ID", help="Answer in the context of this incident."
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
 @click.pass_context
 def ask(ctx: click.Context, question: str, incident_id: str | None, as_json: bool) -> None:
     """Ask the assistant; the answer cites its sources (retrieval-only without an LLM)."""
-    with user_errors():
-        reply = answer(settings_of(ctx), question, incident_id)
+    from agent.knowledge.vectors import store_errors, store_location
+
+    settings = settings_of(ctx)
+    with user_errors(), store_errors(store_location(settings)):
+        reply = answer(settings, question, incident_id)
 
     def human() -> None:
         from backends.rendering.console import plain_text

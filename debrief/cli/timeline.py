@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from agent.errors import DebriefError
-from debrief.cli.app import echo, emit, main, settings_of, user_errors
+from debrief.cli.app import TEXT, echo, emit, main, settings_of, user_errors
 
 if TYPE_CHECKING:
     from agent.settings import Settings
@@ -52,7 +52,7 @@ def timeline_json(
 
 
 @main.command()
-@click.argument("incident_id", required=False, metavar="[INC-n]")
+@click.argument("incident_id", required=False, type=TEXT, metavar="[INC-n]")
 @click.option("--all", "show_all", is_flag=True, help="Every event, not only the key ones.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
 @click.pass_context
