@@ -131,3 +131,24 @@ def test_overdue_from_the_shell_lists_every_incidents_late_items(settings: Setti
     )
     refused = runner.invoke(main, ["actions", "--overdue", "--incident", "INC-1"])
     assert refused.exit_code == 2 and "--overdue lists every incident's overdue items" in refused.output
+
+
+def test_filing_from_the_shell_exits_1_when_a_filing_fails_and_0_when_all_went_through(
+    settings: Settings, jira: JiraServer, github: GitHubServer
+) -> None:
+    env = {"DEBRIEF_DATA_DIR": str(settings.data_dir), **tracker_settings(jira, github)}
+    refused = CliRunner(env={**{k: str(v) for k, v in env.items()}, "JIRA_API_TOKEN": "wrong-token"})
+
+    failed = refused.invoke(main, ["actions", "--file", "--incident", "INC-1"])
+    failed_json = refused.invoke(main, ["actions", "--file", "--json"])
+
+    assert failed.exit_code == 1, failed.output
+    assert "Filing to jira, github: 2 filed, 2 failed, 2 needs revision." in failed.stdout
+    assert failed.stderr.splitlines()[-1] == (
+        "debrief: error: 2 filings or ticket updates did not go through (said above); pending ones are "
+        "retried later"
+    )
+    assert failed_json.exit_code == 1 and json.loads(failed_json.stdout)["filing"]["counts"]["failed"] == 2
+    fixed = CliRunner(env={k: str(v) for k, v in env.items()}).invoke(main, ["actions", "--file"])
+    assert fixed.exit_code == 0, fixed.output
+    assert "Filing to jira, github: 2 filed, 2 already filed, 2 needs revision." in fixed.stdout

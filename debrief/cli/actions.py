@@ -7,13 +7,14 @@ calls the engine once (`agent.filing`) as the operator, and closes it. Progress 
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from agent.identity import OPERATOR
-from debrief.cli.app import echo, emit, main, settings_of, user_errors
+from debrief.cli.app import TEXT, echo, emit, main, settings_of, user_errors
 
 if TYPE_CHECKING:
     from agent.settings import Settings
@@ -62,9 +63,14 @@ def _progress(text: str) -> None:
 
 
 @main.command()
-@click.option("--incident", "incident_id", metavar="ID", help="Only this incident's items (e.g. INC-3).")
 @click.option(
-    "--file", "file_pending", is_flag=True, help="File the pending items to the configured trackers."
+    "--incident", "incident_id", type=TEXT, metavar="ID", help="Only this incident's items (e.g. INC-3)."
+)
+@click.option(
+    "--file",
+    "file_pending",
+    is_flag=True,
+    help="File the pending items to the configured trackers (exit status 1 if any filing fails).",
 )
 @click.option(
     "--overdue", "only_overdue", is_flag=True, help="Only open items past their due date, of every incident."
@@ -74,7 +80,11 @@ def _progress(text: str) -> None:
 def actions(
     ctx: click.Context, incident_id: str | None, file_pending: bool, only_overdue: bool, as_json: bool
 ) -> None:
-    """List action items with their tickets and status; --file files the pending ones (exactly once)."""
+    """List action items with their tickets and status; --file files the pending ones (exactly once).
+
+    With --file the exit status is 1 when a filing or a ticket update failed or was left pending (a wrong token,
+    a tracker that did not answer): the summary says which.
+    """
     with user_errors():
         settings = settings_of(ctx)
         if only_overdue and (file_pending or incident_id):
@@ -100,3 +110,20 @@ def actions(
             echo(payload["filing"]["summary"])
 
     emit(as_json, payload, human)
+    undone = _not_done(payload)
+    if undone:
+        echo(
+            f"debrief: error: {undone} filings or ticket updates did not go through (said above); "
+            "pending ones are retried later",
+            err=True,
+        )
+        sys.exit(1)
+
+
+# What a filing run leaves undone after trying: a tracker refused (wrong token, no project) or did not answer.
+_UNDONE = ("failed", "update_failed", "pending", "update_pending")
+
+
+def _not_done(payload: dict[str, Any]) -> int:
+    results = payload.get("filing", {}).get("results", [])
+    return sum(1 for result in results if result["outcome"] in _UNDONE)
