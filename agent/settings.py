@@ -286,6 +286,27 @@ def load_settings(**overrides: object) -> Settings:
         raise
     except ValidationError as exc:
         raise _first_error(exc) from None
+    except UnicodeDecodeError:
+        raise _dotenv_error(overrides.get("_env_file", Settings.model_config.get("env_file"))) from None
+
+
+def _dotenv_error(env_file: object) -> SettingsError:
+    """The `.env` that is not UTF-8, named with the line and column of its first byte that is not."""
+    path = Path(str(env_file or ".env"))
+    try:
+        data = path.read_bytes()
+        data.decode("utf-8")
+    except OSError as exc:
+        return SettingsError(".env", f"{path}: cannot read it ({exc.strerror or exc})")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        return SettingsError(
+            ".env",
+            f"{path.resolve()}: line {line}, column {column} is not UTF-8 (byte 0x{data[exc.start]:02x}); "
+            "save the file as UTF-8",
+        )
+    return SettingsError(".env", f"{path.resolve()}: it is not UTF-8; save the file as UTF-8")
 
 
 def _first_error(exc: ValidationError) -> SettingsError:
