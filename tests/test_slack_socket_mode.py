@@ -77,6 +77,7 @@ def test_a_command_in_a_channel_is_answered_there_with_chat_post_message(bot: Sl
 
     assert "INC-1 started: Checkout 5xx spike" in reply["text"]
     assert "thread_ts" not in reply  # a command in the channel is answered in the channel
+    assert reply["link_names"] in (False, "0", 0, "false")  # a note's plain "@here" shown again pings no one
 
 
 def test_every_socket_mode_envelope_is_acknowledged(bot: SlackBot) -> None:

@@ -291,6 +291,10 @@ class DebriefSlackBackend(RedactsOutgoing, RendersOutgoing, upstream.SlackBacken
 
     # -- messages out ------------------------------------------------------------------------------
     def send_message(self, msg: Message) -> Any:
+        # Slack links "@here", "@channel" and "@team" written as plain text when asked to (slackv3 asks by
+        # default): a note or an alert saying "@here", shown again by !timeline, would ping the channel each time.
+        # Debrief writes the mentions it means as Slack's own references (<@U123>), which need no linking.
+        msg.extras["link_names"] = False
         root = thread_root(getattr(msg, "parent", None))
         if root is not None:
             msg.extras["thread_ts"] = root
