@@ -10,7 +10,7 @@ from errbot import BotPlugin, botcmd
 from errbot.backends.base import Message
 
 from agent.markup import literal
-from agent.signals import SignalRules, UnmatchedSignal, attach_signal, unmatched_signals
+from agent.signals import SignalRules, UnmatchedSignal, attach_signal, one_line, unmatched_signals
 from debrief.bot.chat import clock, context_of
 from debrief.bot.commands import ChatInputError, replies_errors
 from debrief.bot.runtime import UsesRuntime
@@ -88,13 +88,12 @@ def _name(args: str, verb: str) -> str:
 def _services_line(incident_id: str, services: list[str]) -> str:
     if not services:
         return f"{incident_id} has no services yet: add one with !incident service add NAME."
-    return (
-        f"{incident_id} services: {', '.join(services)}. Alerts and deploys naming them go on its timeline."
-    )
+    names = literal(", ".join(services))  # a service may be named by PagerDuty
+    return f"{incident_id} services: {names}. Alerts and deploys naming them go on its timeline."
 
 
 def _signal_line(signal: UnmatchedSignal) -> str:
+    """One line per signal, whatever the sender wrote (kept on one line since; older rows are made so here)."""
     labels = ", ".join(f"{k}={v}" for k, v in signal.routing.items()) or "no service named"
-    return (
-        f"{signal.id}  {clock(signal.at)}  [{signal.kind.value}]  {literal(signal.text)}  ({literal(labels)})"
-    )
+    text, labels = literal(one_line(signal.text)), literal(one_line(labels))
+    return f"{signal.id}  {clock(signal.at)}  [{signal.kind.value}]  {text}  ({labels})"

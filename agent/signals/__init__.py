@@ -14,6 +14,7 @@ from agent.signals.receive import (
 )
 from agent.signals.record import Outcome, record_signals
 from agent.signals.rules import AlertMatcher, SignalRules
+from agent.signals.sender_text import one_line
 from agent.signals.signal import Reading, Signal, WebhookPayloadError
 from agent.signals.unmatched import (
     Attached,
@@ -39,6 +40,7 @@ __all__ = [
     "attach_signal",
     "generic_signals",
     "github_signals",
+    "one_line",
     "pagerduty_signals",
     "receive_alertmanager",
     "receive_events",

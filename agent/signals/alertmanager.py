@@ -1,8 +1,11 @@
 """Alertmanager's webhook (payload version 4), which Grafana's alerting also speaks, read into signals.
 
 - An alert is known by its `fingerprint`, else (senders that leave it out) by a stable hash of its sorted labels,
-  so a group of N alerts gives N signals and a redelivery gives the same N again (recorded once).
-- A resolved alert follows its firing (same alert, same `startsAt`) and says how long it fired.
+  and its `startsAt` in UTC (whatever offset the sender wrote it in), so a group of N alerts gives N signals and a
+  redelivery gives the same N again (recorded once). A fingerprint too long to keep is known by its hash.
+- A resolved alert follows its firing (same alert, same `startsAt`) and says how long it fired; it is at its
+  `endsAt`, or, when the sender gives none, at the time it arrived (never at `startsAt`, where it would pass for
+  the firing: the incident's start or its detection).
 - `truncatedAlerts` (Alertmanager's `max_alerts`) becomes one signal saying how many alerts were not sent.
 - The text is the `summary`, `description` or `message` annotation, else the labels.
 - Heartbeat alerts (`SignalRules.ignore`: Watchdog, DeadMansSwitch, InfoInhibitor by default) are set aside.
@@ -13,14 +16,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
 
 from agent.models import EventKind
 from agent.signals.rules import SignalRules
-from agent.signals.signal import Ignored, Reading, Signal, parse_payload
+from agent.signals.signal import Ignored, Reading, Signal, bounded_id, parse_payload, utc_text
 
 Status = Literal["firing", "resolved"]
 # Alertmanager sends this as endsAt while an alert still fires.
@@ -49,15 +52,19 @@ class _Notification(BaseModel):
     state: str | None = None
 
 
-def alertmanager_signals(body: bytes, rules: SignalRules | None = None) -> Reading:
-    """One signal per alert in an Alertmanager (v4) or Grafana webhook notification, heartbeats set aside."""
+def alertmanager_signals(
+    body: bytes, rules: SignalRules | None = None, now: datetime | None = None
+) -> Reading:
+    """One signal per alert in an Alertmanager (v4) or Grafana webhook notification (that arrived `now`),
+    heartbeats set aside."""
     rules = rules or SignalRules()
     payload = parse_payload(_Notification, body)
     sender = "grafana" if payload.orgId is not None or payload.state is not None else "alertmanager"
+    arrived = now or datetime.now(UTC)
     signals: list[Signal] = []
     ignored: list[Ignored] = []
     for index, alert in enumerate(payload.alerts):
-        signal = _alert_signal(sender, alert, payload, rules)
+        signal = _alert_signal(sender, alert, payload, rules, arrived)
         heartbeat = rules.ignored_by(alert.labels)
         if heartbeat is not None:
             ignored.append(
@@ -71,24 +78,27 @@ def alertmanager_signals(body: bytes, rules: SignalRules | None = None) -> Readi
 
 
 def alert_identity(alert: _Alert) -> str:
-    """The alert's fingerprint, else the first 16 hex digits of a hash of its sorted labels."""
+    """The alert's fingerprint (bounded: `bounded_id`), else the first 16 hex digits of a hash of its sorted
+    labels."""
     if alert.fingerprint:
-        return alert.fingerprint
+        return bounded_id(alert.fingerprint)
     canonical = json.dumps(sorted(alert.labels.items()), ensure_ascii=False, separators=(",", ":"))
     return "labels-" + hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
-def _alert_signal(sender: str, alert: _Alert, payload: _Notification, rules: SignalRules) -> Signal:
+def _alert_signal(
+    sender: str, alert: _Alert, payload: _Notification, rules: SignalRules, arrived: datetime
+) -> Signal:
     status = alert.status or payload.status or "firing"
     started = alert.startsAt
     ended = alert.endsAt if alert.endsAt and alert.endsAt.year > _NEVER else None
-    thread = f"{sender}:{alert_identity(alert)}:{started.isoformat()}"
+    thread = f"{sender}:{alert_identity(alert)}:{utc_text(started)}"
     name = alert.labels.get("alertname", "alert")
     about = f"{name}: {_description(alert)}"
     if status == "firing":
         at, text, follows = started, f"Alert firing: {about}", None
     else:
-        at = ended or started
+        at = ended or arrived
         took = f" after {_duration(started, ended)}" if ended else " (its end time was not sent)"
         text, follows = f"Alert resolved{took}: {about}", f"{thread}:firing"
     return Signal(

@@ -5,20 +5,25 @@ The body is one event or a list of them:
 "kind": "message|note|alert|deploy", "author": "..."}`. Only `text` and one of `incident`/`service` are required;
 `at` defaults to the time it arrived, `kind` to `message`, `author` to the part of `source` before its first `:`.
 `source` is the sender's own id for the event: a redelivery with the same one adds nothing. Without it, an event
-that gives its `at` is known by its target, time and text; one that gives neither is recorded every time.
+that gives its `at` is known by its target, time (in UTC, whatever offset it was sent in) and text; one that gives
+neither is recorded every time. `incident` is an id as Debrief writes it (`INC-3`, ASCII digits only).
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from datetime import UTC, datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, RootModel, model_validator
+from pydantic import AwareDatetime, BaseModel, Field, RootModel, field_validator, model_validator
 
 from agent.models import EventKind
-from agent.signals.signal import Reading, Signal, parse_payload
+from agent.signals.signal import Reading, Signal, parse_payload, utc_text
+
+# ASCII digits only: `\d` would read any script's digits (an Arabic-Indic one as 1).
+_INCIDENT_ID = re.compile(r"\s*INC-[0-9]{1,9}\s*", re.IGNORECASE | re.ASCII)
 
 
 class _Event(BaseModel):
@@ -30,6 +35,13 @@ class _Event(BaseModel):
     source: str | None = Field(None, min_length=1, max_length=400)
     kind: Literal["message", "note", "alert", "deploy"] = "message"
     author: str | None = Field(None, min_length=1, max_length=200)
+
+    @field_validator("incident")
+    @classmethod
+    def _an_incident_id(cls, value: str | None) -> str | None:
+        if value and value.strip() and not _INCIDENT_ID.fullmatch(value):
+            raise ValueError(f"{value.strip()!r} is not an incident id; ids look like INC-3")
+        return value
 
     @model_validator(mode="after")
     def _names_a_target(self) -> _Event:
@@ -75,5 +87,5 @@ def _key(event: _Event, target: str) -> str:
         return event.source.strip()
     if event.at is None:
         return f"once:{uuid.uuid4().hex}"
-    identity = "\n".join((target, event.at.isoformat(), event.kind, event.text.strip()))
+    identity = "\n".join((target, utc_text(event.at), event.kind, event.text.strip()))
     return "hash:" + hashlib.sha256(identity.encode()).hexdigest()[:24]

@@ -4,6 +4,7 @@ incident.triggered, acknowledged, escalated, resolved and annotated become key e
 `occurred_at`. Every event of one PagerDuty incident shares a thread, so once its trigger went somewhere (routed
 by the PagerDuty service's name, attached by hand, or a Debrief incident started for it) the rest follows; a note
 (`incident.annotated`) names no service and only ever follows. Other event types are acknowledged and set aside.
+PagerDuty's ids are kept as sent, or by their hash when too long to keep (`bounded_id`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import Any
 from pydantic import AwareDatetime, BaseModel, Field
 
 from agent.models import EventKind
-from agent.signals.signal import Ignored, Reading, Signal, parse_payload
+from agent.signals.sender_text import one_line
+from agent.signals.signal import Ignored, Reading, Signal, bounded_id, parse_payload
 
 EVENT_TYPES = (
     "incident.triggered",
@@ -60,7 +62,8 @@ class _Envelope(BaseModel):
 
 
 class Page(BaseModel):
-    """A PagerDuty incident as its trigger described it: enough to start a Debrief incident for it."""
+    """A PagerDuty incident as its trigger described it: enough to start a Debrief incident for it. Its texts
+    are one line each (`one_line`), still to be made literal where they are shown."""
 
     incident_id: str
     at: datetime
@@ -73,27 +76,28 @@ class Page(BaseModel):
 def pagerduty_signals(body: bytes) -> tuple[Reading, Page | None]:
     """The event's signal, and the page it triggered (for incidents started from PagerDuty) if it is a trigger."""
     event = parse_payload(_Envelope, body).event
-    source = f"pagerduty:{event.id}"
+    source = f"pagerduty:{bounded_id(event.id)}"
     if event.event_type not in EVENT_TYPES:
         return Reading([], [Ignored(0, source, f"PagerDuty event {event.event_type} is not recorded")]), None
     who = event.agent.summary if event.agent and event.agent.summary else "pagerduty"
     if event.event_type == "incident.annotated":
         note = parse_payload(_Note, event.data)
         text = f"PagerDuty note on {note.incident.summary or note.incident.id}: {note.content}"
-        return Reading([_signal(event, who, text, f"pagerduty:{note.incident.id}", ())]), None
+        return Reading([_signal(event, who, text, f"pagerduty:{bounded_id(note.incident.id)}", ())]), None
     incident = parse_payload(_Incident, event.data)
-    service = incident.service.summary if incident.service and incident.service.summary else None
+    service = one_line(incident.service.summary) if incident.service else ""
     routing = (("pagerduty_service", service),) if service else ()
-    signal = _signal(event, who, _text(event.event_type, who, incident), f"pagerduty:{incident.id}", routing)
+    thread = f"pagerduty:{bounded_id(incident.id)}"
+    signal = _signal(event, who, _text(event.event_type, who, incident), thread, routing)
     page = None
     if event.event_type == "incident.triggered":
         priority = incident.priority.summary if incident.priority else None
         page = Page(
-            incident_id=incident.id,
+            incident_id=one_line(bounded_id(incident.id)),
             at=event.occurred_at,
-            title=incident.title,
-            service=service,
-            priority=priority,
+            title=one_line(incident.title),
+            service=service or None,
+            priority=one_line(priority) if priority else None,
             source=source,
         )
     return Reading([signal]), page
@@ -105,7 +109,7 @@ def _signal(event: _Event, who: str, text: str, thread: str, routing: tuple[tupl
         author=who,
         text=text,
         kind=EventKind.ALERT,
-        source=f"pagerduty:{event.id}",
+        source=f"pagerduty:{bounded_id(event.id)}",
         routing=routing,
         thread=thread,
     )

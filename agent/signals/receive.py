@@ -16,7 +16,8 @@ from typing import Any
 
 from agent.engine import Engine
 from agent.errors import DebriefError
-from agent.incidents import IncidentError
+from agent.incidents import MAX_TITLE_CHARS, IncidentError
+from agent.markup import literal
 from agent.signals.alertmanager import alertmanager_signals
 from agent.signals.events import generic_signals
 from agent.signals.github_deployments import GITHUB_EVENTS, github_signals
@@ -155,7 +156,7 @@ def _start_for_page(engine: Engine, rules: SignalRules, page: Page, reply: Webho
     if outcome.get("status") != "unmatched" or not rules.pagerduty_room or not wanted:
         return reply
     room = rules.pagerduty_room
-    title = f"{page.title or 'PagerDuty incident'} (PagerDuty {page.incident_id})"
+    title = _incident_title(page)
     try:
         incident = engine.incidents.start(room, title, PAGERDUTY, page.at, service=page.service)
         attached = attach_signal(engine, rules, outcome["signal"], incident.id, PAGERDUTY)
@@ -170,8 +171,18 @@ def _start_for_page(engine: Engine, rules: SignalRules, page: Page, reply: Webho
     body = {**reply.body, "recorded": reply.body["recorded"] + 1, "unmatched": reply.body["unmatched"] - 1}
     body["incidents"] = sorted({*body["incidents"], incident.id}, key=_incident_order)
     body["started"] = [{"incident": incident.id, "room": room}]
+    # The page's title and priority are PagerDuty's text (one line already): shown as written, never as markup.
+    what = literal(page.title or "PagerDuty incident")
     text = (
-        f"{incident.id} started from PagerDuty: {page.title} ({page.priority or 'no priority'}). "
+        f"{incident.id} started from PagerDuty: {what} ({literal(page.priority or 'no priority')}). "
         "An admin names its commander with !incident commander @user."
     )
     return WebhookReply(200, body, ((room, text),))
+
+
+def _incident_title(page: Page) -> str:
+    """`TITLE (PagerDuty ID)`, the title shortened to fit an incident's (the trigger's event has all of it)."""
+    suffix = f" (PagerDuty {page.incident_id})"
+    title = page.title or "PagerDuty incident"
+    fits = MAX_TITLE_CHARS - len(suffix)
+    return (title if len(title) <= fits else title[: fits - 1].rstrip() + "\u2026") + suffix

@@ -9,6 +9,7 @@ to: that is routing's decision (`agent.signals.routing`), except for a sender th
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,8 +19,11 @@ from pydantic import BaseModel, ValidationError
 
 from agent.errors import DebriefError
 from agent.models import EventKind
+from agent.timestamps import TimestampError, as_utc
 
 _Model = TypeVar("_Model", bound=BaseModel)
+# A sender's own id for something, as part of a signal's source and thread (kept in 512 characters).
+ID_LIMIT = 128
 
 
 class WebhookPayloadError(DebriefError):
@@ -67,6 +71,25 @@ class Reading:
 
     signals: list[Signal]
     ignored: list[Ignored] = field(default_factory=list)
+
+
+def bounded_id(value: str) -> str:
+    """A sender's id (a fingerprint, an event id) fit to be part of a source: as sent up to `ID_LIMIT`
+    characters, else its start and a hash of all of it. The same id always gives the same part, so a redelivery
+    is still recognised, and two long ids that differ anywhere still differ."""
+    if len(value) <= ID_LIMIT:
+        return value
+    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return f"{value[: ID_LIMIT - 40]}~sha256:{digest}"
+
+
+def utc_text(at: datetime) -> str:
+    """`at` in UTC, ISO-8601, for a signal's identity: the same instant sent in any offset is the same signal. A
+    time without a UTC equivalent stays as sent (its signal is rejected for it when recorded)."""
+    try:
+        return as_utc(at).isoformat()
+    except TimestampError:
+        return at.isoformat()
 
 
 def parse_payload(model: type[_Model], body: bytes | str | object) -> _Model:
