@@ -18,6 +18,7 @@ from agent.incidents import InRoom, parse_severity, service_names
 from agent.markup import literal
 from agent.models import Incident, Severity
 from debrief.bot.chat import clock, context_of
+from debrief.bot.claims import claimed_line
 from debrief.bot.commands import ChatInputError, replies_errors
 from debrief.bot.runtime import UsesRuntime
 
@@ -53,11 +54,12 @@ class DebriefIncidents(UsesRuntime, BotPlugin):
             request.service,
             services=request.services,
         )
-        return (
+        started = (
             f"{incident.id} started: {literal(incident.title)}{_tags(incident)}. "
             f"{ctx.author} runs it until `!incident commander @user` names a commander; "
             "everything said here goes on its timeline."
         )
+        return " ".join([started, *claimed_line(self.engine, self.runtime.settings, incident.id, ctx.author)])
 
     @botcmd
     @replies_errors

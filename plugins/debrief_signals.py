@@ -10,8 +10,15 @@ from errbot import BotPlugin, botcmd
 from errbot.backends.base import Message
 
 from agent.markup import literal
-from agent.signals import SignalRules, UnmatchedSignal, attach_signal, one_line, unmatched_signals
+from agent.signals import (
+    SignalRules,
+    UnmatchedSignal,
+    attach_signal,
+    one_line,
+    unmatched_signals,
+)
 from debrief.bot.chat import clock, context_of
+from debrief.bot.claims import claimed_line
 from debrief.bot.commands import ChatInputError, replies_errors
 from debrief.bot.runtime import UsesRuntime
 
@@ -36,7 +43,8 @@ class DebriefSignals(UsesRuntime, BotPlugin):
         """NAME: this incident is about NAME too; its alerts and deploys come here from now on."""
         ctx = context_of(msg)
         services = self.engine.incidents.add_service(ctx.incident(), _name(args, "add"), ctx.author, ctx.at)
-        return _services_line(self.engine.incidents.get(ctx.incident()).id, services)
+        line = _services_line(self.engine.incidents.get(ctx.incident()).id, services)
+        return " ".join([line, *claimed_line(self.engine, self.runtime.settings, ctx.incident(), ctx.author)])
 
     @botcmd
     @replies_errors

@@ -203,3 +203,33 @@ def test_an_edited_note_command_edits_the_note_and_an_edit_into_a_command_is_not
         time.sleep(0.05)
     assert "looking at dashboards" in shown
     assert "investigating" in chat.ask("!incident status")  # the edit into a command ran nothing
+
+
+def test_alerts_that_fired_before_the_incident_had_their_service_join_it(chat: Chat, base_url: str) -> None:
+    """The alert that woke someone up went nowhere (no incident had its service yet); the incident started for
+    it, or given the service later, takes it, from its pre-incident window on."""
+    assert post(f"{base_url}/debrief/alertmanager", GROUP).json()["unmatched"] == 13
+
+    started = chat.ask(
+        "!incident start Nodes down --service node", at=datetime(2018, 12, 26, 9, 50, tzinfo=UTC)
+    )
+
+    assert "Earlier unmatched signals for its services are on its timeline now: S" in started
+    events = key_events(chat)
+    assert len(events) == 12 and not any(event.context for event in events)
+    assert all(event.at < datetime(2018, 12, 26, 9, 50, tzinfo=UTC) for event in events)
+    left = chat.ask("!incident signals").splitlines()[1:]  # listed no more: they are on the incident
+    assert len(left) == 1 and left[0].endswith("(job=prometheus)")
+    assert chat.ask("!incident service add prometheus").startswith("INC-1 services: node, prometheus.")
+    assert len(key_events(chat)) == 13
+
+
+def test_an_alert_from_before_the_pre_incident_window_is_not_taken(chat: Chat, base_url: str) -> None:
+    post(f"{base_url}/debrief/alertmanager", GROUP)
+
+    started = chat.ask(
+        "!incident start Nodes down --service node", at=datetime(2018, 12, 26, 11, 0, tzinfo=UTC)
+    )
+
+    assert "Earlier unmatched" not in started
+    assert key_events(chat) == []

@@ -21,6 +21,7 @@ from agent.signals.unmatched import (
     UnknownSignal,
     UnmatchedSignal,
     attach_signal,
+    claim_unmatched,
     unmatched_signals,
 )
 
@@ -38,6 +39,7 @@ __all__ = [
     "WebhookReply",
     "alertmanager_signals",
     "attach_signal",
+    "claim_unmatched",
     "generic_signals",
     "github_signals",
     "one_line",

@@ -127,8 +127,30 @@ def _record(
         return _outcome(index, row, "unmatched", route.reason)
     incident = session.get(IncidentRow, route.number)
     assert incident is not None
-    inserted = attach_row(session, row, incident, rules, by=None)
+    inserted = attach_with_thread(session, row, incident, rules, by=None)
     return _outcome(index, row, "recorded" if inserted else "duplicate")
+
+
+def attach_with_thread(
+    session: Session, row: SignalRow, incident: IncidentRow, rules: SignalRules, by: str | None
+) -> bool:
+    """`attach_row`, after the unmatched signals of the same thread since the incident's pre-incident window: an
+    alert that fired before its incident had the service, whose resolution then went there, comes with it (it
+    had stayed unmatched, and the resolution followed nothing)."""
+    since = incident.started_at - rules.pre_incident
+    query = (
+        select(SignalRow)
+        .where(
+            SignalRow.thread == row.thread,
+            SignalRow.incident_number.is_(None),
+            SignalRow.id != row.id,
+            SignalRow.at >= since,
+        )
+        .order_by(SignalRow.at, SignalRow.id)
+    )
+    for earlier in list(session.scalars(query)):
+        attach_row(session, earlier, incident, rules, by)
+    return attach_row(session, row, incident, rules, by)
 
 
 def attach_row(

@@ -17,10 +17,10 @@ from agent.errors import DebriefError
 from agent.identity import normalise_user
 from agent.incidents import IncidentRef, format_id, load_row
 from agent.models import EventKind
-from agent.signals.record import attach_row, signal_id
+from agent.signals.record import attach_with_thread, signal_id
 from agent.signals.rules import SignalRules
 from agent.store import add_audit
-from agent.store.tables import EventRow, SignalRow
+from agent.store.tables import EventRow, IncidentServiceRow, SignalRow
 
 RECENT = timedelta(days=1)
 SHOWN = 20
@@ -94,9 +94,49 @@ def attach_signal(
                 f"{signal_id(number)} is already on {format_id(row.incident_number)}'s timeline"
             )
         who = normalise_user(by)
-        attach_row(session, row, target, rules, by=who)
+        attach_with_thread(session, row, target, rules, by=who)
         event = session.get(EventRow, row.event_id)
         assert event is not None
         detail = {"signal": signal_id(number), "event": row.event_id, "source": row.source}
         add_audit(session, who, "attach_signal", format_id(target.number), detail)
         return Attached(signal_id(number), format_id(target.number), event.id, event.text, event.context)
+
+
+def claim_unmatched(engine: Engine, rules: SignalRules, incident: IncidentRef, by: str) -> list[Attached]:
+    """Put on the incident's timeline the unmatched signals that name one of its services, from its pre-incident
+    window on (DEBRIEF_PRE_INCIDENT_MINUTES before its start): the alert that made someone start the incident
+    came before the incident had a service, stayed unmatched, and was its detection."""
+    who = normalise_user(by)
+    attached: list[Attached] = []
+    with engine.store.write() as session:
+        target = load_row(session, incident, for_update=True, roles=engine.roles)
+        services = {
+            rules.service(name)
+            for name in session.scalars(
+                select(IncidentServiceRow.name).where(IncidentServiceRow.incident_number == target.number)
+            )
+        }
+        if not services:
+            return []
+        query = (
+            select(SignalRow)
+            .where(
+                SignalRow.incident_number.is_(None),
+                SignalRow.at >= target.started_at - rules.pre_incident,
+            )
+            .order_by(SignalRow.at, SignalRow.id)
+        )
+        for row in list(session.scalars(query)):
+            if row.incident_number is not None or not any(
+                rules.service(value) in services for value in row.routing.values()
+            ):
+                continue  # taken with its thread already, or about another service
+            attach_with_thread(session, row, target, rules, by=who)
+            event = session.get(EventRow, row.event_id)
+            assert event is not None
+            detail = {"signal": signal_id(row.id), "event": row.event_id, "source": row.source}
+            add_audit(session, who, "claim_signal", format_id(target.number), detail)
+            attached.append(
+                Attached(signal_id(row.id), format_id(target.number), event.id, event.text, event.context)
+            )
+    return attached
