@@ -427,6 +427,51 @@ def test_a_pagerduty_trigger_of_another_priority_starts_nothing(engine: Engine) 
     assert engine.incidents.list_open() == []
 
 
+def priority_set(engine: Engine, priority: str, at: str, signal_rules: SignalRules) -> Any:
+    """The published trigger (priority null) as PagerDuty sends it once someone sets a priority: the same
+    incident in an `incident.priority_updated` event (PagerDuty's webhooks V3 reference: its data is the incident)."""
+    body = json.loads(payload("pagerduty/zulip-pagerduty-triggered_v3.json"))
+    body["event"].update(id=f"01BZYIL05THJDFF2Y08X9SV{priority}", event_type="incident.priority_updated")
+    body["event"]["occurred_at"] = at
+    body["event"]["data"]["priority"] = {"id": "PSO75BM", "type": "priority_reference", "summary": priority}
+    raw = json.dumps(body).encode()
+    signature = "v1=" + hmac.new(SECRET.encode(), raw, hashlib.sha256).hexdigest()
+    return receive_pagerduty(engine, signal_rules, (None, SECRET), "", signature, raw)
+
+
+def test_a_priority_set_after_the_trigger_starts_the_incident_and_brings_the_trigger(engine: Engine) -> None:
+    paging = rules(DEBRIEF_PAGERDUTY_ROOM="#pages", DEBRIEF_PAGERDUTY_PRIORITIES="P1,P2")
+    assert "started" not in pagerduty(engine, "triggered", paging).body  # no priority yet
+
+    lower = priority_set(engine, "P4", "2021-06-04T13:40:00Z", paging)
+    raised = priority_set(engine, "P1", "2021-06-04T13:42:00Z", paging)
+
+    assert "started" not in lower.body
+    assert raised.body["started"] == [{"incident": "INC-1", "room": "#pages"}]
+    texts = [e.text for e in engine.timeline.events("INC-1", key_only=False) if e.kind is EventKind.ALERT]
+    assert texts[0] == "PagerDuty incident #9 triggered: Test Incident 3 (pig208, high urgency)"
+    assert [text.split(":")[0] for text in texts[1:]] == [
+        "PagerDuty incident #9 priority set to P4",  # unmatched until the incident started, then with it
+        "PagerDuty incident #9 priority set to P1",
+    ]
+
+
+def test_a_page_for_a_busy_room_is_said_there_with_how_to_attach_it(engine: Engine) -> None:
+    engine.incidents.start("#pages", "Database failover", "alice", datetime(2021, 6, 4, 13, 0, tzinfo=UTC))
+
+    reply = pagerduty(
+        engine, "triggered", rules(DEBRIEF_PAGERDUTY_ROOM="#pages", DEBRIEF_PAGERDUTY_PRIORITIES="*")
+    )
+
+    [(room, text)] = reply.announcements
+    signal = reply.body["signals"][0]["signal"]
+    assert (room, reply.body["unmatched"]) == ("#pages", 1)
+    assert text == (
+        "PagerDuty page Test Incident 3 (no priority) came in while INC-1 is open here, so no incident was "
+        f"started for it. It is kept as {signal}: !incident signals attach {signal} puts it on INC-1."
+    )
+
+
 @pytest.mark.parametrize(
     ("signature", "authorization", "status"),
     [("v1=forged", "", 401), ("", "Bearer hook-secret", 200), ("", "", 401)],

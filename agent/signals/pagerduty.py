@@ -24,7 +24,11 @@ EVENT_TYPES = (
     "incident.escalated",
     "incident.resolved",
     "incident.annotated",
+    "incident.priority_updated",  # PagerDuty often sets the priority after the trigger: it may start an incident
+    "incident.reopened",
 )
+# Events that may start a Debrief incident (`Page`): the trigger, and a priority set later.
+PAGE_TYPES = ("incident.triggered", "incident.priority_updated")
 
 
 class _Reference(BaseModel):
@@ -90,7 +94,7 @@ def pagerduty_signals(body: bytes) -> tuple[Reading, Page | None]:
     thread = f"pagerduty:{bounded_id(incident.id)}"
     signal = _signal(event, who, _text(event.event_type, who, incident), thread, routing)
     page = None
-    if event.event_type == "incident.triggered":
+    if event.event_type in PAGE_TYPES:
         priority = incident.priority.summary if incident.priority else None
         page = Page(
             incident_id=one_line(bounded_id(incident.id)),
@@ -123,6 +127,9 @@ def _text(event_type: str, who: str, incident: _Incident) -> str:
     details = [part for part in _details(incident) if part]
     if action == "acknowledged":
         head = f"{name} acknowledged by {who}"
+    elif action == "priority_updated":
+        priority = incident.priority.summary if incident.priority else "none"
+        head = f"{name} priority set to {priority}"
     elif action == "escalated":
         assigned = ", ".join(a.summary for a in incident.assignees if a.summary)
         head = f"{name} escalated" + (f" to {assigned}" if assigned else "")

@@ -16,7 +16,7 @@ from typing import Any
 
 from agent.engine import Engine
 from agent.errors import DebriefError
-from agent.incidents import MAX_TITLE_CHARS, IncidentError
+from agent.incidents import MAX_TITLE_CHARS, IncidentError, InRoom
 from agent.markup import literal
 from agent.signals.alertmanager import alertmanager_signals
 from agent.signals.events import generic_signals
@@ -160,9 +160,11 @@ def _start_for_page(engine: Engine, rules: SignalRules, page: Page, reply: Webho
     try:
         incident = engine.incidents.start(room, title, PAGERDUTY, page.at, service=page.service)
         attached = attach_signal(engine, rules, outcome["signal"], incident.id, PAGERDUTY)
-    except IncidentError as exc:  # the room already has an open incident: the page stays unmatched
+    except (
+        IncidentError
+    ) as exc:  # the room already has an open incident: the page stays unmatched, and is said
         log.warning("PagerDuty %s: no incident started in %s: %s", page.incident_id, room, exc)
-        return reply
+        return _page_while_busy(engine, room, page, outcome, reply)
     except DebriefError as exc:
         log.warning("PagerDuty %s: %s", page.incident_id, exc)
         return reply
@@ -178,6 +180,24 @@ def _start_for_page(engine: Engine, rules: SignalRules, page: Page, reply: Webho
         "An admin names its commander with !incident commander @user."
     )
     return WebhookReply(200, body, ((room, text),))
+
+
+def _page_while_busy(
+    engine: Engine, room: str, page: Page, outcome: dict[str, Any], reply: WebhookReply
+) -> WebhookReply:
+    """A page that would have started an incident in a room that has one open: the room hears of it (it used to
+    wait, unsaid, among the unmatched signals) and how to put it on that incident."""
+    try:
+        busy = engine.incidents.get(InRoom(room)).id
+    except DebriefError:
+        return reply
+    signal = outcome.get("signal", "")
+    text = (
+        f"PagerDuty page {literal(page.title or 'PagerDuty incident')} "
+        f"({literal(page.priority or 'no priority')}) came in while {busy} is open here, so no incident was "
+        f"started for it. It is kept as {signal}: !incident signals attach {signal} puts it on {busy}."
+    )
+    return WebhookReply(reply.status, reply.body, (*reply.announcements, (room, text)))
 
 
 def _incident_title(page: Page) -> str:
