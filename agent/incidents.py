@@ -34,7 +34,9 @@ from agent.store.tables import (
 )
 from agent.timestamps import event_time
 
-_ID = re.compile(r"^\s*INC-(\d{1,9})\s*$", re.IGNORECASE)
+_ID = re.compile(
+    r"^\s*INC-(\d{1,9})\s*$", re.IGNORECASE | re.ASCII
+)  # other digits (Arabic-Indic, fullwidth) are not ids
 _SEVERITY = re.compile(r"^\s*(?:SEV)?\s*([1-4])\s*$", re.IGNORECASE)
 
 

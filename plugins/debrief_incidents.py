@@ -249,7 +249,7 @@ def _age(delta: timedelta) -> str:
 def _tags(incident: Incident) -> str:
     """The tags after a title, "(SEV2, services a, b)"."""
     tags = [tag for tag in (incident.severity, incident.services_label) if tag]
-    return f" ({', '.join(tags)})" if tags else ""
+    return f" ({literal(', '.join(tags))})" if tags else ""  # a service may be named by PagerDuty
 
 
 def _duration(incident: Incident) -> str:

@@ -99,6 +99,13 @@ def test_get_accepts_any_case_and_rejects_unknown_or_malformed_ids(engine: Engin
         engine.incidents.get("INC-99")
     with pytest.raises(UnknownIncident, match="is not an incident id; ids look like INC-3"):
         engine.incidents.get("checkout")
+    for other_digits in (
+        "INC-\u0661",
+        "INC-\uff11",
+        "\u0131nc-1",
+    ):  # Arabic-Indic one, fullwidth one, dotless i
+        with pytest.raises(UnknownIncident, match="is not an incident id"):
+            engine.incidents.get(other_digits)
 
 
 def test_list_open_leaves_out_resolved_incidents(engine: Engine) -> None:
