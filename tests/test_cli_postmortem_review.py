@@ -399,8 +399,8 @@ def test_an_import_file_larger_than_an_export_can_be_is_refused_unread(
 
     assert result.exit_code == 1
     assert result.stderr == (
-        f"debrief: error: {path} is larger than 5 MB, the most an exported postmortem may be; export the "
-        "postmortem again and edit that file\n"
+        f"debrief: error: {path} is larger than 5 MB, the most it may be for an exported postmortem; export it "
+        "again and edit that file\n"
     )
     assert [r.change for r in drafted.history("INC-1")] == ["draft"]
 

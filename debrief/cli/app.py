@@ -118,17 +118,21 @@ def main(ctx: click.Context, verbose: bool) -> None:
     ctx.obj = settings
 
 
-def read_json_file(path: Path) -> dict[str, object]:
-    """A JSON object from a file of at most MAX_TRANSCRIPT_BYTES, or one clear error saying what is wrong."""
+def read_bounded(path: Path, max_bytes: int, hint: str = "") -> bytes:
+    """The file's bytes, at most `max_bytes` read (a pipe or /dev/zero never ends), or one clear error."""
     try:
         with path.open("rb") as file:
-            raw = file.read(MAX_TRANSCRIPT_BYTES + 1)
+            raw = file.read(max_bytes + 1)
     except OSError as exc:
         raise DebriefError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if len(raw) > MAX_TRANSCRIPT_BYTES:
-        raise DebriefError(
-            f"{path} is larger than {MAX_TRANSCRIPT_BYTES // 1_000_000} MB, the most it may be"
-        )
+    if len(raw) > max_bytes:
+        raise DebriefError(f"{path} is larger than {max_bytes // 1_000_000} MB, the most it may be{hint}")
+    return raw
+
+
+def read_json_file(path: Path) -> dict[str, object]:
+    """A JSON object from a file of at most MAX_TRANSCRIPT_BYTES, or one clear error saying what is wrong."""
+    raw = read_bounded(path, MAX_TRANSCRIPT_BYTES)
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:

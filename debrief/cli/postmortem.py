@@ -20,7 +20,16 @@ from typing import TYPE_CHECKING, Any, Literal
 import click
 
 from agent.errors import DebriefError
-from debrief.cli.app import TEXT, echo, echo_json, main, read_json_file, settings_of, user_errors
+from debrief.cli.app import (
+    TEXT,
+    echo,
+    echo_json,
+    main,
+    read_bounded,
+    read_json_file,
+    settings_of,
+    user_errors,
+)
 
 if TYPE_CHECKING:
     from agent.engine import Engine
@@ -106,16 +115,9 @@ def import_postmortem(settings: Settings, incident_id: str, path: Path, by: str)
 
 def read_export_file(path: Path) -> str:
     """The file's text: at most MAX_IMPORT_BYTES are read (an export is tens of KB; /dev/zero never ends)."""
-    try:
-        with path.open("rb") as file:
-            data = file.read(MAX_IMPORT_BYTES + 1)
-    except OSError as exc:
-        raise DebriefError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if len(data) > MAX_IMPORT_BYTES:
-        raise DebriefError(
-            f"{path} is larger than {MAX_IMPORT_BYTES // 1_000_000} MB, the most an exported postmortem may be; "
-            "export the postmortem again and edit that file"
-        )
+    data = read_bounded(
+        path, MAX_IMPORT_BYTES, " for an exported postmortem; export it again and edit that file"
+    )
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
