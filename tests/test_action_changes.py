@@ -96,7 +96,9 @@ def test_the_gate_runs_when_an_item_is_added_and_keeps_it_as_needs_revision(
 ) -> None:
     vague = engine.actions.add(incident.id, "Improve monitoring", None, None, "alice", at(1))
     late = engine.actions.add(incident.id, CANARY, "bob", date(2024, 2, 29), "alice", at(1))
-    good = engine.actions.add(incident.id, CANARY, "bob", date(2024, 3, 1), "alice", at(1))  # due today
+    good = engine.actions.add(  # due today
+        incident.id, "Add a canary stage to search", "bob", date(2024, 3, 1), "alice", at(1)
+    )
 
     assert [a.status for a in (vague, late, good)] == [
         ActionStatus.NEEDS_REVISION,
