@@ -6,7 +6,6 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import os
-import re
 import tempfile
 import threading
 from collections.abc import Callable, Sequence
@@ -19,6 +18,7 @@ import numpy as np
 from agent.errors import KnowledgeError
 from agent.knowledge.onnx_graph import Precision, write_model
 from agent.settings import Settings
+from agent.wellformed import well_formed
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -32,7 +32,6 @@ MAX_TOKENS = 128
 # the activations of one batch stay small (attention alone is batch x 12 x tokens^2 floats).
 BATCH_TOKENS = 1024
 MAX_BATCH = 64
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class Embedder(Protocol):
@@ -70,7 +69,7 @@ class OnnxEmbedder:
         if not texts:
             return []
         tokenizer, session = self._model()
-        encodings = tokenizer.encode_batch([encodable(text) for text in texts])
+        encodings = tokenizer.encode_batch([well_formed(text) for text in texts])
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         vectors = np.zeros((len(texts), 384), dtype=np.float32)
         for batch in _batches(order, [len(encodings[i].ids) for i in order]):
@@ -128,12 +127,6 @@ def _load(
             raise KnowledgeError(f"cannot load the local embedder on ONNX Runtime: {exc}") from exc
     _release_freed_memory()
     return tokenizer, session
-
-
-def encodable(text: str) -> str:
-    """`text` with each lone surrogate as U+FFFD: bytes that were not UTF-8 (a Latin-1 "été" in a command line
-    or a pipe, which Python keeps as surrogates) cannot be encoded, and the tokenizer refuses such a string."""
-    return _LONE_SURROGATE.sub("\ufffd", text)
 
 
 def _batches(order: list[int], lengths: list[int]) -> list[list[int]]:
@@ -197,10 +190,10 @@ class OpenAIEmbedder:
         )
 
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
-        return self._client.embed_documents([encodable(text) for text in texts]) if texts else []
+        return self._client.embed_documents([well_formed(text) for text in texts]) if texts else []
 
     def embed_query(self, text: str) -> list[float]:
-        return self._client.embed_query(encodable(text))
+        return self._client.embed_query(well_formed(text))
 
 
 def make_embedder(settings: Settings) -> Embedder:

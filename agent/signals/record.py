@@ -31,12 +31,13 @@ from agent.models import EventKind
 from agent.redact import redact
 from agent.signals.routing import Router
 from agent.signals.rules import SignalRules
-from agent.signals.sender_text import one_line, well_formed
+from agent.signals.sender_text import one_line
 from agent.signals.signal import Signal
 from agent.store.dedupe import insert_ignore_one
 from agent.store.tables import EventRow, IncidentRow, SignalRow
 from agent.timeline import NewEvent
 from agent.timestamps import event_time
+from agent.wellformed import well_formed
 
 # How long one transaction of a request records signals before it commits and lets other writers in.
 HOLD_S = 0.5

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import re
 
+from agent.wellformed import well_formed
+
 # C0 and C1 controls, DEL, line and paragraph separators, and the bidirectional controls that reorder a line.
 _BREAKS = re.compile(r"\s*[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]+\s*")
-# Half of a UTF-16 pair, alone: JSON may carry one (`"\\ud800"`), no database or UTF-8 encoder takes it.
-_SURROGATES = re.compile(r"[\ud800-\udfff]")
 # Slack's person (`<@U123>`, `<@U123|bob>`) and channel (`<#C123>`, `<#C123|general>`) references.
 _SLACK_REFERENCE = re.compile(r"<([@#])([A-Za-z0-9]+)(?:\|([^<>]*))?>")
 
@@ -23,11 +23,6 @@ _SLACK_REFERENCE = re.compile(r"<([@#])([A-Za-z0-9]+)(?:\|([^<>]*))?>")
 def one_line(text: str) -> str:
     """`text` on one line: line breaks, tabs and control characters become one space, Slack references plain."""
     return _SLACK_REFERENCE.sub(_plain_reference, _BREAKS.sub(" ", well_formed(text))).strip()
-
-
-def well_formed(text: str) -> str:
-    """`text` with any lone surrogate replaced by U+FFFD, so it can be stored and sent."""
-    return _SURROGATES.sub("\ufffd", text)
 
 
 def _plain_reference(match: re.Match[str]) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,12 +20,12 @@ import click
 
 from agent.errors import DebriefError, SettingsError
 from agent.redact import install_log_redaction, redact, redact_tree, use_policy
+from agent.wellformed import well_formed
 
 if TYPE_CHECKING:
     from agent.settings import Settings
 
 log = logging.getLogger("debrief")
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 # The largest transcript a command reads: a day-long incident's chat is a few MB; /dev/zero never ends.
 MAX_TRANSCRIPT_BYTES = 50_000_000
 
@@ -57,7 +56,7 @@ def plain_text(value: str) -> str:
     try:
         return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     except UnicodeEncodeError:  # a surrogate that stands for no byte
-        return _LONE_SURROGATE.sub("\ufffd", value)
+        return well_formed(value)
 
 
 class TextParam(click.ParamType[str]):
