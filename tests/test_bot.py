@@ -22,6 +22,12 @@ from debrief.bot.runner import webserver_config
 
 REPO = Path(__file__).resolve().parent.parent
 SECRET = "hunter2-Xq93kLmz"
+# `debrief run` as a process of its own, on the settings of its environment.
+RUN_BOT = [
+    sys.executable,
+    "-c",
+    "from agent.settings import load_settings; from debrief.bot.runner import run_bot; run_bot(load_settings())",
+]
 
 
 def settings_for(tmp_path: Path, **overrides: object) -> Settings:
@@ -118,11 +124,10 @@ def listening(port: int) -> bool:
 def test_run_bot_serves_the_console_and_the_webhooks_until_end_of_input(tmp_path: Path) -> None:
     port = free_port()
     env = debrief_env(tmp_path, port)
-    script = "from agent.settings import load_settings; from debrief.bot.runner import run_bot; run_bot(load_settings())"
     output = tmp_path / "console.txt"
     with output.open("w") as stdout:
         bot = subprocess.Popen(
-            [sys.executable, "-c", script],
+            RUN_BOT,
             cwd=tmp_path,
             env=env,
             stdin=subprocess.PIPE,
@@ -175,9 +180,8 @@ def test_the_console_starts_in_a_room_with_admins_given_without_at_and_answers_t
     """`DEBRIEF_ADMINS=localuser` once crashed start-up; a mention uses `DEBRIEF_BOT_NAME`."""
     port = free_port()
     env = {**debrief_env(tmp_path, port), "DEBRIEF_ADMINS": "localuser", "DEBRIEF_BOT_NAME": "sre-bot"}
-    script = "from agent.settings import load_settings; from debrief.bot.runner import run_bot; run_bot(load_settings())"
     console = subprocess.run(
-        [sys.executable, "-c", script],
+        RUN_BOT,
         cwd=tmp_path,
         env=env,
         input="!incident start Console room drill\n@sre-bot is there a runbook for payment timeouts?\n",

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +21,7 @@ import requests
 
 from debrief.bot.http_server import bound_webserver
 from tests.plugin_fixtures import Chat, bot_settings, running_chat
-from tests.test_bot import debrief_env, listening, wait_for
+from tests.test_bot import RUN_BOT, debrief_env, listening, wait_for
 from tests.test_plugin_webhooks import free_port, post, start
 
 EVENT = {"service": "checkout-api", "text": "feature flag new-checkout on"}
@@ -175,9 +174,8 @@ def test_connections_over_the_cap_are_refused_at_once_and_the_chat_keeps_answeri
 def test_debrief_run_bounds_its_http_port(tmp_path: Path) -> None:
     port = free_port()
     env = {**debrief_env(tmp_path, port), "DEBRIEF_HTTP_TIMEOUT": "1", "DEBRIEF_HTTP_MAX_CONNECTIONS": "4"}
-    script = "from agent.settings import load_settings; from debrief.bot.runner import run_bot; run_bot(load_settings())"
     bot = subprocess.Popen(
-        [sys.executable, "-c", script],
+        RUN_BOT,
         cwd=tmp_path,
         env=env,
         stdin=subprocess.PIPE,

@@ -179,12 +179,17 @@ def test_only_the_lead_corrects_status_milestones(chat: Chat) -> None:
 
 
 # -- struck and key events ---------------------------------------------------------------------------------------
+def event_id(chat: Chat, words: str) -> str:
+    """The id (`E7`) of the one event of `!timeline --all` that says `words`."""
+    [found] = [line.split()[0] for line in chat.ask("!timeline --all").splitlines() if words in line]
+    return found
+
+
 def test_a_struck_event_leaves_the_timeline_and_the_postmortem_and_stays_in_the_audit(chat: Chat) -> None:
     start(chat)
     chat.say("ignore: wrong channel, pasting prod creds soon", frm="bob", at=at(1))
     chat.say("error rate 12% on checkout-api", frm="bob", at=at(2))
-    events = chat.ask("!timeline --all").splitlines()
-    [wrong] = [line.split()[0] for line in events if "wrong channel" in line]
+    wrong = event_id(chat, "wrong channel")
 
     assert chat.ask(f"!timeline strike {wrong} posted in the wrong room") == (
         f"{wrong} struck from the INC-1 timeline: posted in the wrong room"
@@ -205,9 +210,7 @@ def test_only_whoever_leads_strikes_milestones_signals_and_other_peoples_words(c
     start(chat)
     chat.say("checkout error rate 12% since 09:58", frm="bob", at=at(1))
     chat.ask("!note rolling back deploy 4711", frm="carol", at=at(2))
-    events = chat.ask("!timeline --all").splitlines()
-    [bobs] = [line.split()[0] for line in events if "error rate" in line]
-    [carols] = [line.split()[0] for line in events if "rolling back" in line]
+    bobs, carols = event_id(chat, "error rate"), event_id(chat, "rolling back")
 
     assert chat.ask("!timeline strike E1 nope", frm="mallory") == (
         "only whoever started it or an admin can change INC-1"
@@ -225,7 +228,7 @@ def test_only_whoever_leads_strikes_milestones_signals_and_other_peoples_words(c
 def test_key_marks_an_event_for_platforms_without_reactions(chat: Chat) -> None:
     start(chat)
     chat.say("the pool size is 5, should be 50", frm="bob", at=at(3))
-    [event] = [line.split()[0] for line in chat.ask("!timeline --all").splitlines() if "pool size" in line]
+    event = event_id(chat, "pool size")
 
     assert chat.ask(f"!timeline key {event}").endswith(
         "is a key event of INC-1: the pool size is 5, should be 50"

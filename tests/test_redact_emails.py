@@ -9,7 +9,6 @@ import logging
 import os
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,6 +22,7 @@ from agent.redact import RedactingFilter, Redactor, redact, redacts_emails, use_
 from agent.settings import load_settings
 from debrief.cli import main
 from tests.store_fixtures import at
+from tests.test_bot import RUN_BOT
 
 ADDRESS = "oncall@example.com"
 REDACTED = "[REDACTED:email]"
@@ -146,11 +146,10 @@ def test_the_bot_started_with_the_setting_on_redacts_addresses_on_the_console_an
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DEBRIEF_", "SLACK_", "OPENAI_"))}
     env |= {"DEBRIEF_DATA_DIR": str(tmp_path / "data"), "DEBRIEF_HTTP_PORT": str(port)}
     env["DEBRIEF_REDACT_EMAILS"] = "true"
-    script = "from agent.settings import load_settings; from debrief.bot.runner import run_bot; run_bot(load_settings())"
     output = tmp_path / "console.txt"
     with output.open("w") as stdout:
         bot = subprocess.Popen(
-            [sys.executable, "-c", script],
+            RUN_BOT,
             cwd=tmp_path,
             env=env,
             stdin=subprocess.PIPE,
